@@ -1,0 +1,126 @@
+"""The ``synth`` command: click only. Parses options, calls the library, prints.
+
+Every error a user can cause comes out as one line on stderr naming the option or key, with
+exit status 2; nothing is written before the input has been checked.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+import synth
+from .report import Progress, histogram_lines, seed_lines
+from .scenario import ScenarioError
+
+# Scenario keys as the options that set them, so errors name what the user typed.
+OPTION_FOR_KEY = {
+    "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
+    "rotate": "--rotate", "tz": "--tz", "format": "--format", "clients": "--clients",
+    "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
+}
+
+
+class UsageProblem(click.ClickException):
+    """One line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"synth: {self.format_message()}", err=True)
+
+
+def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
+    """A ScenarioError as one line, naming the option when the value came from one."""
+    lines = []
+    for path, message in error.problems:
+        option = OPTION_FOR_KEY.get(path)
+        if option and (path in given or path in ("out", "seed", "scenario")):
+            lines.append(f"{option}: {message}")
+        else:
+            lines.append(f"{path}: {message}" if path else message)
+    return UsageProblem("\n".join(lines))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(synth.__version__, prog_name="synth")
+def cli() -> None:
+    """Realistic web-server access logs with anomalies whose time and kind are known.
+
+    \b
+    Example:
+        synth generate                 # 7 days of Apache logs with a 10x spike in output/
+        goaccess output/access.log* --log-format=COMBINED
+    """
+
+
+@cli.command()
+@click.option("--scenario", "scenario", default=None, metavar="NAME|FILE",
+              help="Built-in scenario name or YAML file (default: classic).")
+@click.option("--days", type=float, default=None, help="Length of the range in days (default 7).")
+@click.option("--end", default=None, metavar="TIME",
+              help="End of the range, ISO 8601 (default: now, truncated to the second).")
+@click.option("--rate", type=float, default=None,
+              help="Mean requests per second over the range (default 2: a small site).")
+@click.option("--seed", type=int, default=None, help="Same seed, same end, same bytes. Default: drawn and printed.")
+@click.option("--out", "out_dir", default="output", show_default=True, metavar="DIR", help="Output folder.")
+@click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
+              help="How closed files are cut (default day).")
+@click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000).")
+@click.option("--format", "format_", default=None, metavar="NAME", help="Line format (default combined).")
+@click.option("--spike-magnitude", type=float, default=None, help="Traffic factor inside the spike (default 10).")
+@click.option("--spike-minutes", type=float, default=None, help="Length of the spike in minutes (default 30).")
+@click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no histogram.")
+def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
+             out_dir: str, rotate: str | None, tz: str | None, format_: str | None,
+             spike_magnitude: float | None, spike_minutes: float | None, force: bool, quiet: bool) -> None:
+    """Write rotated access logs, anomalies.json and manifest.json to the output folder.
+
+    \b
+    Example:
+        synth generate --days 7 --seed 42
+        synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
+    """
+    overrides = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
+                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    given = {k for k, v in overrides.items() if v is not None}
+    progress = Progress(enabled=not quiet and sys.stderr.isatty())
+
+    def on_start(run: synth.Run, expected: int) -> None:
+        for line in seed_lines(run):
+            click.echo(line)
+        progress.start(expected)
+
+    try:
+        with progress:
+            run = synth.generate(scenario, seed=seed, out_dir=out_dir, force=force, progress=progress.advance,
+                                 on_start=on_start, **overrides)
+    except ScenarioError as e:
+        raise problem_from(e, given) from None
+    click.echo(f"wrote {run.lines:,} lines in {len(run.files)} files ({run.bytes / 1e6:,.1f} MB) "
+               f"to {run.out_dir}/ in {run.seconds:.1f} s; seed {run.seed}")
+    if not quiet:
+        for line in histogram_lines(run, color=sys.stdout.isatty()):
+            click.echo(line)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: click without its multi-line usage errors."""
+    try:
+        code = cli.main(args=argv, prog_name="synth", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("synth: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        if isinstance(e, UsageProblem):
+            e.show()
+        else:
+            click.echo(f"synth: {e.format_message()}", err=True)
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["cli", "main"]

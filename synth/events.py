@@ -1,0 +1,159 @@
+"""Events for any stretch of the run: sessions drawn block by block, merged in time order.
+
+Time is cut into fixed blocks (aligned to the epoch); each block's sessions are drawn from
+their own ``SeedSequence`` child keyed by the block's number, so the requests that fall in a
+given second are the same whichever file, shard or worker asks for them. Sessions spill into
+the following blocks (never by more than ``SESSION_CAP_MS``); the spill is carried forward
+and merged, and a stretch starting at ``t0`` replays the blocks of the cap before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .anomalies import Window, make_effects
+from .pools import Pools
+from .rates import RateModel, Rhythm
+from .scenario import Scenario
+from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits)
+
+# Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
+POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM = range(4)
+
+BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+EVENTS_PER_BLOCK = 40_000
+
+
+def stream(seed: int, *key: int) -> np.random.Generator:
+    """The generator of one independent stream of the run."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def block_seconds(rate: float) -> int:
+    """The longest block that holds about EVENTS_PER_BLOCK requests at ``rate``: big enough for
+    numpy to work in bulk, small enough to keep memory flat."""
+    fitting = [b for b in BLOCK_CHOICES if b * rate <= EVENTS_PER_BLOCK]
+    return max(fitting) if fitting else BLOCK_CHOICES[0]
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Requests per second from each source, and requests per session of each."""
+
+    human: float
+    crawl: float
+    scan: float
+    periodic: float
+    per_visit: float
+    per_crawl: float
+    per_scan: float
+
+
+class TrafficModel:
+    """Everything fixed for the run (pools, rates, anomaly effects); draws the events of any block."""
+
+    def __init__(self, scenario: Scenario, start: int, end: int, seed: int, pools: Pools,
+                 windows: list[Window]):
+        self.scenario, self.start, self.end, self.seed, self.pools = scenario, start, end, seed, pools
+        self.windows = windows
+        self.effects = make_effects(windows)
+        self.block_s = block_seconds(scenario.rate)
+        self.mix = self._calibrate(scenario, pools, seed)
+        pop = pools.population
+        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend)
+        self.rates = RateModel(start, end, rhythm, self.mix.human, self.mix.crawl + self.mix.scan,
+                               self.mix.periodic)
+
+    @staticmethod
+    def _calibrate(scenario: Scenario, pools: Pools, seed: int) -> Mix:
+        """Split the scenario's rate between sources; measure each source's requests per session."""
+        rng = stream(seed, CALIBRATION_STREAM)
+        pop = pools.population
+        sample = 20_000
+        humans = pop.group_clients[0]
+        per_visit = len(draw_visits(rng, pools, np.zeros(sample, np.int64),
+                                    humans[rng.integers(0, len(humans), sample)])) / sample
+        per_crawl = len(draw_crawls(rng, pools, np.zeros(sample, np.int64))) / sample
+        per_scan = len(draw_scans(rng, pools, np.zeros(sample, np.int64), pop.scanner_clients)) / sample
+        bots = scenario.rate * scenario.bot_share
+        periodic = sum(1 / p for _, p in pop.feed_clients) + sum(1 / p for _, _, p in pop.monitor_clients)
+        if periodic > 0.5 * bots:  # a site this quiet has no monitors or feed readers to speak of
+            periodic = 0.0
+        scan = 0.05 * bots
+        return Mix(human=scenario.rate - bots, crawl=bots - scan - periodic, scan=scan, periodic=periodic,
+                   per_visit=per_visit, per_crawl=per_crawl, per_scan=per_scan)
+
+    # -- expected rates (ground truth and anomaly effects) ------------------------------------
+    def expected_human(self, t0: int, t1: int) -> np.ndarray:
+        return self.rates.human(t0, t1).sum(axis=0)
+
+    def expected_total(self, t0: int, t1: int) -> np.ndarray:
+        return self.rates.total(t0, t1)
+
+    # -- drawing ------------------------------------------------------------------------------
+    def draw_human(self, rng: np.random.Generator, t0: int, t1: int,
+                   scale: np.ndarray | None = None) -> Events:
+        """Visits starting in seconds [t0, t1), at the normal rate times ``scale`` (per second)."""
+        rates = self.rates.human(t0, t1) / self.mix.per_visit
+        if scale is not None:
+            rates = rates * scale[None, :]
+        counts = rng.poisson(rates).ravel()
+        cell = np.repeat(np.arange(counts.size), counts)
+        n_seconds = t1 - t0
+        group, second = np.divmod(cell, n_seconds)
+        start_ms = (t0 + second) * 1000 + rng.integers(0, 1000, len(cell))
+        clients = np.empty(len(cell), np.int32)
+        pop = self.pools.population
+        for g in np.unique(group):
+            members = group == g
+            clients[members] = pop.group_clients[g][
+                np.searchsorted(pop.group_cdf[g], rng.random(int(members.sum())), side="right")]
+        return draw_visits(rng, self.pools, start_ms, clients)
+
+    def _poisson_starts(self, rng: np.random.Generator, rate: float, t0: int, t1: int) -> np.ndarray:
+        n = rng.poisson(rate * (t1 - t0))
+        return t0 * 1000 + rng.integers(0, (t1 - t0) * 1000, n)
+
+    def draw_block(self, b: int) -> Events:
+        """All requests of the sessions that start in block ``b`` (unsorted; may spill past it)."""
+        rng = stream(self.seed, BLOCK_STREAM, b)
+        b0, b1 = b * self.block_s, (b + 1) * self.block_s
+        mix, pools = self.mix, self.pools
+        parts = [
+            self.draw_human(rng, b0, b1),
+            draw_crawls(rng, pools, self._poisson_starts(rng, mix.crawl / mix.per_crawl, b0, b1)),
+            draw_scans(rng, pools, self._poisson_starts(rng, mix.scan / mix.per_scan, b0, b1),
+                       pools.population.scanner_clients),
+        ]
+        if mix.periodic:
+            parts.append(draw_periodic(rng, pools, b0 * 1000, b1 * 1000))
+        for effect in self.effects:
+            extra = effect.extra(self, rng, b0, b1)
+            if extra is not None:
+                parts.append(extra)
+        events = Events.concat(parts)
+        for effect in self.effects:
+            events = effect.transform(events, rng)
+        return events
+
+    def events(self, t0: int, t1: int) -> Iterator[Events]:
+        """Requests with times in [t0, t1) seconds, in time order, a block's worth at a time.
+
+        Ties (same millisecond) keep block order, then drawing order, so the order of lines
+        never depends on where the stretch starts.
+        """
+        first = (t0 * 1000 - SESSION_CAP_MS) // 1000 // self.block_s
+        last = (t1 - 1) // self.block_s
+        pending = Events.empty()
+        lo, hi = t0 * 1000, t1 * 1000
+        for b in range(first, last + 1):
+            merged = Events.concat([pending, self.draw_block(b)])
+            merged = merged.take(np.argsort(merged.t_ms, kind="stable"))
+            settled = int(np.searchsorted(merged.t_ms, (b + 1) * self.block_s * 1000))
+            ready, pending = merged.take(slice(0, settled)), merged.take(slice(settled, None))
+            a, z = np.searchsorted(ready.t_ms, [lo, hi])
+            if z > a:
+                yield ready.take(slice(int(a), int(z)))

@@ -1,0 +1,380 @@
+"""Pools built once per run: the site map, the visitors, the bots and the referrers.
+
+Faker makes names, addresses and words here and nowhere else; the hot path only indexes
+these tables with numpy arrays. Every string that a log line may carry inside quotes is
+escaped as Apache would escape it when the pool is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass, field
+
+import numpy as np
+from faker import Faker
+
+from . import catalog
+from .escape import apache_escape
+
+METHODS = ("GET", "HEAD", "POST")
+GET, HEAD, POST = range(3)
+PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
+HTTP11, HTTP2 = range(2)
+
+# What a request target is; it decides the statuses it can get and whether it is static.
+PAGE, ASSET, FEED, ROBOTS, SITEMAP, FAVICON, DOWNLOAD, MISSING, NONCANONICAL, PROBE, SEARCH = range(11)
+KIND_NAMES = ("page", "asset", "feed", "robots", "sitemap", "favicon", "download", "missing",
+              "noncanonical", "probe", "search")
+
+# Body sizes of the site's own error and redirect pages: the same every time, as on a real server.
+ERROR_SIZES = {301: 234, 302: 0, 304: 0, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}
+ERROR_SIZE_TABLE = np.zeros(600, np.int64)
+for _status, _size in ERROR_SIZES.items():
+    ERROR_SIZE_TABLE[_status] = _size
+
+
+@dataclass
+class Site:
+    """The site map: every request target with its kind and its size when served with a 200."""
+
+    host: str
+    targets: list[str] = field(default_factory=list)  # path[?query], escaped
+    kind_list: list[int] = field(default_factory=list)
+    size_list: list[int] = field(default_factory=list)
+    pages: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    page_cdf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    page_referrer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    page_noncanonical: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    asset_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    asset_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    shared_assets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    missing: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    probes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    downloads: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    robots: int = -1
+    sitemap: int = -1
+    favicon: int = -1
+    touch_icon: int = -1
+    feed: int = -1
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def add(self, target: str, kind: int, size: int) -> int:
+        self.targets.append(apache_escape(target))
+        self.kind_list.append(kind)
+        self.size_list.append(int(size))
+        return len(self.targets) - 1
+
+    def freeze(self) -> None:
+        self.kind = np.array(self.kind_list, dtype=np.int8)
+        self.size = np.array(self.size_list, dtype=np.int64)
+
+
+@dataclass
+class Population:
+    """Every client that appears in the log: address, usual agent, time-zone group."""
+
+    addresses: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)  # escaped agent strings
+    client_agent_list: list[int] = field(default_factory=list)
+    client_agent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    client_proto_list: list[int] = field(default_factory=list)
+    client_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    # Human visitors, per audience group: client ids and the cdf of their activity.
+    group_clients: list[np.ndarray] = field(default_factory=list)
+    group_cdf: list[np.ndarray] = field(default_factory=list)
+    group_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    group_shares: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    crawler_clients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    crawler_cdf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    feed_clients: list[tuple[int, int]] = field(default_factory=list)  # (client, period s)
+    monitor_clients: list[tuple[int, int, int]] = field(default_factory=list)  # (client, target, period s)
+    monitor_methods: list[int] = field(default_factory=list)
+    scanner_agents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    scanner_clients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    _agent_ids: dict[str, int] = field(default_factory=dict)
+
+    def agent(self, text: str) -> int:
+        escaped = apache_escape(text)
+        if escaped not in self._agent_ids:
+            self._agent_ids[escaped] = len(self.agents)
+            self.agents.append(escaped)
+        return self._agent_ids[escaped]
+
+    def add_client(self, address: str, agent_id: int, proto: int = HTTP11) -> int:
+        self.addresses.append(address)
+        self.client_agent_list.append(agent_id)
+        self.client_proto_list.append(proto)
+        return len(self.addresses) - 1
+
+    def freeze(self) -> None:
+        self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
+        self.client_proto = np.array(self.client_proto_list, dtype=np.int8)
+
+
+@dataclass
+class Referrers:
+    """Referrer strings; id 0 is ``-`` (none). Pages link to each other through their full URL."""
+
+    values: list[str] = field(default_factory=lambda: ["-"])
+    search_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    search_cdf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    social_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    external_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    def add(self, url: str) -> int:
+        self.values.append(apache_escape(url))
+        return len(self.values) - 1
+
+
+@dataclass
+class Pools:
+    site: Site
+    population: Population
+    referrers: Referrers
+    versions: dict[str, int]
+
+
+def _cdf(weights: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(weights, dtype=np.float64)
+    return cdf / cdf[-1]
+
+
+def zipf_weights(n: int, exponent: float) -> np.ndarray:
+    return 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
+
+
+def _lognormal_sizes(rng: np.random.Generator, n: int, median: float, sigma: float,
+                     low: int, high: int) -> np.ndarray:
+    return np.clip(rng.lognormal(np.log(median), sigma, n), low, high).astype(np.int64)
+
+
+def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.date,
+               referrers: Referrers) -> Site:
+    """A small site: sections of pages, each page with its own images, shared CSS/JS/fonts,
+    feeds, robots.txt, a favicon, downloads, and the removed pages that still get links."""
+    site = Site(host="www." + fake.domain_name())
+    base = f"https://{site.host}"
+    version = fake.hexify("^^^^^^^^")
+
+    shared = [
+        (f"/static/css/main.{version}.css", 38_000),
+        (f"/static/js/app.{version}.js", 92_000),
+        (f"/static/js/vendor.{fake.hexify('^^^^^^^^')}.js", 214_000),
+        ("/static/fonts/inter-var.woff2", 48_000),
+    ]
+    site.shared_assets = np.array([site.add(path, ASSET, size) for path, size in shared], np.int32)
+    site.robots = site.add("/robots.txt", ROBOTS, 412)
+    site.sitemap = site.add("/sitemap.xml", SITEMAP, int(40 * n_pages + 900))
+    site.favicon = site.add("/favicon.ico", FAVICON, 15_086)
+    site.touch_icon = site.add("/apple-touch-icon.png", MISSING, 0)
+    site.feed = site.add("/feed/", FEED, 48_000)
+
+    # Pages: the home page, section indexes, then content pages in each section.
+    paths: list[str] = ["/", "/about/", "/contact/"]
+    section_names = [name for _, name in catalog.SECTIONS]
+    section_cdf = _cdf(np.array([share for share, _ in catalog.SECTIONS]))
+    paths += [f"/{name}/" for name in section_names]
+    seen = set(paths)
+    while len(paths) < n_pages:
+        section = section_names[int(np.searchsorted(section_cdf, rng.random(), side="right"))]
+        if section == "blog":
+            posted = when - dt.timedelta(days=int(rng.integers(0, 4 * 365)))
+            path = f"/blog/{posted.year}/{posted.month:02d}/{fake.slug()}/"
+        elif section == "tag":
+            path = f"/tag/{fake.word()}/"
+        else:
+            path = f"/{section}/{fake.slug()}/"
+        if path not in seen:
+            seen.add(path)
+            paths.append(path)
+    paths = paths[:n_pages]
+    page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
+    site.pages = np.array([site.add(p, PAGE, s) for p, s in zip(paths, page_sizes)], np.int32)
+    # Popularity: the home page first, then a Zipf law over a shuffled catalogue.
+    popularity = zipf_weights(len(paths), 1.05)
+    order = np.concatenate([[0], 1 + rng.permutation(len(paths) - 1)])
+    site.page_cdf = _cdf(popularity[np.argsort(order)])
+    site.page_referrer = np.array([referrers.add(base + p) for p in paths], np.int32)
+    # Links without the trailing slash get a 301 to the canonical page.
+    site.page_noncanonical = np.array(
+        [site.add(p.rstrip("/"), NONCANONICAL, ERROR_SIZES[301]) if p != "/" else -1 for p in paths], np.int32)
+
+    # Images of each page: a few, lazily loaded, mostly small.
+    counts = np.minimum(rng.poisson(1.6, len(paths)), 8)
+    offsets = np.zeros(len(paths) + 1, np.int64)
+    offsets[1:] = np.cumsum(counts)
+    image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
+    ids = []
+    k = 0
+    for p, count in zip(paths, counts):
+        stem = p.strip("/").replace("/", "-") or "home"
+        for j in range(int(count)):
+            ext = ("webp", "jpg", "png", "svg")[int(rng.integers(0, 4))]
+            ids.append(site.add(f"/media/{stem}-{j + 1}.{ext}", ASSET, int(image_sizes[k])))
+            k += 1
+    site.asset_offsets = offsets
+    site.asset_ids = np.array(ids, np.int32)
+
+    site.downloads = np.array([
+        site.add(f"/downloads/{fake.slug()}.{ext}", DOWNLOAD, int(size))
+        for ext, size in zip(("pdf", "pdf", "zip", "tar.gz"),
+                             _lognormal_sizes(rng, 4, 2_500_000, 0.8, 200_000, 50_000_000))], np.int32)
+    site.missing = np.array([site.add(f"/blog/{when.year - 5}/{int(rng.integers(1, 13)):02d}/{fake.slug()}/",
+                                      MISSING, 0) for _ in range(max(8, n_pages // 25))], np.int32)
+    site.probes = np.array([site.add(p, PROBE, 0) for p in catalog.SCANNER_PATHS], np.int32)
+    site.freeze()
+    return site
+
+
+def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np.ndarray,
+                      v6: np.ndarray) -> list[str]:
+    """Visitors' addresses, clustered the way ISPs hand them out.
+
+    Faker draws the networks (public IPv4 /24s; IPv6 /64s under the prefixes of the visitor's
+    regional registry) and numpy the hosts within them, so a population of 50,000 costs a few
+    thousand Faker calls, and neighbours on one network look like neighbours.
+    """
+    n = len(v6)
+    n_nets = max(16, n // 12)
+    nets4 = [fake.ipv4_public().rsplit(".", 1)[0] for _ in range(n_nets)]
+    prefixes = {"america": ("2600", "2601", "2603", "2607", "2804"),
+                "europe": ("2a01", "2a02", "2a00", "2001", "2a0a"),
+                "asia": ("2400", "2401", "2404", "240e", "2001")}
+    nets6 = {region: [":".join([heads[fake.random_int(0, 4)]] + fake.ipv6().split(":")[1:4])
+                      for _ in range(max(4, n_nets // 4))] for region, heads in prefixes.items()}
+    net = rng.integers(0, n_nets, n)
+    host4 = rng.integers(1, 255, n)
+    host6 = rng.integers(0, 2**16, (n, 4))
+    addresses = []
+    for i in range(n):
+        if v6[i]:
+            minutes = int(offsets_minutes[i])
+            region = "america" if minutes < -120 else ("europe" if minutes <= 180 else "asia")
+            pool = nets6[region]
+            text = pool[int(net[i]) % len(pool)] + ":" + ":".join(f"{h:x}" for h in host6[i])
+            addresses.append(str(ipaddress.IPv6Address(text)))
+        else:
+            addresses.append(f"{nets4[net[i]]}.{host4[i]}")
+    return addresses
+
+
+def _address_in(network: str, fake: Faker) -> str:
+    net = ipaddress.ip_network(network)
+    return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
+
+
+def _browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> list[str]:
+    """``n`` browser agents: a family by market share, versions spread over the last releases."""
+    templates = [t for _, t in catalog.BROWSERS]
+    family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
+    lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
+    minor = rng.integers(0, 4, n)
+    model = rng.integers(0, 4, n)
+    build = rng.integers(0, 300, n)
+    cache: dict[tuple[int, ...], str] = {}
+    agents = []
+    for key in zip(family.tolist(), lag.tolist(), minor.tolist(), model.tolist(), build.tolist()):
+        if key not in cache:
+            f, lg, mn, md, bd = key
+            apple = versions["safari"] - (1 if lg >= 2 else 0)
+            cache[key] = templates[f].format(
+                chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
+                safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
+                android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
+                samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3000 + bd}.{10 + (bd * 7) % 89}")
+        agents.append(cache[key])
+    return agents
+
+
+def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``n`` indices drawn with the probabilities whose cumulative sum is ``cdf``."""
+    return np.searchsorted(cdf, rng.random(n), side="right")
+
+
+def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
+                     versions: dict[str, int]) -> Population:
+    """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
+    pop = Population()
+    offsets = np.array([o for o, _ in catalog.AUDIENCE], np.int64)
+    shares = np.array([s for _, s in catalog.AUDIENCE], np.float64)
+    pop.group_offsets = offsets * 60
+    pop.group_shares = shares / shares.sum()
+    groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
+    agents = _browser_agents(rng, n_clients, versions)
+    v6 = rng.random(n_clients) < ipv6_share
+    # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
+    proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
+    addresses = _client_addresses(fake, rng, offsets[groups], v6)
+    first = len(pop.addresses)
+    for address, agent, p in zip(addresses, agents, proto.tolist()):
+        pop.add_client(address, pop.agent(agent), p)
+    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
+    activity = zipf_weights(n_clients, 0.85)[rng.permutation(n_clients)]
+    for g in range(len(offsets)):
+        members = np.flatnonzero(groups == g)
+        if members.size == 0:  # a tiny population may leave a group empty: give it one visitor
+            members = np.array([int(rng.integers(0, n_clients))])
+        pop.group_clients.append((first + members).astype(np.int32))
+        pop.group_cdf.append(_cdf(activity[members]))
+
+    crawler_ids, crawler_weights = [], []
+    for share, template, networks in catalog.CRAWLERS:
+        agent_id = pop.agent(template.format(chrome=versions["chrome"] - 1))
+        n_addresses = 2 + int(rng.integers(0, 5))
+        for k in range(n_addresses):
+            network = networks[k % len(networks)]
+            crawler_ids.append(pop.add_client(_address_in(network, fake), agent_id))
+            crawler_weights.append(share / n_addresses)
+    pop.crawler_clients = np.array(crawler_ids, np.int32)
+    pop.crawler_cdf = _cdf(np.array(crawler_weights))
+
+    for template, period_minutes in catalog.FEED_READERS:
+        agent = template.format(n=int(rng.integers(2, 60)), id=int(rng.integers(1000, 9_999_999)))
+        pop.feed_clients.append((pop.add_client(fake.ipv4_public(), pop.agent(agent)), period_minutes * 60))
+    pop.scanner_agents = np.array([pop.agent(a) for a in catalog.SCANNER_AGENTS], np.int32)
+    pop.scanner_clients = np.array([pop.add_client(fake.ipv4_public(), int(pop.scanner_agents[0]))
+                                    for _ in range(200)], np.int32)
+    pop.freeze()
+    return pop
+
+
+def build_referrers(fake: Faker, rng: np.random.Generator) -> Referrers:
+    refs = Referrers()
+    refs.search_ids = np.array([refs.add(url) for _, url in catalog.SEARCH_ENGINES], np.int32)
+    refs.search_cdf = _cdf(np.array([share for share, _ in catalog.SEARCH_ENGINES]))
+    refs.social_ids = np.array([refs.add(url) for url in catalog.SOCIAL_SITES], np.int32)
+    refs.external_ids = np.array(
+        [refs.add(f"https://{fake.domain_name()}/{fake.uri_path(deep=int(rng.integers(1, 3)))}/")
+         for _ in range(60)], np.int32)
+    return refs
+
+
+def default_clients(rate: float, days: float) -> int:
+    """A visitor population that fits the traffic: about one visitor per six visits in the range."""
+    visits = rate * days * 86400 / 4.0
+    return int(np.clip(visits / 6.0, 200, 60_000))
+
+
+def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
+                when: dt.date, n_pages: int = 600) -> Pools:
+    """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
+    fake = Faker("en_US")
+    fake.seed_instance(int(rng.integers(2**63)))
+    versions = catalog.browser_versions(when)
+    referrers = build_referrers(fake, rng)
+    site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers)
+    population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions)
+    _add_monitors(population, site, fake)
+    return Pools(site, population, referrers, versions)
+
+
+def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:
+    # Monitors all watch the home page, the one URL every site has.
+    home = int(site.pages[0])
+    for agent, method, _path, period in catalog.MONITORS:
+        client = pop.add_client(fake.ipv4_public(), pop.agent(agent))
+        pop.monitor_clients.append((client, home, period))
+        pop.monitor_methods.append(METHODS.index(method))
+    pop.freeze()

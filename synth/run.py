@@ -1,0 +1,188 @@
+"""``synth.generate``: a scenario in, rotated log files, ground truth and a manifest out.
+
+The one place that puts the stages together: scenario -> anomaly windows -> pools -> traffic
+model -> events -> lines -> files. Everything that can be wrong with the input is checked
+before the first byte is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import __version__
+from .anomalies import Window, ground_truth, iso, place_windows
+from .events import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, stream
+from .files import (TRUTH, FileRecord, Manifest, check_output, clear_previous, plan_stretches,
+                    write_by_size, write_json, write_stretch)
+from .lines import FormatError, LineRenderer, make_renderer
+from .pools import Pools, build_pools, default_clients
+from .scenario import (Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
+                       scenario_from_dict, to_yaml)
+
+# Keyword overrides that generate() accepts, as scenario keys.
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "clients")
+SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
+MAX_SEED = 2**63 - 1
+
+
+@dataclass
+class Run:
+    """What a run did: its seed, range, anomaly windows, files and figures."""
+
+    seed: int
+    scenario: Scenario
+    start: int
+    end: int
+    out_dir: Path
+    windows: list[Window]
+    truth: dict[str, Any]
+    files: list[FileRecord] = field(default_factory=list)
+    lines: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    hour0: int = 0  # the UTC hour the histogram starts at
+    hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def summary(self) -> str:
+        return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
+                f"{self.seconds:.1f} s, seed {self.seed}")
+
+
+def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **overrides: Any) -> Scenario:
+    """The scenario with keyword overrides applied and everything checked.
+
+    Problems in an override are reported under the override's own name (``days``,
+    ``spike_minutes``), so the CLI can name the option the user typed.
+    """
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    unknown = set(overrides) - set(OVERRIDES) - set(SPIKE_OVERRIDES)
+    if unknown:
+        raise TypeError(f"unknown overrides: {', '.join(sorted(unknown))}")
+    data = to_yaml(base)
+    spikes = [i for i, a in enumerate(data["anomalies"]) if a["kind"] == "spike"]
+    renamed: dict[str, str] = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name in SPIKE_OVERRIDES:
+            if not spikes:
+                raise ScenarioError([(name, f"scenario {base.name!r} has no spike anomaly")])
+            for i in spikes:
+                data["anomalies"][i][SPIKE_OVERRIDES[name]] = value
+                renamed[f"anomalies[{i}].{SPIKE_OVERRIDES[name]}"] = name
+        else:
+            data[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+    try:
+        resolved = scenario_from_dict(data, name=base.name)
+        check_scenario(resolved)
+    except ScenarioError as e:
+        raise ScenarioError([(renamed.get(path, path), msg) for path, msg in e.problems]) from None
+    return resolved
+
+
+def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int, int]:
+    """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now)."""
+    end = scenario.end or parse_time(now or dt.datetime.now(dt.timezone.utc))
+    end_s = int(end.timestamp())
+    return end_s - int(round(scenario.days * 86400)), end_s
+
+
+def check_seed(seed: int | None) -> int:
+    if seed is None:
+        return secrets.randbelow(MAX_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError([("seed", f"must be a whole number from 0 to {MAX_SEED}, got {seed!r}")])
+    return seed
+
+
+def prepare(scenario: Scenario, seed: int, start: int, end: int) -> tuple[list[Window], Pools, TrafficModel, LineRenderer]:
+    """Everything a run needs before it writes: windows, pools, the traffic model and the renderer."""
+    windows = place_windows(scenario.anomalies, start, end, stream(seed, PLACEMENT_STREAM))
+    n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
+    when = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
+    pools = build_pools(stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
+                        when=when)
+    try:
+        renderer = make_renderer(scenario.format, pools, scenario.tz_seconds)
+    except FormatError as e:
+        raise ScenarioError([("format", str(e))]) from None
+    model = TrafficModel(scenario, start, end, seed, pools, windows)
+    return windows, pools, model, renderer
+
+
+def expected_lines(model: TrafficModel, truth: dict[str, Any]) -> int:
+    """About how many lines the run will write (for the progress bar)."""
+    normal = model.rates.mean_total() * (model.end - model.start)
+    extra = sum(a["expected"].get("extra_events", 0) for a in truth["anomalies"])
+    return int(normal + extra)
+
+
+class _Counter:
+    """Counts lines per UTC hour and reports progress as chunks go by."""
+
+    def __init__(self, hour0: int, hours: int, progress: Callable[[int], None] | None):
+        self.hour0, self.hourly, self.progress = hour0, np.zeros(hours, np.int64), progress
+
+    def chunks(self, model: TrafficModel, renderer: LineRenderer, t0: int, t1: int) -> Iterator[tuple[bytes, np.ndarray]]:
+        for events in model.events(t0, t1):
+            seconds = events.t_ms // 1000
+            self.hourly += np.bincount((seconds - self.hour0) // 3600, minlength=len(self.hourly))[:len(self.hourly)]
+            yield renderer.render(events), seconds
+            if self.progress:
+                self.progress(len(events))
+
+
+def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
+             out_dir: str | Path = "output", force: bool = False, now: dt.datetime | None = None,
+             progress: Callable[[int], None] | None = None,
+             on_start: Callable[[Run, int], None] | None = None, **overrides: Any) -> Run:
+    """Write the access logs of a scenario, its ground truth and a manifest to ``out_dir``.
+
+    >>> run = generate("classic", seed=7, days=1, rate=0.5, out_dir="/tmp/synth-doc", force=True)
+    >>> run.truth["anomalies"][0]["kind"]
+    'spike'
+    """
+    began = time.perf_counter()
+    resolved = resolve_scenario(scenario, **overrides)
+    seed = check_seed(seed)
+    out = Path(out_dir)
+    check_output(out, force)
+    start, end = time_range(resolved, now)
+    windows, pools, model, renderer = prepare(resolved, seed, start, end)
+    truth = ground_truth(model.effects, model)
+
+    hour0 = start // 3600 * 3600
+    run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
+    counter = _Counter(hour0, (end - 1 - hour0) // 3600 + 1, progress)
+    if on_start:
+        on_start(run, expected_lines(model, truth))
+
+    out.mkdir(parents=True, exist_ok=True)
+    clear_previous(out)
+    manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
+                        options={"out": str(out), "force": force},
+                        start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
+    manifest.save(out)
+    write_json(out / TRUTH, truth)
+
+    rotation = resolved.rotate
+    if rotation.kind == "size":
+        run.files = write_by_size(counter.chunks(model, renderer, start, end), out, rotation.max_bytes)
+    else:
+        for stretch in plan_stretches(start, end, rotation, resolved.tz_seconds):
+            run.files.append(write_stretch(counter.chunks(model, renderer, stretch.t0, stretch.t1),
+                                           out / stretch.name))
+    run.lines = sum(f.lines for f in run.files)
+    run.bytes = sum(f.bytes for f in run.files)
+    run.hourly = counter.hourly
+    manifest.files, manifest.lines, manifest.bytes, manifest.complete = run.files, run.lines, run.bytes, True
+    manifest.save(out)
+    run.seconds = time.perf_counter() - began
+    return run

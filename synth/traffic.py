@@ -1,0 +1,291 @@
+"""Who asks for what, and when: visits, crawls, feed polls, monitor probes and scans as column arrays.
+
+Every function here takes the run's pools, a numpy Generator and the start times of a batch
+of sessions, and returns all their requests at once as ``Events`` (unsorted). A session never
+lasts longer than ``SESSION_CAP_MS``, which is what lets a time shard be generated alone: it
+only has to replay the sessions that began within that cap before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .pools import ERROR_SIZE_TABLE, GET, HEAD, HTTP11, Pools, pick as _pick
+
+SESSION_CAP_MS = 30 * 60 * 1000
+
+
+@dataclass
+class Events:
+    """Requests as parallel column arrays; one row per log line."""
+
+    t_ms: np.ndarray  # int64, epoch milliseconds
+    client: np.ndarray  # int32, index into Population.addresses
+    agent: np.ndarray  # int32, index into Population.agents
+    target: np.ndarray  # int32, index into Site.targets
+    method: np.ndarray  # int8, index into METHODS
+    proto: np.ndarray  # int8, index into PROTOCOLS
+    status: np.ndarray  # int16
+    size: np.ndarray  # int64, body bytes (0 is written "-")
+    referrer: np.ndarray  # int32, index into Referrers.values (0 is "-")
+
+    DTYPES = {"t_ms": np.int64, "client": np.int32, "agent": np.int32, "target": np.int32,
+              "method": np.int8, "proto": np.int8, "status": np.int16, "size": np.int64,
+              "referrer": np.int32}
+
+    def __len__(self) -> int:
+        return len(self.t_ms)
+
+    @classmethod
+    def empty(cls) -> "Events":
+        return cls(**{name: np.zeros(0, dtype) for name, dtype in cls.DTYPES.items()})
+
+    @classmethod
+    def build(cls, **columns: np.ndarray) -> "Events":
+        n = len(columns["t_ms"])
+        return cls(**{name: column(columns[name], n, dtype) for name, dtype in cls.DTYPES.items()})
+
+    @classmethod
+    def concat(cls, parts: list["Events"]) -> "Events":
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+    def take(self, index: np.ndarray | slice) -> "Events":
+        return Events(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+
+def column(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
+    """A writable column of ``n`` values: a scalar repeated, or an array as ``dtype``."""
+    return np.full(n, value, dtype) if np.ndim(value) == 0 else np.asarray(value, dtype)
+
+
+def _segment_arange(counts: np.ndarray) -> np.ndarray:
+    """0..n-1 for each group of ``counts``: [2, 3] -> [0, 1, 0, 1, 2]."""
+    total = int(counts.sum())
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(total, dtype=np.int64) - starts
+
+
+def _sizes(pools: Pools, target: np.ndarray, status: np.ndarray, method: np.ndarray) -> np.ndarray:
+    """Body bytes: a 200 returns the target's fixed size; other statuses their fixed page; HEAD none."""
+    size = np.where(status == 200, pools.site.size[target], ERROR_SIZE_TABLE[status])
+    size[method == HEAD] = 0
+    return size
+
+
+def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, clients: np.ndarray,
+                *, returning_share: float = 0.45) -> Events:
+    """Human visits: a landing page, its assets within a second or two, more pages after think times.
+
+    New visitors fetch every asset of their first page (and the favicon); returning visitors
+    revalidate some cached assets (304) and skip the rest; later pages pull only their own images.
+    """
+    site, pop, refs = pools.site, pools.population, pools.referrers
+    n = len(start_ms)
+    if n == 0:
+        return Events.empty()
+    returning = rng.random(n) < returning_share
+    views = np.minimum(rng.geometric(0.5, n), 25)
+    session = np.repeat(np.arange(n), views)
+    pos = _segment_arange(views)
+    n_views = len(session)
+
+    page = _pick(rng, site.page_cdf, n_views)  # index into site.pages
+    gaps = np.clip(rng.lognormal(np.log(30_000), 1.0, n_views), 2_000, 600_000).astype(np.int64)
+    gaps[pos == 0] = 0
+    elapsed = np.cumsum(gaps)
+    elapsed -= np.repeat(elapsed[np.cumsum(views) - views], views)
+    keep = elapsed <= SESSION_CAP_MS - 120_000
+    session, pos, page, elapsed = session[keep], pos[keep], page[keep], elapsed[keep]
+    t_view = start_ms[session] + elapsed
+    client = clients[session]
+    is_new = ~returning[session]
+    first = pos == 0
+
+    # Where each page view came from: the previous page, or for landings search, social, other sites.
+    referrer = np.empty(len(page), np.int32)
+    prev_page = np.roll(page, 1)
+    referrer[~first] = site.page_referrer[prev_page[~first]]
+    typed = (~first) & (rng.random(len(page)) < 0.04)
+    referrer[typed] = 0
+    u = rng.random(int(first.sum()))
+    landing = np.zeros(len(u), np.int32)
+    search = u < 0.46
+    landing[search] = refs.search_ids[_pick(rng, refs.search_cdf, int(search.sum()))]
+    social = (u >= 0.46) & (u < 0.53)
+    landing[social] = refs.social_ids[rng.integers(0, len(refs.social_ids), int(social.sum()))]
+    other = (u >= 0.53) & (u < 0.60)
+    landing[other] = refs.external_ids[rng.integers(0, len(refs.external_ids), int(other.sum()))]
+    referrer[first] = landing
+
+    target = site.pages[page].copy()
+    status = np.full(len(page), 200, np.int16)
+    r = rng.random(len(page))
+    broken = (~first) & (r < 0.012)
+    target[broken] = site.missing[rng.integers(0, len(site.missing), int(broken.sum()))]
+    status[broken] = 404
+    failed = (r >= 0.012) & (r < 0.0135)
+    status[failed] = np.array([500, 502, 503], np.int16)[rng.integers(0, 3, int(failed.sum()))]
+    revalidated = first & ~is_new & (r >= 0.5) & (r < 0.56)
+    status[revalidated] = 304
+    served = (status == 200) | (status == 304)
+
+    # A landing through a link without the trailing slash: first the 301, then the page.
+    noncanonical = site.page_noncanonical[page]
+    redirected = first & (noncanonical >= 0) & (rng.random(len(page)) < 0.03)
+    parts = [dict(t_ms=t_view, client=client, target=target, status=status, referrer=referrer)]
+    if redirected.any():
+        parts.append(dict(t_ms=t_view[redirected] - rng.integers(80, 250, int(redirected.sum())),
+                          client=client[redirected], target=noncanonical[redirected],
+                          status=np.full(int(redirected.sum()), 301, np.int16), referrer=referrer[redirected]))
+
+    # Shared CSS/JS/fonts on the first page: all of them for new visitors, some 304s for the rest.
+    n_shared = len(site.shared_assets)
+    landing_views = np.flatnonzero(first & served)
+    view = np.repeat(landing_views, n_shared)
+    shared = np.tile(site.shared_assets, len(landing_views))
+    new_view = is_new[view]
+    roll = rng.random(len(view))
+    fetch = new_view | (roll < 0.3)
+    view, shared, new_view = view[fetch], shared[fetch], new_view[fetch]
+    parts.append(dict(t_ms=t_view[view] + rng.integers(40, 900, len(view)), client=client[view],
+                      target=shared, status=np.where(new_view, 200, 304).astype(np.int16),
+                      referrer=site.page_referrer[page[view]]))
+
+    # Each page's own images: all on a new visitor's landing, most on later pages, some revalidated.
+    served_views = np.flatnonzero(served)
+    p = page[served_views]
+    counts = site.asset_offsets[p + 1] - site.asset_offsets[p]
+    view = np.repeat(served_views, counts)
+    image = site.asset_ids[np.repeat(site.asset_offsets[p], counts) + _segment_arange(counts)]
+    roll = rng.random(len(view))
+    must = first[view] & is_new[view]
+    fetch = must | (roll < 0.75)
+    status_img = np.where(must | (roll < 0.6), 200, 304).astype(np.int16)
+    view, image, status_img = view[fetch], image[fetch], status_img[fetch]
+    parts.append(dict(t_ms=t_view[view] + rng.integers(150, 2000, len(view)), client=client[view],
+                      target=image, status=status_img, referrer=site.page_referrer[page[view]]))
+
+    # New visitors' browsers ask for the favicon; some also for an apple-touch-icon the site lacks.
+    new_landing = np.flatnonzero(first & is_new & served)
+    parts.append(dict(t_ms=t_view[new_landing] + rng.integers(300, 2500, len(new_landing)),
+                      client=client[new_landing], target=np.full(len(new_landing), site.favicon, np.int32),
+                      status=np.full(len(new_landing), 200, np.int16), referrer=0))
+    touch = new_landing[rng.random(len(new_landing)) < 0.12]
+    parts.append(dict(t_ms=t_view[touch] + rng.integers(300, 2500, len(touch)), client=client[touch],
+                      target=np.full(len(touch), site.touch_icon, np.int32),
+                      status=np.full(len(touch), 404, np.int16), referrer=0))
+
+    events = [_finish(pools, part, method=GET) for part in parts]
+    return Events.concat(events)
+
+
+def _finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | None = None) -> Events:
+    """Complete a batch of requests with the client's agent and protocol and the body size."""
+    client = np.asarray(part["client"], np.int32)
+    n = len(client)
+    target = np.asarray(part["target"], np.int32)
+    status = column(part["status"], n, np.int16)
+    methods = column(part.get("method", method), n, np.int8)
+    if proto is None:
+        proto = pools.population.client_proto[client]
+    return Events.build(
+        t_ms=part["t_ms"], client=client, agent=part.get("agent", pools.population.client_agent[client]),
+        target=target, method=methods, proto=proto, status=status,
+        size=_sizes(pools, target, status, methods), referrer=part.get("referrer", 0))
+
+
+def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) -> Events:
+    """Search-engine crawls: robots.txt first, then pages at a steady pace, no assets, no referrer.
+
+    Crawlers visit the whole site rather than what is popular, and still request pages that
+    were removed (404) or moved (301) long ago.
+    """
+    site, pop = pools.site, pools.population
+    n = len(start_ms)
+    if n == 0:
+        return Events.empty()
+    crawler = pop.crawler_clients[_pick(rng, pop.crawler_cdf, n)]
+    pace = rng.uniform(2_000, 20_000, n)
+    pages = np.minimum(rng.geometric(1 / 10, n), (SESSION_CAP_MS // pace).astype(np.int64))
+    robots_first = rng.random(n) < 0.4
+    count = pages + robots_first
+    crawl = np.repeat(np.arange(n), count)
+    step = _segment_arange(count)
+    t = start_ms[crawl] + (step * pace[crawl]).astype(np.int64) + rng.integers(0, 400, len(crawl))
+    target = site.pages[rng.integers(0, len(site.pages), len(crawl))]
+    status = np.full(len(crawl), 200, np.int16)
+    r = rng.random(len(crawl))
+    gone = r < 0.04
+    target[gone] = site.missing[rng.integers(0, len(site.missing), int(gone.sum()))]
+    status[gone] = 404
+    moved = (r >= 0.04) & (r < 0.06)
+    moved_targets = site.page_noncanonical[rng.integers(1, len(site.pages), int(moved.sum()))]
+    target[moved] = moved_targets
+    status[moved] = 301
+    extra = (r >= 0.06) & (r < 0.09)
+    target[extra] = np.array([site.sitemap, site.feed, site.favicon], np.int32)[rng.integers(0, 3, int(extra.sum()))]
+    unchanged = (r >= 0.09) & (r < 0.15)
+    status[unchanged] = 304
+    first = robots_first[crawl] & (step == 0)
+    target[first] = site.robots
+    status[first] = 200
+    return _finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
+
+
+def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,
+               addresses: np.ndarray) -> Events:
+    """Vulnerability-scanner noise: a burst of probes for well-known weak spots, nearly all 404."""
+    site, pop = pools.site, pools.population
+    n = len(start_ms)
+    if n == 0:
+        return Events.empty()
+    probes = np.minimum(rng.geometric(1 / 12, n), 80)
+    scan = np.repeat(np.arange(n), probes)
+    step = _segment_arange(probes)
+    t = start_ms[scan] + step * rng.integers(150, 1500, n)[scan]
+    client = addresses[rng.integers(0, len(addresses), n)][scan]
+    agent = pop.scanner_agents[rng.integers(0, len(pop.scanner_agents), n)][scan]
+    target = site.probes[rng.integers(0, len(site.probes), len(scan))]
+    status = np.full(len(scan), 404, np.int16)
+    home = (step == 0) & (rng.random(len(scan)) < 0.5)
+    target[home] = site.pages[0]
+    status[home] = 200
+    forbidden = rng.random(len(scan)) < 0.05
+    status[forbidden & ~home] = 403
+    return _finish(pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
+                   method=GET, proto=HTTP11)
+
+
+def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int) -> Events:
+    """Feed readers and uptime monitors: each on its own fixed period, phase fixed per client.
+
+    Feeds mostly answer 304 (the reader's copy is current); monitors HEAD or GET the home page.
+    """
+    site, pop = pools.site, pools.population
+    parts = []
+    schedule = [(client, site.feed, period, GET) for client, period in pop.feed_clients]
+    schedule += [(client, target, period, method)
+                 for (client, target, period), method in zip(pop.monitor_clients, pop.monitor_methods)]
+    for client, target, period, method in schedule:
+        period_ms = period * 1000
+        phase = (client * 7_919_000) % period_ms  # fixed per client, whatever the block
+        first = t0_ms + (phase - t0_ms) % period_ms
+        times = np.arange(first, t1_ms, period_ms, dtype=np.int64)
+        if len(times) == 0:
+            continue
+        jitter = rng.integers(0, 900, len(times))
+        is_feed = target == site.feed
+        status = np.where(rng.random(len(times)) < 0.8, 304, 200) if is_feed else 200
+        parts.append(_finish(pools, dict(t_ms=np.minimum(times + jitter, t1_ms - 1), client=np.full(len(times), client),
+                                         target=np.full(len(times), target), status=status, method=method),
+                             method=method, proto=HTTP11))
+    return Events.concat(parts)
+
+

@@ -1,0 +1,27 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+
+END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite the golden files under tests/golden from the current code.")
+
+
+@pytest.fixture
+def update_golden(request):
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def tiny_scenario():
+    """A few hundred lines: 2.4 hours at 0.05 requests/s with a 10-minute spike."""
+    return dict(days=0.1, rate=0.05, spike_minutes=10, end=END)

@@ -1,0 +1,41 @@
+"""Every command has help text and is shown in the README, and the README's commands are true."""
+
+import re
+from pathlib import Path
+
+import click
+
+from synth.cli import cli
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    for path, command in _commands(cli):
+        assert command.help and command.help.strip(), path
+        assert f"synth {' '.join(path)}" in README, f"README does not show `synth {' '.join(path)}`"
+
+
+def test_every_generate_option_is_in_the_readme():
+    for param in cli.commands["generate"].params:
+        for opt in param.opts:
+            if opt.startswith("--") and opt != "--help":
+                assert opt in README, opt
+
+
+def test_readme_gives_the_two_commands():
+    assert "pip install -e . && synth generate" in README
+    assert re.search(r"pip install -e '\.\[test\]' && (python -m )?pytest", README)
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    command = re.search(r"pip install -e '\.\[test\]' && (?:python -m )?pytest", README).group(0)
+    assert command in ci
