@@ -1,20 +1,30 @@
-"""Anomaly windows: where each one falls, how it bends the traffic, and what the ground truth says.
+"""Anomaly windows: where each falls, how each kind bends the traffic, what the ground truth says.
 
 A window is placed once per run (from the scenario, or drawn from the seed on whole minutes,
-away from the edges of the range). Its effect is applied per generation block, so it does not
-depend on how the run is split between files or workers.
+away from the edges of the range). Each kind is a class that may add requests (``extra``) and
+may change the requests that fall in its window (``transform``). Both run per generation
+block with the block's own generator, so a window's requests do not depend on how the run is
+split between files or workers. Whatever a kind needs beyond the normal traffic (a scanner's
+address, its word list, the export URLs of an exfiltration) is made once in ``setup``.
+
+Every kind's extra requests start at or after the block they are drawn for; the event
+merger relies on it.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from faker import Faker
 
-from .scenario import AnomalySpec, ScenarioError
-from .traffic import SESSION_CAP_MS, Events
+from .pools import ERROR_SIZE_TABLE, GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
+from .scenario import KINDS, AnomalySpec, ScenarioError
+from .traffic import SESSION_CAP_MS, Events, draw_visits, finish
 
 EDGE_MARGIN_S = 12 * 3600
 
@@ -24,22 +34,41 @@ class Window:
     """One anomaly as placed in the run: [start, end) in epoch seconds."""
 
     index: int
-    kind: str
+    spec: AnomalySpec
     start: int
     end: int
-    magnitude: float
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def magnitude(self) -> float:
+        return self.spec.magnitude
 
     @property
     def minutes(self) -> float:
         return (self.end - self.start) / 60
 
+    @property
+    def seconds(self) -> int:
+        return self.end - self.start
+
 
 class Model(Protocol):
-    """What an effect needs from the traffic model (see events.TrafficModel)."""
+    """What a kind needs from the traffic model (events.TrafficModel)."""
+
+    pools: Pools
 
     def draw_human(self, rng: np.random.Generator, t0: int, t1: int, scale: np.ndarray) -> Events: ...
     def expected_total(self, t0: int, t1: int) -> np.ndarray: ...
     def expected_human(self, t0: int, t1: int) -> np.ndarray: ...
+    def expected_visits(self, t0: int, t1: int) -> float: ...
+    def client_rate(self, client: int) -> float: ...
+    def status_share(self, status: int) -> float: ...
+    def median_size(self) -> float: ...
+    def busiest_visitor(self) -> int: ...
+    def visit_size(self) -> float: ...
 
 
 def iso(seconds: int) -> str:
@@ -48,7 +77,7 @@ def iso(seconds: int) -> str:
 
 def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
                   rng: np.random.Generator) -> list[Window]:
-    """Place each anomaly: as given, or on a whole minute drawn from ``rng``.
+    """Place each anomaly: at its time or offset, or on a whole minute drawn from ``rng``.
 
     Drawn windows keep clear of the first and last 12 hours of the range (of a quarter of the
     spare room each, in ranges too short for that), so the ML job has data on both sides.
@@ -56,8 +85,8 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
     windows, problems = [], []
     for i, spec in enumerate(specs):
         duration = int(round(spec.minutes * 60))
-        if spec.start is not None:
-            w0 = int(spec.start.timestamp())
+        if spec.start is not None or spec.offset is not None:
+            w0 = int(spec.start.timestamp()) if spec.start is not None else start + int(spec.offset or 0)
             if w0 < start or w0 + duration > end:
                 problems.append((f"anomalies[{i}].start",
                                  f"{iso(w0)} + {spec.minutes:g} minutes is outside the range {iso(start)} to {iso(end)}"))
@@ -71,23 +100,106 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
                                  f"{spec.minutes:g} minutes does not fit on whole minutes in the range"))
                 continue
             w0 = first + 60 * int(rng.integers(0, (last - first) // 60 + 1))
-        windows.append(Window(i, spec.kind, w0, w0 + duration, spec.magnitude))
+        windows.append(Window(i, spec, w0, w0 + duration))
     if problems:
         raise ScenarioError(problems)
     return windows
 
 
-class Spike:
-    """Total request rate x magnitude inside the window.
+def _inside(events: Events, window: Window) -> np.ndarray:
+    return (events.t_ms >= window.start * 1000) & (events.t_ms < window.end * 1000)
 
-    The extra traffic is (magnitude - 1) more copies of the normal traffic, made of visits that
-    start up to the session cap before the window and are cut at its edges: so inside the
-    window the expected rate is exactly magnitude times what it would have been, and outside
-    it nothing changes.
-    """
+
+def _schedule(rng: np.random.Generator, window: Window, per_second: float, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray]:
+    """A steady program's requests that fall in block [b0, b1): their numbers k (0, 1, ... from
+    the window's start) and times; request k is due at start + k/rate, a little late at random."""
+    lo, hi = max(b0, window.start), min(b1, window.end)
+    if lo >= hi:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first = int(np.ceil((lo - window.start) * per_second))
+    last = int(np.ceil((hi - window.start) * per_second))  # exclusive
+    k = np.arange(first, last, dtype=np.int64)
+    due = window.start * 1000 + np.ceil(k * 1000 / per_second).astype(np.int64)
+    late = (rng.random(len(k)) * 800 / per_second).astype(np.int64)
+    return k, np.minimum(due + late, window.end * 1000 - 1)
+
+
+def _new_addresses(fake: Faker, n: int, given: str | None) -> list[str]:
+    if given:
+        return [given] + [str(ipaddress.ip_address(given) + i) for i in range(1, n)]
+    return [fake.ipv4_public() for _ in range(n)]
+
+
+class Kind(abc.ABC):
+    """A kind of anomaly: by default, nothing added and nothing changed."""
+
+    jobs: tuple[str, ...] = ()
+    field: str | None = None
 
     def __init__(self, window: Window):
         self.window = window
+        self.values: list[Any] = []
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        """Make what the window needs beyond normal traffic (clients, agents, URLs)."""
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        return None
+
+    def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
+        return events
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        """Requests this window adds per second, on average over [t0, t1) within it."""
+        return 0.0
+
+    def extra_in(self, model: Model, window: Window) -> float:
+        """Requests this window adds inside another window (where they overlap)."""
+        lo, hi = max(self.window.start, window.start), min(self.window.end, window.end)
+        return self.extra_rate(model, lo, hi) * (hi - lo) if hi > lo else 0.0
+
+    def kept_in(self, window: Window) -> float:
+        """The share of requests this window lets through in another window (dips lose some)."""
+        return 1.0
+
+    @abc.abstractmethod
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        """The watched metric in the window: its normal expected value and the anomalous one.
+
+        ``others`` is what overlapping windows add to the traffic here; ``kept`` the share of
+        requests that overlapping dips let through.
+        """
+
+    def truth(self, model: Model, neighbours: list["Kind"]) -> dict[str, Any]:
+        w = self.window
+        kind = KINDS[w.kind]
+        return {
+            "id": f"{w.kind}-{w.index + 1}",
+            "kind": w.kind,
+            "start": iso(w.start),
+            "end": iso(w.end),
+            "start_ms": w.start * 1000,
+            "end_ms": w.end * 1000,
+            "minutes": w.minutes,
+            "magnitude": w.magnitude,
+            "magnitude_means": kind.magnitude_means,
+            "params": dict(w.spec.params),
+            "affected": {"field": self.field, "values": self.values},
+            "expected": self.expected(model, sum(n.extra_in(model, w) for n in neighbours),
+                                      float(np.prod([n.kept_in(w) for n in neighbours]))),
+            "jobs": list(self.jobs),
+        }
+
+
+class Spike(Kind):
+    """Total request rate x magnitude inside the window.
+
+    The extra traffic is (magnitude - 1) more copies of the normal traffic, made of visits that
+    start up to the session cap before the window and are cut at its edges: inside the window
+    the expected rate is exactly magnitude times what it would have been; outside, unchanged.
+    """
+
+    jobs = ("smoke-request-count",)
 
     def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
         w = self.window
@@ -98,49 +210,305 @@ class Spike:
         # Bots are steady; their share of the extra traffic is carried by extra visits.
         scale = (w.magnitude - 1.0) * model.expected_total(t0, t1) / np.maximum(human, 1e-12)
         events = model.draw_human(rng, t0, t1, scale)
-        inside = (events.t_ms >= w.start * 1000) & (events.t_ms < w.end * 1000)
-        return events.take(inside)
+        return events.take(_inside(events, w))
 
-    def transform(self, events: Events, rng: np.random.Generator) -> Events:
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return (self.window.magnitude - 1) * float(model.expected_total(t0, t1).mean())
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        w = self.window
+        normal = float(model.expected_total(w.start, w.end).sum())
+        return {"metric": "requests in the window", "baseline": round((normal + others) * kept),
+                "during": round((normal * w.magnitude + others) * kept),
+                "extra_events": round(normal * (w.magnitude - 1) * kept)}
+
+
+class Dip(Kind):
+    """Total request rate x magnitude (below 1): each request in the window is lost with
+    probability 1 - magnitude, so magnitude 0 is an outage with no lines at all."""
+
+    jobs = ("smoke-low-request-rate",)
+
+    def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
+        lost = _inside(events, self.window) & (rng.random(len(events)) >= self.window.magnitude)
+        return events.take(~lost) if lost.any() else events
+
+    def kept_in(self, window: Window) -> float:
+        overlap = max(0, min(self.window.end, window.end) - max(self.window.start, window.start))
+        return 1.0 - (1.0 - self.window.magnitude) * overlap / window.seconds
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        w = self.window
+        baseline = (float(model.expected_total(w.start, w.end).sum()) + others) * kept
+        return {"metric": "requests in the window", "baseline": round(baseline),
+                "during": round(baseline * w.magnitude), "missing_events": round(baseline * (1 - w.magnitude))}
+
+
+class ErrorBurst(Kind):
+    """The share of one status (503 unless given) rises by the magnitude: requests in the
+    window are answered with it with the probability that multiplies its normal share."""
+
+    jobs = ("smoke-status-code-rate",)
+    field = "http.response.status_code"
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        self.status = int(self.window.spec.param("status", 503))
+        self.values = [self.status]
+        # A status that never occurs is taken as 0.1% of requests, so "x magnitude" means something.
+        self.normal = max(model.status_share(self.status), 0.001)
+        self.share = min(1.0, self.normal * self.window.magnitude)
+        self.convert = min(1.0, (self.share - model.status_share(self.status)) / (1 - model.status_share(self.status)))
+
+    def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
+        hit = _inside(events, self.window) & (rng.random(len(events)) < self.convert)
+        if hit.any():
+            events.status[hit] = self.status
+            events.size[hit] = ERROR_SIZE_TABLE[self.status]
         return events
 
-    def truth(self, model: Model) -> dict[str, Any]:
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
         w = self.window
-        baseline = float(model.expected_total(w.start, w.end).sum())
-        return {
-            "metric": "requests in the window",
-            "baseline": round(baseline),
-            "during": round(baseline * w.magnitude),
-            "extra_events": round(baseline * (w.magnitude - 1)),
-        }
+        total = (float(model.expected_total(w.start, w.end).sum()) + others) * kept
+        return {"metric": f"requests answered {self.status} in the window",
+                "baseline": round(total * model.status_share(self.status)), "during": round(total * self.share),
+                "share_baseline": round(model.status_share(self.status), 6), "share_during": round(self.share, 6)}
 
 
-EFFECTS = {"spike": Spike}
+class Scan(Kind):
+    """One client (or a few) walks a word list of URLs that do not exist, at a steady pace:
+    a new URL with every request, nearly all answered 404."""
 
-# The ML jobs (ml/jobs) expected to flag each kind of window.
-JOBS = {"spike": ["smoke-request-count"]}
+    jobs = ("smoke-url-scanning",)
+    field = "source.address"
+    AGENTS = ("gobuster/3.6", "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000001)", "Fuzz Faster U Fool v2.1.0",
+              "DirBuster-1.0-RC1 (http://www.owasp.org/index.php/Category:OWASP_DirBuster_Project)", "Wfuzz/3.1.0")
+    EXTENSIONS = ("", "/", ".php", ".bak", ".old", ".zip", ".sql", ".txt", ".asp", ".jsp", ".tar.gz", ".env", ".json", ".conf")
+    FOLDERS = ("", "admin/", "backup/", "old/", "test/", "api/", "private/", "tmp/", "wp-content/", "cgi-bin/", "include/", "data/")
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        w, pools = self.window, model.pools
+        n_clients = int(w.spec.param("clients", 1))
+        agent_text = w.spec.param("agent") or self.AGENTS[int(rng.integers(0, len(self.AGENTS)))]
+        agent = pools.population.agent(agent_text)
+        addresses = _new_addresses(fake, n_clients, w.spec.param("address"))
+        self.clients = np.array([pools.population.add_client(a, agent, HTTP11) for a in addresses], np.int32)
+        self.agent = agent
+        self.values = addresses
+        self.rate = w.magnitude
+        per_client = int(np.ceil(w.seconds * self.rate)) + 1
+        words = sorted(set(fake.words(nb=400, unique=False)) | set(fake.words(nb=400, unique=True)))
+        combos = len(self.FOLDERS) * len(words) * len(self.EXTENSIONS)
+        picks = rng.choice(combos, size=min(combos, per_client * n_clients), replace=False)
+        folder, rest = np.divmod(picks, len(words) * len(self.EXTENSIONS))
+        word, ext = np.divmod(rest, len(self.EXTENSIONS))
+        taken = set(pools.site.targets)
+        paths = [f"/{self.FOLDERS[f]}{words[i]}{self.EXTENSIONS[e]}" for f, i, e in zip(folder, word, ext)]
+        self.targets = np.array([pools.site.add(p, PROBE, 0) for p in paths if p not in taken], np.int32)
+        pools.site.freeze()
+        pools.population.freeze()
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        k, t = _schedule(rng, self.window, self.rate * len(self.clients), b0, b1)
+        if len(k) == 0:
+            return None
+        n = len(self.clients)
+        client = self.clients[k % n]
+        target = self.targets[k % len(self.targets)]
+        roll = rng.random(len(k))
+        status = np.where(roll < 0.93, 404, np.where(roll < 0.98, 403, 400)).astype(np.int16)
+        return finish(model.pools, dict(t_ms=t, client=client, agent=self.agent, target=target, status=status),
+                      method=GET, proto=HTTP11)
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return self.rate * len(self.clients)
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        per_client = self.window.seconds * self.rate * kept
+        return {"metric": "distinct url.original per source.address in the window",
+                "baseline": 0, "during": round(per_client), "extra_events": round(per_client * len(self.clients))}
 
 
-def make_effects(windows: list[Window]) -> list[Spike]:
-    return [EFFECTS[w.kind](w) for w in windows]
+class Flood(Kind):
+    """One client's request rate x magnitude: by default the site's most active visitor,
+    hammering pages (no assets, no referrer) as a broken script or an impatient scraper does."""
+
+    jobs = ("smoke-source-request-rate",)
+    field = "source.address"
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        pop = model.pools.population
+        given = self.window.spec.param("address")
+        if given and given in pop.addresses:
+            self.client = pop.addresses.index(given)
+        elif given:
+            self.client = pop.add_client(given, pop.agent("python-requests/2.32.3"), HTTP11)
+            pop.freeze()
+        else:
+            self.client = model.busiest_visitor()
+        self.values = [pop.addresses[self.client]]
+        self.usual = model.client_rate(self.client)
+        # A client seen too rarely to have a usual rate floods at the busiest visitor's pace.
+        self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()))
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        w, site = self.window, model.pools.site
+        lo, hi = max(b0, w.start), min(b1, w.end)
+        if lo >= hi:
+            return None
+        n = int(rng.poisson(self.rate * (hi - lo)))
+        t = np.sort(rng.integers(lo * 1000, hi * 1000, n))
+        target = site.pages[pick(rng, site.page_cdf, n)]
+        return finish(model.pools, dict(t_ms=t, client=np.full(n, self.client), target=target, status=200),
+                      method=GET)
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return self.rate
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        seconds = self.window.seconds * kept
+        return {"metric": "requests from source.address in the window", "baseline": round(self.usual * seconds),
+                "during": round((self.usual + self.rate) * seconds), "extra_events": round(self.rate * seconds)}
 
 
-def ground_truth(effects: list[Spike], model: Model) -> dict[str, Any]:
-    """The content of anomalies.json: every window with its kind, times, magnitude and effect."""
-    entries = []
-    for effect in effects:
-        w = effect.window
-        entries.append({
-            "id": f"{w.kind}-{w.index + 1}",
-            "kind": w.kind,
-            "start": iso(w.start),
-            "end": iso(w.end),
-            "start_ms": w.start * 1000,
-            "end_ms": w.end * 1000,
-            "minutes": w.minutes,
-            "magnitude": w.magnitude,
-            "affected": {"field": None, "values": []},
-            "expected": effect.truth(model),
-            "jobs": JOBS.get(w.kind, []),
-        })
-    return {"anomalies": entries}
+class Crowd(Kind):
+    """Visitors never seen before arrive through one new link (a viral post, a botnet's
+    referrer): magnitude - 1 times the usual number of visits in the window, each a new client
+    landing mostly on one page."""
+
+    jobs = ("smoke-visitor-rate",)
+    field = "http.request.referrer"
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        w, pools = self.window, model.pools
+        url = w.spec.param("referrer") or (
+            f"https://www.reddit.com/r/{fake.word()}/comments/{fake.hexify('^^^^^^')}/{fake.slug().replace('-', '_')}/")
+        self.referrer = pools.referrers.add(url)
+        self.values = [url]
+        self.usual = model.expected_visits(w.start, w.end)
+        n = int(rng.poisson((w.magnitude - 1) * self.usual))
+        agents = browser_agents(rng, n, pools.versions)  # the same browser mix as everyone else
+        addresses = [f"{fake.ipv4_public().rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
+        pop = pools.population
+        self.clients = np.array([pop.add_client(a, pop.agent(g), HTTP2) for a, g in zip(addresses, agents)], np.int32)
+        pop.freeze()
+        self.starts = np.sort(rng.integers(w.start * 1000, w.end * 1000, n))
+        viral = int(rng.integers(1, len(pools.site.pages)))
+        self.landing = np.where(rng.random(n) < 0.85, viral, pick(rng, pools.site.page_cdf, n))
+        self.viral_page = pools.site.targets[int(pools.site.pages[viral])]
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        a, z = np.searchsorted(self.starts, [b0 * 1000, b1 * 1000])
+        if z <= a:
+            return None
+        return draw_visits(rng, model.pools, self.starts[a:z], self.clients[a:z], returning_share=0.0,
+                           landing=self.landing[a:z], landing_referrer=np.full(z - a, self.referrer))
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return len(self.clients) * model.visit_size() / self.window.seconds
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        return {"metric": "distinct source.address in the window (visits starting in it)",
+                "baseline": round(self.usual), "during": round(self.usual + len(self.clients)),
+                "new_clients": len(self.clients), "landing": self.viral_page}
+
+
+class Bytes(Kind):
+    """One client pulls far larger responses than anyone: an export endpoint, page after page,
+    each response magnitude times the site's median response."""
+
+    jobs = ("smoke-bytes-per-client",)
+    field = "source.address"
+    EVERY_S = 8.0
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        w, pools = self.window, model.pools
+        pop = pools.population
+        given = w.spec.param("address")
+        if given and given in pop.addresses:
+            self.client = pop.addresses.index(given)
+        elif given:
+            self.client = pop.add_client(given, pop.agent("curl/8.5.0"), HTTP11)
+        else:  # an ordinary visitor: an insider, not a stranger
+            humans = np.concatenate(pop.group_clients)
+            self.client = int(humans[rng.integers(0, len(humans))])
+        pop.freeze()
+        self.values = [pop.addresses[self.client]]
+        count = int(np.ceil(w.seconds / self.EVERY_S)) + 1
+        table = fake.word()
+        sizes = (w.magnitude * model.median_size() * rng.lognormal(0, 0.25, count)).astype(np.int64)
+        self.targets = np.array([pools.site.add(f"/api/v1/export?table={table}&page={k + 1}", PAGE, int(size))
+                                 for k, size in enumerate(sizes)], np.int32)
+        pools.site.freeze()
+        self.sizes = sizes
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        k, t = _schedule(rng, self.window, 1 / self.EVERY_S, b0, b1)
+        if len(k) == 0:
+            return None
+        return finish(model.pools, dict(t_ms=t, client=np.full(len(k), self.client), target=self.targets[k],
+                                        status=200), method=GET)
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return 1 / self.EVERY_S
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        count = int(np.ceil(self.window.seconds / self.EVERY_S))
+        return {"metric": "http.response.body.bytes from source.address in the window",
+                "baseline": round(model.client_rate(self.client) * self.window.seconds * model.median_size()),
+                "during": round(int(self.sizes[:count].sum()) * kept), "extra_events": round(count * kept)}
+
+
+class NewAgent(Kind):
+    """A user agent never seen before (a new crawler, a scraper) makes a burst of requests:
+    robots.txt first, then pages at a steady pace."""
+
+    jobs = ("smoke-rare-agent",)
+    field = "user_agent.original"
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        w, pools = self.window, model.pools
+        pop = pools.population
+        text = w.spec.param("agent") or (
+            f"Mozilla/5.0 (compatible; {fake.word().capitalize()}{('Bot', 'Spider', 'Crawler')[int(rng.integers(0, 3))]}"
+            f"/{int(rng.integers(1, 4))}.{int(rng.integers(0, 10))}; +https://{fake.domain_name()}/bot.html)")
+        self.agent = pop.agent(text)
+        self.values = [text]
+        n = int(w.spec.param("clients", 1))
+        self.clients = np.array([pop.add_client(a, self.agent, HTTP11) for a in _new_addresses(fake, n, None)], np.int32)
+        pop.freeze()
+
+    def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
+        site = model.pools.site
+        k, t = _schedule(rng, self.window, self.window.magnitude / 60, b0, b1)
+        if len(k) == 0:
+            return None
+        target = site.pages[rng.integers(0, len(site.pages), len(k))]
+        target[k == 0] = site.robots
+        return finish(model.pools, dict(t_ms=t, client=self.clients[k % len(self.clients)], agent=self.agent,
+                                        target=target, status=200), method=GET)
+
+    def extra_rate(self, model: Model, t0: int, t1: int) -> float:
+        return self.window.magnitude / 60
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        count = self.window.magnitude * self.window.minutes * kept
+        return {"metric": "requests with user_agent.original in the window", "baseline": 0,
+                "during": round(count), "extra_events": round(count)}
+
+
+KIND_CLASSES: dict[str, type[Kind]] = {
+    "spike": Spike, "dip": Dip, "error_burst": ErrorBurst, "scan": Scan, "flood": Flood,
+    "crowd": Crowd, "bytes": Bytes, "new_agent": NewAgent,
+}
+
+
+def make_effects(windows: list[Window]) -> list[Kind]:
+    return [KIND_CLASSES[w.kind](w) for w in windows]
+
+
+def ground_truth(effects: list[Kind], model: Model) -> dict[str, Any]:
+    """The content of anomalies.json: every window with kind, times, magnitude, targets, effect, jobs."""
+    return {"anomalies": [effect.truth(model, [e for e in effects if e is not effect]) for effect in effects]}
+
+
+__all__ = ["Window", "Kind", "KIND_CLASSES", "place_windows", "make_effects", "ground_truth", "iso"]

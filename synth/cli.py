@@ -13,7 +13,7 @@ import click
 
 import synth
 from .report import Progress, histogram_lines, seed_lines
-from .scenario import ScenarioError
+from .scenario import ScenarioError, builtin_scenarios, builtin_text
 
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
@@ -29,7 +29,8 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"synth: {self.format_message()}", err=True)
+        for line in self.format_message().splitlines():
+            click.echo(f"synth: {line}", err=True)
 
 
 def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
@@ -105,6 +106,38 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
     if not quiet:
         for line in histogram_lines(run, color=sys.stdout.isatty()):
             click.echo(line)
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def scenarios(ctx: click.Context) -> None:
+    """List the built-in scenarios, one line each: name and what it shows.
+
+    \b
+    Example:
+        synth scenarios
+        synth scenarios show mixed > my.yaml   # edit, then: synth generate --scenario my.yaml
+    """
+    if ctx.invoked_subcommand is None:
+        listed = builtin_scenarios()
+        width = max(len(s.name) for s in listed)
+        for scenario in listed:
+            click.echo(f"{scenario.name:<{width}}  {scenario.description}")
+
+
+@scenarios.command("show")
+@click.argument("name")
+def scenarios_show(name: str) -> None:
+    """Print a built-in scenario as YAML, ready to copy and edit.
+
+    \b
+    Example:
+        synth scenarios show classic
+    """
+    try:
+        click.echo(builtin_text(name), nl=False)
+    except ScenarioError as e:
+        raise UsageProblem(e.lines()[0].replace("scenario: ", "", 1)) from None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,8 @@ from typing import Iterator
 
 import numpy as np
 
+from faker import Faker
+
 from .anomalies import Window, make_effects
 from .pools import Pools
 from .rates import RateModel, Rhythm
@@ -21,7 +23,7 @@ from .scenario import Scenario
 from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits)
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
-POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM = range(4)
+POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM = range(5)
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
@@ -41,7 +43,8 @@ def block_seconds(rate: float) -> int:
 
 @dataclass(frozen=True)
 class Mix:
-    """Requests per second from each source, and requests per session of each."""
+    """Requests per second from each source, requests per session of each, and what the
+    normal traffic looks like (status shares, median response) as measured on a sample."""
 
     human: float
     crawl: float
@@ -50,6 +53,8 @@ class Mix:
     per_visit: float
     per_crawl: float
     per_scan: float
+    status_shares: dict[int, float]
+    median_size: float
 
 
 class TrafficModel:
@@ -59,13 +64,21 @@ class TrafficModel:
                  windows: list[Window]):
         self.scenario, self.start, self.end, self.seed, self.pools = scenario, start, end, seed, pools
         self.windows = windows
-        self.effects = make_effects(windows)
         self.block_s = block_seconds(scenario.rate)
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
-        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend)
+        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve)
         self.rates = RateModel(start, end, rhythm, self.mix.human, self.mix.crawl + self.mix.scan,
                                self.mix.periodic)
+        self._group_means = self.rates.group_means()
+        # Anomalies make what they need (clients, agents, URLs) once, from their own stream;
+        # the pools grow, so the line renderer must be built after this.
+        self.effects = make_effects(windows)
+        rng = stream(seed, ANOMALY_STREAM)
+        fake = Faker("en_US")
+        fake.seed_instance(int(rng.integers(2**63)))
+        for effect in self.effects:
+            effect.setup(self, fake, rng)
 
     @staticmethod
     def _calibrate(scenario: Scenario, pools: Pools, seed: int) -> Mix:
@@ -74,17 +87,27 @@ class TrafficModel:
         pop = pools.population
         sample = 20_000
         humans = pop.group_clients[0]
-        per_visit = len(draw_visits(rng, pools, np.zeros(sample, np.int64),
-                                    humans[rng.integers(0, len(humans), sample)])) / sample
-        per_crawl = len(draw_crawls(rng, pools, np.zeros(sample, np.int64))) / sample
-        per_scan = len(draw_scans(rng, pools, np.zeros(sample, np.int64), pop.scanner_clients)) / sample
+        zeros = np.zeros(sample, np.int64)
+        visits = draw_visits(rng, pools, zeros, humans[rng.integers(0, len(humans), sample)])
+        crawls = draw_crawls(rng, pools, zeros)
+        scans = draw_scans(rng, pools, zeros, pop.scanner_clients)
+        polls = draw_periodic(rng, pools, 0, 86_400_000)
         bots = scenario.rate * scenario.bot_share
         periodic = sum(1 / p for _, p in pop.feed_clients) + sum(1 / p for _, _, p in pop.monitor_clients)
         if periodic > 0.5 * bots:  # a site this quiet has no monitors or feed readers to speak of
             periodic = 0.0
         scan = 0.05 * bots
-        return Mix(human=scenario.rate - bots, crawl=bots - scan - periodic, scan=scan, periodic=periodic,
-                   per_visit=per_visit, per_crawl=per_crawl, per_scan=per_scan)
+        rates = {"human": scenario.rate - bots, "crawl": bots - scan - periodic, "scan": scan, "periodic": periodic}
+        shares: dict[int, float] = {}
+        for source, sample_events in (("human", visits), ("crawl", crawls), ("scan", scans), ("periodic", polls)):
+            if len(sample_events) and rates[source] > 0:
+                codes, counts = np.unique(sample_events.status, return_counts=True)
+                for code, count in zip(codes.tolist(), counts.tolist()):
+                    shares[code] = shares.get(code, 0.0) + rates[source] / scenario.rate * count / len(sample_events)
+        served = visits.size[visits.status == 200]
+        return Mix(human=rates["human"], crawl=rates["crawl"], scan=scan, periodic=periodic,
+                   per_visit=len(visits) / sample, per_crawl=len(crawls) / sample, per_scan=len(scans) / sample,
+                   status_shares=shares, median_size=float(np.median(served)) if len(served) else 1000.0)
 
     # -- expected rates (ground truth and anomaly effects) ------------------------------------
     def expected_human(self, t0: int, t1: int) -> np.ndarray:
@@ -92,6 +115,39 @@ class TrafficModel:
 
     def expected_total(self, t0: int, t1: int) -> np.ndarray:
         return self.rates.total(t0, t1)
+
+    def expected_visits(self, t0: int, t1: int) -> float:
+        return float(self.expected_human(t0, t1).sum()) / self.mix.per_visit
+
+    def status_share(self, status: int) -> float:
+        return self.mix.status_shares.get(status, 0.0)
+
+    def median_size(self) -> float:
+        return self.mix.median_size
+
+    def visit_size(self) -> float:
+        return self.mix.per_visit
+
+    def client_rate(self, client: int) -> float:
+        """A visitor's mean requests per second over the range (0 for bots and strangers)."""
+        pop = self.pools.population
+        for g, members in enumerate(pop.group_clients):
+            where = np.flatnonzero(members == client)
+            if len(where):
+                cdf = pop.group_cdf[g]
+                i = int(where[0])
+                return float(self._group_means[g] * (cdf[i] - (cdf[i - 1] if i else 0.0)))
+        return 0.0
+
+    def busiest_visitor(self) -> int:
+        pop = self.pools.population
+        best, best_rate = -1, -1.0
+        for g, members in enumerate(pop.group_clients):
+            p = np.diff(pop.group_cdf[g], prepend=0.0) * self._group_means[g]
+            i = int(np.argmax(p))
+            if p[i] > best_rate:
+                best, best_rate = int(members[i]), float(p[i])
+        return best
 
     # -- drawing ------------------------------------------------------------------------------
     def draw_human(self, rng: np.random.Generator, t0: int, t1: int,
@@ -136,7 +192,9 @@ class TrafficModel:
                 parts.append(extra)
         events = Events.concat(parts)
         for effect in self.effects:
-            events = effect.transform(events, rng)
+            events = effect.transform(self, events, rng)
+        if len(events) and int(events.t_ms.min()) < b0 * 1000:
+            raise AssertionError(f"block {b} drew a request before its start")  # the merger relies on it
         return events
 
     def events(self, t0: int, t1: int) -> Iterator[Events]:

@@ -265,14 +265,14 @@ def _address_in(network: str, fake: Faker) -> str:
     return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
 
 
-def _browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> list[str]:
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> list[str]:
     """``n`` browser agents: a family by market share, versions spread over the last releases."""
     templates = [t for _, t in catalog.BROWSERS]
     family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
     model = rng.integers(0, 4, n)
-    build = rng.integers(0, 300, n)
+    build = rng.integers(0, 3, n)  # a few builds per release: agents repeat, as on a real site
     cache: dict[tuple[int, ...], str] = {}
     agents = []
     for key in zip(family.tolist(), lag.tolist(), minor.tolist(), model.tolist(), build.tolist()):
@@ -283,7 +283,7 @@ def _browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) 
                 chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
                 safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
                 android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
-                samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3000 + bd}.{10 + (bd * 7) % 89}")
+                samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3400 + 51 * bd}.{52 + 13 * bd}")
         agents.append(cache[key])
     return agents
 
@@ -294,15 +294,15 @@ def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 
 
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
-                     versions: dict[str, int]) -> Population:
+                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE) -> Population:
     """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
     pop = Population()
-    offsets = np.array([o for o, _ in catalog.AUDIENCE], np.int64)
-    shares = np.array([s for _, s in catalog.AUDIENCE], np.float64)
+    offsets = np.array([o for o, _ in audience], np.int64)
+    shares = np.array([s for _, s in audience], np.float64)
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    agents = _browser_agents(rng, n_clients, versions)
+    agents = browser_agents(rng, n_clients, versions)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
@@ -358,14 +358,16 @@ def default_clients(rate: float, days: float) -> int:
 
 
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
-                when: dt.date, n_pages: int = 600) -> Pools:
+                when: dt.date, n_pages: int = 600,
+                audience: tuple[tuple[int, float], ...] | None = None) -> Pools:
     """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
     versions = catalog.browser_versions(when)
     referrers = build_referrers(fake, rng)
     site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers)
-    population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions)
+    population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
+                                  audience=audience or catalog.AUDIENCE)
     _add_monitors(population, site, fake)
     return Pools(site, population, referrers, versions)
 

@@ -23,12 +23,12 @@ DAY = 86400
 _MONDAY_SHIFT = 3
 
 
-def daily_factor(local_seconds: np.ndarray) -> np.ndarray:
+def daily_factor(local_seconds: np.ndarray, daily: np.ndarray = DAILY) -> np.ndarray:
     """The daily curve at local times (seconds), linear between the middles of the hours."""
     hours = (local_seconds % DAY) / 3600.0 - 0.5
     i = np.floor(hours).astype(np.int64)
     frac = hours - i
-    return DAILY[i % 24] * (1.0 - frac) + DAILY[(i + 1) % 24] * frac
+    return daily[i % 24] * (1.0 - frac) + daily[(i + 1) % 24] * frac
 
 
 def weekday(local_seconds: np.ndarray) -> np.ndarray:
@@ -43,19 +43,24 @@ class Rhythm:
     offsets: np.ndarray  # each audience group's UTC offset, seconds
     shares: np.ndarray  # each group's share of human traffic
     weekend: float  # Saturday and Sunday traffic relative to a weekday
+    daily: np.ndarray  # activity by local hour (DAILY unless the scenario says otherwise)
 
     def group_shape(self, times: np.ndarray) -> np.ndarray:
         """Relative human activity of each group (rows) at UTC times in seconds (columns)."""
         local = times[None, :] + self.offsets[:, None]
         week = np.where(weekday(local) >= 5, self.weekend, 1.0)
-        return self.shares[:, None] * daily_factor(local) * week
+        return self.shares[:, None] * daily_factor(local, self.daily) * week
 
-    def mean_shape(self, start: int, end: int) -> float:
-        """The mean of the summed shape over [start, end), sampled every minute."""
+    def mean_group_shape(self, start: int, end: int) -> np.ndarray:
+        """Each group's mean shape over [start, end), sampled every minute."""
         times = np.arange(start, end, 60, dtype=np.int64) + 30
         if times.size == 0:
             times = np.array([start], np.int64)
-        return float(self.group_shape(times).sum(axis=0).mean())
+        return self.group_shape(times).mean(axis=1)
+
+    def mean_shape(self, start: int, end: int) -> float:
+        """The mean of the summed shape over [start, end), sampled every minute."""
+        return float(self.mean_group_shape(start, end).sum())
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,10 @@ class RateModel:
         """Expected human requests per second, one row per audience group, for seconds t0..t1-1."""
         times = np.arange(t0, t1, dtype=np.int64)
         return self.rhythm.group_shape(times) * (self.human_rate / self._norm)
+
+    def group_means(self) -> np.ndarray:
+        """Each audience group's mean human requests per second over the range."""
+        return self.rhythm.mean_group_shape(self.start, self.end) * (self.human_rate / self._norm)
 
     def mean_total(self) -> float:
         """Mean expected requests per second over the whole range, from every normal source."""

@@ -9,21 +9,53 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import yaml
 
 from .resources import scenarios_dir
 
-ANOMALY_KINDS = ("spike",)
 
-# Defaults for each anomaly kind's magnitude and length.
-ANOMALY_DEFAULTS: dict[str, dict[str, float]] = {
-    "spike": {"magnitude": 10.0, "minutes": 30.0},
+
+@dataclass(frozen=True)
+class Kind:
+    """An anomaly kind as a scenario may ask for it: defaults, the meaning and range of its
+    magnitude, and the parameters it takes beyond kind, start, minutes and magnitude."""
+
+    summary: str
+    magnitude: float
+    magnitude_means: str
+    minutes: float
+    low: float  # magnitude must be > low (or >= low when low_inclusive)
+    high: float | None = None  # magnitude must be < high
+    low_inclusive: bool = False
+    params: tuple[str, ...] = ()
+
+
+# The catalogue. Kind names are part of the contract (anomalies.json, ml/jobs, scenarios).
+KINDS: dict[str, Kind] = {
+    "spike": Kind("total request rate x magnitude", 10, "factor on the total request rate", 30, 1),
+    "dip": Kind("total request rate x magnitude (< 1); 0 is an outage", 0.1,
+                "factor on the total request rate", 60, 0, high=1, low_inclusive=True),
+    "error_burst": Kind("the share of one status (503 by default) rises by the magnitude", 50,
+                        "factor on the normal share of the status", 20, 1, params=("status",)),
+    "scan": Kind("one client (or a few) requests many distinct non-existent URLs, mostly 404", 2,
+                 "requests per second from each scanning client", 30, 0, params=("clients", "address", "agent")),
+    "flood": Kind("one client's request rate x magnitude", 40, "factor on that client's usual request rate",
+                  30, 1, params=("address",)),
+    "crowd": Kind("many clients never seen before arrive, through one new referrer", 4,
+                  "factor on the number of distinct visitors", 45, 1, params=("referrer",)),
+    "bytes": Kind("one client downloads far larger responses than anyone (exfiltration)", 100,
+                  "response size as a multiple of the site's median response", 30, 1, params=("address",)),
+    "new_agent": Kind("a user agent never seen before makes a burst of requests", 60,
+                      "requests per minute with the new agent", 20, 0, params=("agent", "clients")),
 }
+ANOMALY_KINDS = tuple(KINDS)
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
                "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
@@ -66,12 +98,21 @@ class Rotation:
 
 @dataclass(frozen=True)
 class AnomalySpec:
-    """One anomaly as asked for: its kind, where (None: drawn from the seed), how long, how strong."""
+    """One anomaly as asked for: its kind, where, how long, how strong, and its kind's parameters.
+
+    ``start`` is a time, or ``offset`` seconds after the start of the range; with neither the
+    window is drawn from the seed.
+    """
 
     kind: str
     start: dt.datetime | None = None
     minutes: float = 30.0
     magnitude: float = 10.0
+    offset: int | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
 
 
 @dataclass(frozen=True)
@@ -85,10 +126,18 @@ class Scenario:
     rotate: Rotation = Rotation("day")
     format: str = "combined"
     clients: int | None = None  # visitor population; None: sized from the rate
+    pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
     bot_share: float = 0.2  # crawlers, feed readers, monitors and scanners
     weekend: float = 0.7  # weekend traffic relative to weekdays
+    daily: tuple[float, ...] | None = None  # activity by visitors' local hour; None: the usual curve
+    audience: tuple[tuple[int, float], ...] | None = None  # (UTC offset minutes, share); None: catalog
     anomalies: tuple[AnomalySpec, ...] = (AnomalySpec("spike"),)
+
+    @property
+    def daily_curve(self) -> np.ndarray:
+        from .rates import DAILY
+        return DAILY if self.daily is None else np.array(self.daily, dtype=np.float64)
 
     @property
     def tz_seconds(self) -> int:
@@ -168,28 +217,115 @@ class _Fields:
                 self.problems.append((self.key(str(name)), "unknown key"))
 
 
+_DURATION = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_offset(text: str) -> int:
+    """``+2d6h30m`` -> seconds after the start of the range."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m or not any(m.groups()):
+        raise ValueError(f"must be an ISO 8601 time or an offset like +2d6h30m, got {text!r}")
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def _param(f: _Fields, name: str) -> Any:
+    """Validate one kind parameter; None when absent or wrong (the problem is recorded)."""
+    value = f.get(name, None)
+    if value is None:
+        return None
+    if name == "status":
+        if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+            f.problem(name, f"must be an HTTP error status from 400 to 599, got {value!r}")
+            return None
+    elif name == "clients":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            f.problem(name, f"must be a whole number from 1 to 1000, got {value!r}")
+            return None
+    elif name == "address":
+        try:
+            value = str(ipaddress.ip_address(str(value)))
+        except ValueError:
+            f.problem(name, f"must be an IPv4 or IPv6 address, got {value!r}")
+            return None
+    elif name in ("agent", "referrer"):
+        if not isinstance(value, str) or not value.strip():
+            f.problem(name, f"must be non-empty text, got {value!r}")
+            return None
+        if name == "referrer" and not re.match(r"https?://[^\s/]+", value):
+            f.problem(name, f"must be an http(s) URL, got {value!r}")
+            return None
+    return value
+
+
 def _anomaly(data: Any, path: str, problems: list[tuple[str, str]]) -> AnomalySpec | None:
     if not isinstance(data, Mapping):
         problems.append((path, f"must be a mapping with a kind, got {data!r}"))
         return None
     f = _Fields(data, path, problems)
-    kind = f.get("kind", None)
-    if kind not in ANOMALY_KINDS:
-        f.problem("kind", f"must be one of {', '.join(ANOMALY_KINDS)}, got {kind!r}")
-        f.unknown()
+    kind_name = f.get("kind", None)
+    if kind_name not in KINDS:
+        f.problem("kind", f"must be one of {', '.join(KINDS)}, got {kind_name!r}")
         return None
-    defaults = ANOMALY_DEFAULTS[kind]
-    start = f.get("start", None)
-    if start is not None:
+    kind = KINDS[kind_name]
+    start, offset = f.get("start", None), None
+    if isinstance(start, str) and start.strip().startswith("+"):
+        try:
+            offset, start = parse_offset(start), None
+        except ValueError as e:
+            f.problem("start", str(e))
+            start = None
+    elif start is not None:
         try:
             start = parse_time(start)
         except ValueError as e:
             f.problem("start", str(e))
             start = None
-    minutes = f.number("minutes", defaults["minutes"], above=0)
-    magnitude = f.number("magnitude", defaults["magnitude"], above=1)
+    minutes = f.number("minutes", kind.minutes, above=0)
+    magnitude = f.get("magnitude", kind.magnitude)
+    if isinstance(magnitude, bool) or not isinstance(magnitude, (int, float)):
+        f.problem("magnitude", f"must be a number, got {magnitude!r}")
+        magnitude = kind.magnitude
+    elif (magnitude < kind.low if kind.low_inclusive else magnitude <= kind.low):
+        f.problem("magnitude", f"must be {'>=' if kind.low_inclusive else '>'} {kind.low:g} for {kind_name}, got {magnitude:g}")
+    elif kind.high is not None and magnitude >= kind.high:
+        f.problem("magnitude", f"must be < {kind.high:g} for {kind_name}, got {magnitude:g}")
+    params = tuple((name, value) for name in kind.params if (value := _param(f, name)) is not None)
     f.unknown()
-    return AnomalySpec(kind, start, minutes, magnitude)
+    return AnomalySpec(kind_name, start, minutes, float(magnitude), offset, params)
+
+
+def _daily(f: _Fields) -> tuple[float, ...] | None:
+    value = f.get("daily", None)
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 24
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
+            or not any(value)):
+        f.problem("daily", "must be 24 numbers >= 0 (activity by local hour, 0 to 23), not all 0")
+        return None
+    return tuple(float(v) for v in value)
+
+
+def _audience(f: _Fields) -> tuple[tuple[int, float], ...] | None:
+    value = f.get("audience", None)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        f.problem("audience", "must map UTC offsets (\"-0500\") to shares of visitors")
+        return None
+    groups = []
+    for offset, share in value.items():
+        m = re.fullmatch(r"([+-])(\d\d)(\d\d)", str(offset))
+        if not m or int(m.group(2)) > 14 or int(m.group(3)) > 59:
+            f.problem(f"audience.{offset}", "must be an offset like -0500 or +0530")
+            continue
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
+            f.problem(f"audience.{offset}", f"share must be a number > 0, got {share!r}")
+            continue
+        minutes = (int(m.group(2)) * 60 + int(m.group(3))) * (-1 if m.group(1) == "-" else 1)
+        groups.append((minutes, float(share)))
+    return tuple(groups) or None
 
 
 def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenario:
@@ -222,9 +358,12 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         values["rotate"] = base.rotate
     values["format"] = f.text("format", base.format)
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
+    values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
     values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.5)
     values["weekend"] = f.number("weekend", base.weekend, above=0, at_most=5)
+    values["daily"] = _daily(f)
+    values["audience"] = _audience(f)
     raw = f.get("anomalies", [])
     anomalies: list[AnomalySpec] = []
     if raw is None:
@@ -247,6 +386,19 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
 
 
+def builtin_text(name: str) -> str:
+    """The YAML of a built-in scenario, comments included: a file to copy and edit."""
+    if name not in builtin_names():
+        raise ScenarioError([("scenario", f"no built-in scenario named {name!r} (built-in: {', '.join(builtin_names())})")])
+    return (scenarios_dir() / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def builtin_scenarios() -> list[Scenario]:
+    """Every built-in scenario, classic first."""
+    names = builtin_names()
+    return [load_scenario(n) for n in (["classic"] + [n for n in names if n != "classic"])]
+
+
 def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scenario:
     """A Scenario from a built-in name, a YAML file path or a mapping; None gives ``classic``."""
     if source is None:
@@ -260,13 +412,18 @@ def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scena
     if not path.is_file():
         known = ", ".join(builtin_names())
         raise ScenarioError([("scenario", f"no built-in scenario or file named {text_source!r} (built-in: {known})")])
+    label = path.stem if path.parent == scenarios_dir() else str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError([(str(path), f"not valid YAML{where}: {getattr(e, 'problem', e)}")]) from None
-    return scenario_from_dict(data if data is not None else {}, name=path.stem)
+        raise ScenarioError([(label, f"not valid YAML{where}: {getattr(e, 'problem', e)}")]) from None
+    try:
+        return scenario_from_dict(data if data is not None else {}, name=path.stem)
+    except ScenarioError as e:
+        # Name the file, so "anomalies[2].magnitude: ..." says where it is.
+        raise ScenarioError([(f"{label}: {key}" if key else label, msg) for key, msg in e.problems]) from None
 
 
 def check_scenario(scenario: Scenario) -> None:
@@ -296,20 +453,42 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
         "ipv6_share": scenario.ipv6_share,
         "bot_share": scenario.bot_share,
         "weekend": scenario.weekend,
+        "pages": scenario.pages,
     }
+    if scenario.daily is not None:
+        data["daily"] = list(scenario.daily)
+    if scenario.audience is not None:
+        data["audience"] = {f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}{abs(m) % 60:02d}": share
+                            for m, share in scenario.audience}
     if scenario.end is not None:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:
         data["clients"] = scenario.clients
-    data["anomalies"] = [
-        {k: v for k, v in (("kind", a.kind),
-                           ("start", a.start.strftime("%Y-%m-%dT%H:%M:%SZ") if a.start else None),
-                           ("minutes", a.minutes), ("magnitude", a.magnitude)) if v is not None}
-        for a in scenario.anomalies
-    ]
+    data["anomalies"] = [_anomaly_yaml(a) for a in scenario.anomalies]
     return data
 
 
-__all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario",
-           "scenario_from_dict", "check_scenario", "parse_time", "builtin_names", "to_yaml",
+def _anomaly_yaml(spec: AnomalySpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": spec.kind}
+    if spec.start is not None:
+        data["start"] = spec.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif spec.offset is not None:
+        data["start"] = format_offset(spec.offset)
+    data["minutes"] = spec.minutes
+    data["magnitude"] = spec.magnitude
+    data.update(spec.params)
+    return data
+
+
+def format_offset(seconds: int) -> str:
+    """Seconds after the start of the range as ``+2d6h30m`` (the inverse of parse_offset)."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if v)
+    return "+" + (text or "0s")
+
+
+__all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario", "Kind", "KINDS",
+           "scenario_from_dict", "check_scenario", "parse_time", "parse_offset", "builtin_names", "to_yaml",
            "ANOMALY_KINDS"]

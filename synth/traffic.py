@@ -80,7 +80,8 @@ def _sizes(pools: Pools, target: np.ndarray, status: np.ndarray, method: np.ndar
 
 
 def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, clients: np.ndarray,
-                *, returning_share: float = 0.45) -> Events:
+                *, returning_share: float = 0.45, landing: np.ndarray | None = None,
+                landing_referrer: np.ndarray | None = None) -> Events:
     """Human visits: a landing page, its assets within a second or two, more pages after think times.
 
     New visitors fetch every asset of their first page (and the favicon); returning visitors
@@ -97,6 +98,8 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     n_views = len(session)
 
     page = _pick(rng, site.page_cdf, n_views)  # index into site.pages
+    if landing is not None:
+        page[pos == 0] = landing
     gaps = np.clip(rng.lognormal(np.log(30_000), 1.0, n_views), 2_000, 600_000).astype(np.int64)
     gaps[pos == 0] = 0
     elapsed = np.cumsum(gaps)
@@ -115,14 +118,14 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     typed = (~first) & (rng.random(len(page)) < 0.04)
     referrer[typed] = 0
     u = rng.random(int(first.sum()))
-    landing = np.zeros(len(u), np.int32)
+    came_from = np.zeros(len(u), np.int32)
     search = u < 0.46
-    landing[search] = refs.search_ids[_pick(rng, refs.search_cdf, int(search.sum()))]
+    came_from[search] = refs.search_ids[_pick(rng, refs.search_cdf, int(search.sum()))]
     social = (u >= 0.46) & (u < 0.53)
-    landing[social] = refs.social_ids[rng.integers(0, len(refs.social_ids), int(social.sum()))]
+    came_from[social] = refs.social_ids[rng.integers(0, len(refs.social_ids), int(social.sum()))]
     other = (u >= 0.53) & (u < 0.60)
-    landing[other] = refs.external_ids[rng.integers(0, len(refs.external_ids), int(other.sum()))]
-    referrer[first] = landing
+    came_from[other] = refs.external_ids[rng.integers(0, len(refs.external_ids), int(other.sum()))]
+    referrer[first] = came_from if landing_referrer is None else landing_referrer
 
     target = site.pages[page].copy()
     status = np.full(len(page), 200, np.int16)
@@ -137,13 +140,20 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     served = (status == 200) | (status == 304)
 
     # A landing through a link without the trailing slash: first the 301, then the page.
+    # The page (and all that follows) moves a little later, so nothing precedes the session start.
     noncanonical = site.page_noncanonical[page]
     redirected = first & (noncanonical >= 0) & (rng.random(len(page)) < 0.03)
-    parts = [dict(t_ms=t_view, client=client, target=target, status=status, referrer=referrer)]
+    redirects = None
     if redirected.any():
-        parts.append(dict(t_ms=t_view[redirected] - rng.integers(80, 250, int(redirected.sum())),
-                          client=client[redirected], target=noncanonical[redirected],
-                          status=np.full(int(redirected.sum()), 301, np.int16), referrer=referrer[redirected]))
+        redirects = dict(t_ms=t_view[redirected].copy(), client=client[redirected],
+                         target=noncanonical[redirected], status=np.full(int(redirected.sum()), 301, np.int16),
+                         referrer=referrer[redirected])
+        delay = np.zeros(n, np.int64)
+        delay[session[redirected]] = rng.integers(80, 250, int(redirected.sum()))
+        t_view = t_view + delay[session]
+    parts = [dict(t_ms=t_view, client=client, target=target, status=status, referrer=referrer)]
+    if redirects is not None:
+        parts.append(redirects)
 
     # Shared CSS/JS/fonts on the first page: all of them for new visitors, some 304s for the rest.
     n_shared = len(site.shared_assets)
@@ -182,11 +192,11 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
                       target=np.full(len(touch), site.touch_icon, np.int32),
                       status=np.full(len(touch), 404, np.int16), referrer=0))
 
-    events = [_finish(pools, part, method=GET) for part in parts]
+    events = [finish(pools, part, method=GET) for part in parts]
     return Events.concat(events)
 
 
-def _finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | None = None) -> Events:
+def finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | None = None) -> Events:
     """Complete a batch of requests with the client's agent and protocol and the body size."""
     client = np.asarray(part["client"], np.int32)
     n = len(client)
@@ -236,7 +246,7 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     first = robots_first[crawl] & (step == 0)
     target[first] = site.robots
     status[first] = 200
-    return _finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
+    return finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
 
 
 def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,
@@ -259,7 +269,7 @@ def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,
     status[home] = 200
     forbidden = rng.random(len(scan)) < 0.05
     status[forbidden & ~home] = 403
-    return _finish(pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
+    return finish(pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
                    method=GET, proto=HTTP11)
 
 
@@ -283,7 +293,7 @@ def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int
         jitter = rng.integers(0, 900, len(times))
         is_feed = target == site.feed
         status = np.where(rng.random(len(times)) < 0.8, 304, 200) if is_feed else 200
-        parts.append(_finish(pools, dict(t_ms=np.minimum(times + jitter, t1_ms - 1), client=np.full(len(times), client),
+        parts.append(finish(pools, dict(t_ms=np.minimum(times + jitter, t1_ms - 1), client=np.full(len(times), client),
                                          target=np.full(len(times), target), status=status, method=method),
                              method=method, proto=HTTP11))
     return Events.concat(parts)

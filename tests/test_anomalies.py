@@ -1,0 +1,192 @@
+"""Every kind of anomaly, measured from the files alone the way the ML job meant to catch it
+looks at them: inside the window the metric departs from the same window on the other days by
+at least the kind's factor; outside every window it never departs by as much."""
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import synth
+from synth.anomalies import KIND_CLASSES
+from synth.scenario import KINDS, builtin_names, load_scenario
+
+from logread import Parsed
+
+END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.timezone.utc)
+JOBS = Path(__file__).resolve().parent.parent / "ml" / "jobs"
+
+
+def _codes(column):
+    return np.unique(column, return_inverse=True)[1].astype(np.int64)
+
+
+def _max_per_bucket(bucket, value):
+    out = np.zeros(int(bucket.max()) + 1 if len(bucket) else 0)
+    np.maximum.at(out, bucket, value)
+    return out
+
+
+def count(p, bucket):
+    return np.bincount(bucket).astype(float)
+
+
+def status_503(p, bucket):
+    return np.bincount(bucket, weights=(p.status == 503).astype(float))
+
+
+def max_distinct_urls(p, bucket):
+    client, url = _codes(p.client), _codes(p.url)
+    pairs = np.unique(np.stack([bucket, client, url], 1), axis=0)  # distinct (bucket, client, url)
+    cells, per_cell = np.unique(pairs[:, :2], axis=0, return_counts=True)
+    return _max_per_bucket(cells[:, 0], per_cell)
+
+
+def max_client_requests(p, bucket):
+    cells, per_cell = np.unique(np.stack([bucket, _codes(p.client)], 1), axis=0, return_counts=True)
+    return _max_per_bucket(cells[:, 0], per_cell)
+
+
+def distinct_clients(p, bucket):
+    cells = np.unique(np.stack([bucket, _codes(p.client)], 1), axis=0)
+    return np.bincount(cells[:, 0]).astype(float)
+
+
+def max_client_bytes(p, bucket):
+    cells, which = np.unique(np.stack([bucket, _codes(p.client)], 1), axis=0, return_inverse=True)
+    sums = np.bincount(which.ravel(), weights=p.size.astype(float))
+    return _max_per_bucket(cells[:, 0], sums)
+
+
+def per_bucket(parsed, start, span, metric):
+    """metric(bucket) for every bucket of ``span`` seconds from ``start``, as a dict."""
+    bucket = (parsed.t - start) // span
+    values = metric(parsed, bucket)
+    present = np.unique(bucket)
+    return {int(b): float(values[b]) for b in present}
+
+
+# kind: (metric, bucket seconds, factor inside vs other days, direction)
+METRICS = {
+    "spike": (count, 900, 5.0, "up"),
+    "dip": (count, 900, 5.0, "down"),
+    "error_burst": (status_503, 900, 10.0, "up"),
+    "scan": (max_distinct_urls, 3600, 5.0, "up"),
+    "flood": (max_client_requests, 3600, 5.0, "up"),
+    "crowd": (distinct_clients, 900, 2.0, "up"),
+    "bytes": (max_client_bytes, 900, 10.0, "up"),
+}
+
+
+def departure(values, b, per_day, direction):
+    """How far bucket b departs from the same bucket on the other days (+1 keeps zeros finite)."""
+    others = [values.get(b + d * per_day, 0.0) for d in range(-7, 8) if d and (b + d * per_day) in values]
+    if len(others) < 2:
+        return None
+    base = float(np.mean(others))
+    return (values.get(b, 0.0) + 1) / (base + 1) if direction == "up" else (base + 1) / (values.get(b, 0.0) + 1)
+
+
+@pytest.fixture(scope="module", params=sorted(KINDS))
+def single(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    run = synth.generate({"days": 3, "rate": 0.4, "anomalies": [{"kind": request.param}]}, seed=101,
+                         out_dir=out, end=END)
+    return request.param, run, Parsed.read(out)
+
+
+def test_kind_departs_inside_and_nowhere_else(single):
+    kind, run, parsed = single
+    window = run.windows[0]
+    if kind == "new_agent":
+        # `rare` by agent: the new agent appears in the window, never elsewhere, and no other
+        # agent first seen after the first day comes anywhere near its count in a bucket.
+        (agent,) = run.truth["anomalies"][0]["affected"]["values"]
+        mine = parsed.agent == agent.replace('"', '\\"')
+        assert mine.sum() >= 0.9 * window.magnitude * window.minutes
+        assert ((parsed.t[mine] >= window.start) & (parsed.t[mine] < window.end)).all()
+        first_seen = {}
+        for t, a in zip(parsed.t, parsed.agent):
+            first_seen.setdefault(a, t)
+        late = {a for a, t in first_seen.items() if t > run.start + 86400 and a != agent}
+        late_counts = Counter(((t - run.start) // 900, a) for t, a in zip(parsed.t, parsed.agent) if a in late)
+        assert max(late_counts.values(), default=0) * 10 < mine.sum() / (window.minutes / 15)
+        return
+    metric, span, factor, direction = METRICS[kind]
+    values = per_bucket(parsed, run.start, span, metric)
+    per_day = 86400 // span
+    inside = [b for b in range((window.start - run.start) // span, (window.end - 1 - run.start) // span + 1)
+              if window.start <= run.start + b * span and run.start + (b + 1) * span <= window.end] or \
+             [(window.start - run.start) // span]
+    best_inside = max(departure(values, b, per_day, direction) or 0 for b in inside)
+    assert best_inside >= factor, (kind, best_inside)
+    touched = set(range((window.start - run.start) // span - 1, (window.end - run.start) // span + 2))
+    outside = [departure(values, b, per_day, direction) for b in values if b not in touched]
+    worst = max(d for d in outside if d is not None)
+    assert worst < factor, (kind, worst)
+
+
+def test_labels_name_the_jobs_and_the_targets(single):
+    """anomalies.json gives the kind's parameters, the affected values as they appear in the
+    files (inside the window only, for the new entities), the expected effect and the jobs."""
+    kind, run, parsed = single
+    (label,) = run.truth["anomalies"]
+    window = run.windows[0]
+    assert label["kind"] == kind and label["jobs"] == list(KIND_CLASSES[kind].jobs)
+    assert label["start_ms"] == window.start * 1000 and label["end_ms"] == window.end * 1000
+    assert set(label["expected"]) >= {"metric", "baseline", "during"}
+    field, values = label["affected"]["field"], label["affected"]["values"]
+    column = {"source.address": parsed.client, "user_agent.original": parsed.agent,
+              "http.request.referrer": parsed.referrer, "http.response.status_code": parsed.status}.get(field)
+    if kind in ("scan", "new_agent", "crowd"):  # entities that exist only for the anomaly
+        hits = np.isin(column, values)
+        assert hits.sum() > 0
+        assert (parsed.t[hits] >= window.start).all()
+        if kind != "crowd":  # a crowd's visits may run on past the window's end
+            assert (parsed.t[hits] < window.end).all()
+    if kind == "bytes":
+        inside = (parsed.t >= window.start) & (parsed.t < window.end) & np.isin(parsed.client, values)
+        assert parsed.size[inside].sum() == pytest.approx(label["expected"]["during"], rel=0.15)
+
+
+def test_every_kind_has_jobs_that_exist():
+    """Each kind names at least one job; each job file says which kinds it is for."""
+    files = {p.stem: json.loads(p.read_text()) for p in JOBS.glob("*.json")}
+    for kind, cls in KIND_CLASSES.items():
+        assert cls.jobs, kind
+        for job in cls.jobs:
+            assert job in files, job
+            assert kind in files[job]["job"]["custom_settings"]["anomaly_kinds"]
+    assert set(KIND_CLASSES) == set(KINDS)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_builtin_scenarios_generate_with_true_labels(name, tmp_path):
+    """Each built-in scenario loads, generates (at a lower rate, to stay quick), and every label
+    lies in the range, carries its jobs, and for rate kinds matches the counts in the files."""
+    scenario = load_scenario(name)
+    assert scenario.description and scenario.anomalies
+    run = synth.generate(name, seed=5, rate=0.15, out_dir=tmp_path, end=END)
+    parsed = Parsed.read(tmp_path)
+    assert len(parsed.t) == run.lines
+    labels = json.loads((tmp_path / "anomalies.json").read_text())["anomalies"]
+    assert [a["kind"] for a in labels] == [s.kind for s in scenario.anomalies]
+    for label in labels:
+        assert run.start * 1000 <= label["start_ms"] < label["end_ms"] <= run.end * 1000
+        assert label["jobs"]
+        inside = (parsed.t >= label["start_ms"] // 1000) & (parsed.t < label["end_ms"] // 1000)
+        if label["kind"] == "dip" and label["magnitude"] == 0:
+            assert inside.sum() == 0
+        if label["kind"] == "spike":
+            assert_near(inside.sum(), label["expected"]["during"])
+        if label["kind"] == "error_burst":
+            status = label["params"].get("status", 503)
+            assert_near((parsed.status[inside] == status).sum(), label["expected"]["during"])
+
+
+def assert_near(observed, expected):
+    """Within noise: requests come in visits of several, so allow 5 Poisson sigmas and 10%."""
+    assert abs(observed - expected) <= 5 * np.sqrt(expected) + 0.1 * expected, (observed, expected)
