@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 from faker import Faker
 
-from .pools import ERROR_SIZE_TABLE, GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
+from .pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
 from .scenario import KINDS, AnomalySpec, ScenarioError
 from .traffic import SESSION_CAP_MS, Events, draw_visits, finish
 
@@ -254,6 +254,8 @@ class ErrorBurst(Kind):
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         self.status = int(self.window.spec.param("status", 503))
         self.values = [self.status]
+        if self.status not in model.pools.site.statuses:
+            model.pools.site.statuses.append(self.status)
         # A status that never occurs is taken as 0.1% of requests, so "x magnitude" means something.
         self.normal = max(model.status_share(self.status), 0.001)
         self.share = min(1.0, self.normal * self.window.magnitude)
@@ -261,9 +263,7 @@ class ErrorBurst(Kind):
 
     def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
         hit = _inside(events, self.window) & (rng.random(len(events)) < self.convert)
-        if hit.any():
-            events.status[hit] = self.status
-            events.size[hit] = ERROR_SIZE_TABLE[self.status]
+        events.status[hit] = self.status
         return events
 
     def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
@@ -389,7 +389,7 @@ class Crowd(Kind):
         agents = browser_agents(rng, n, pools.versions)  # the same browser mix as everyone else
         addresses = [f"{fake.ipv4_public().rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
         pop = pools.population
-        self.clients = np.array([pop.add_client(a, pop.agent(g), HTTP2) for a, g in zip(addresses, agents)], np.int32)
+        self.clients = pop.browser_clients(addresses, agents, [HTTP2] * n)
         pop.freeze()
         self.starts = np.sort(rng.integers(w.start * 1000, w.end * 1000, n))
         viral = int(rng.integers(1, len(pools.site.pages)))

@@ -6,8 +6,9 @@ exit status 2; nothing is written before the input has been checked.
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -20,6 +21,7 @@ OPTION_FOR_KEY = {
     "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
     "rotate": "--rotate", "tz": "--tz", "format": "--format", "clients": "--clients",
     "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
+    "workers": "--workers", "shard": "--shard",
 }
 
 
@@ -38,7 +40,7 @@ def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
     lines = []
     for path, message in error.problems:
         option = OPTION_FOR_KEY.get(path)
-        if option and (path in given or path in ("out", "seed", "scenario")):
+        if option and (path in given or path in ("out", "seed", "scenario", "workers", "shard")):
             lines.append(f"{option}: {message}")
         else:
             lines.append(f"{path}: {message}" if path else message)
@@ -73,11 +75,14 @@ def cli() -> None:
 @click.option("--format", "format_", default=None, metavar="NAME", help="Line format (default combined).")
 @click.option("--spike-magnitude", type=float, default=None, help="Traffic factor inside the spike (default 10).")
 @click.option("--spike-minutes", type=float, default=None, help="Length of the spike in minutes (default 30).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: one per core). Same bytes for any number.")
+@click.option("--shard", default=None, metavar="K/N", help="Write only shard K of N (whole files), for N machines.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no histogram.")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
              out_dir: str, rotate: str | None, tz: str | None, format_: str | None,
-             spike_magnitude: float | None, spike_minutes: float | None, force: bool, quiet: bool) -> None:
+             spike_magnitude: float | None, spike_minutes: float | None, workers: int | None, shard: str | None,
+             force: bool, quiet: bool) -> None:
     """Write rotated access logs, anomalies.json and manifest.json to the output folder.
 
     \b
@@ -97,8 +102,8 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
 
     try:
         with progress:
-            run = synth.generate(scenario, seed=seed, out_dir=out_dir, force=force, progress=progress.advance,
-                                 on_start=on_start, **overrides)
+            run = synth.generate(scenario, seed=seed, out_dir=out_dir, force=force, workers=workers, shard=shard,
+                                 progress=progress.advance, on_start=on_start, **overrides)
     except ScenarioError as e:
         raise problem_from(e, given) from None
     click.echo(f"wrote {run.lines:,} lines in {len(run.files)} files ({run.bytes / 1e6:,.1f} MB) "
@@ -138,6 +143,37 @@ def scenarios_show(name: str) -> None:
         click.echo(builtin_text(name), nl=False)
     except ScenarioError as e:
         raise UsageProblem(e.lines()[0].replace("scenario: ", "", 1)) from None
+
+
+@cli.command("bench")
+@click.option("--lines", type=click.IntRange(min=1000), default=5_000_000, show_default=True,
+              help="About how many lines each run makes.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs; figures are medians.")
+@click.option("--dir", "folder", default=None, metavar="DIR", help="Where to write (default: the system's temp folder).")
+@click.option("--progress", is_flag=True, help="Draw the progress bar on stderr, to measure what it costs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
+def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, as_json: bool) -> None:
+    """Time generation end to end (lines/s, MB/s, peak memory) against a raw write of the same bytes.
+
+    \b
+    Example:
+        synth bench --workers 2
+        synth bench --lines 200000 --json
+    """
+    from .bench import bench
+
+    def bar() -> Callable[[int], None]:
+        shown = Progress(enabled=True)
+        shown.start(lines)
+        return shown.advance
+
+    result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder, progress_factory=bar if progress else None)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        for line in result.lines_text():
+            click.echo(line)
 
 
 def main(argv: list[str] | None = None) -> None:

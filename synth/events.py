@@ -17,7 +17,7 @@ import numpy as np
 from faker import Faker
 
 from .anomalies import Window, make_effects
-from .pools import Pools
+from .pools import GET, Pools
 from .rates import RateModel, Rhythm
 from .scenario import Scenario
 from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits)
@@ -104,7 +104,7 @@ class TrafficModel:
                 codes, counts = np.unique(sample_events.status, return_counts=True)
                 for code, count in zip(codes.tolist(), counts.tolist()):
                     shares[code] = shares.get(code, 0.0) + rates[source] / scenario.rate * count / len(sample_events)
-        served = visits.size[visits.status == 200]
+        served = pools.site.size[visits.target[(visits.status == 200) & (visits.method == GET)]]
         return Mix(human=rates["human"], crawl=rates["crawl"], scan=scan, periodic=periodic,
                    per_visit=len(visits) / sample, per_crawl=len(crawls) / sample, per_scan=len(scans) / sample,
                    status_shares=shares, median_size=float(np.median(served)) if len(served) else 1000.0)

@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import queue
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -67,6 +69,42 @@ def plan_stretches(start: int, end: int, rotation: Rotation, tz_seconds: int) ->
             name = f"{ACTIVE}-{local.strftime(stamp)}"
         stretches.append(Stretch(name, t0, t1))
     return stretches
+
+
+def shard_stretches(stretches: list[Stretch], weights: list[float], k: int, n: int) -> list[Stretch]:
+    """The k-th of n contiguous groups of files, cut so that the heaviest group is as light as
+    possible (the linear partition problem); with fewer files than shards, one file each."""
+    m = len(stretches)
+    if m <= n:
+        return stretches[k - 1:k]
+    if m > 400:  # many small files (a year of hours): cutting at k/n of the weight is as good
+        total = sum(weights) or 1.0
+        cumulative, group = 0.0, []
+        for stretch, weight in zip(stretches, weights):
+            if k - 1 <= (cumulative + weight / 2) / total * n < k:
+                group.append(stretch)
+            cumulative += weight
+        return group
+    prefix = [0.0]
+    for w in weights:
+        prefix.append(prefix[-1] + w)
+    # best[j][i]: the lightest heaviest group splitting the first i files into j groups.
+    inf = float("inf")
+    best = [[inf] * (m + 1) for _ in range(n + 1)]
+    cut = [[0] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for j in range(1, n + 1):
+        for i in range(j, m + 1):
+            for h in range(j - 1, i):
+                cost = max(best[j - 1][h], prefix[i] - prefix[h])
+                if cost < best[j][i]:
+                    best[j][i], cut[j][i] = cost, h
+    bounds, i = [], m
+    for j in range(n, 0, -1):
+        bounds.append((cut[j][i], i))
+        i = cut[j][i]
+    lo, hi = bounds[::-1][k - 1]
+    return stretches[lo:hi]
 
 
 def size_names(count: int) -> list[str]:
@@ -139,30 +177,60 @@ def write_json(path: Path, data: Any) -> None:
 
 
 class LogFile:
-    """One log file being written: counts, bytes and sha256 kept as the bytes go out."""
+    """One log file being written by a thread of its own, so that writing and hashing overlap
+    the rendering of the next chunk (both release the GIL).
 
-    def __init__(self, path: Path):
+    The record counts only what has reached the file whole: if a write fails (a full disk),
+    the file is cut back to the end of the last whole chunk and the error is raised on the
+    next ``write`` or on ``close``.
+    """
+
+    def __init__(self, path: Path, depth: int = 3):
         self.path = path
         self.record = FileRecord(path.name)
         self._hash = hashlib.sha256()
         self._fh = open(path, "wb")
-        self._write = self._fh.write
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self.handed = 0  # bytes handed to the thread, written or about to be
+        self._thread = threading.Thread(target=self._drain, name=f"write {path.name}", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            data, lines, first_s, last_s = item
+            try:
+                self._fh.write(data)
+                self._fh.flush()
+            except BaseException as e:  # a full disk, a quota: keep whole lines only
+                self._error = e
+                self._fh.seek(self.record.bytes)
+                self._fh.truncate()
+                continue
+            self._hash.update(data)
+            rec = self.record
+            rec.lines += lines
+            rec.bytes += len(data)
+            if rec.first is None:
+                rec.first = _utc(first_s)
+            rec.last = _utc(last_s)
 
     def write(self, data: bytes, lines: int, first_s: int, last_s: int) -> None:
-        if not data:
-            return
-        self._write(data)
-        self._hash.update(data)
-        rec = self.record
-        rec.lines += lines
-        rec.bytes += len(data)
-        if rec.first is None:
-            rec.first = _utc(first_s)
-        rec.last = _utc(last_s)
+        if self._error is not None:
+            raise self._error
+        if data:
+            self.handed += len(data)
+            self._queue.put((data, lines, first_s, last_s))
 
     def close(self) -> FileRecord:
+        self._queue.put(None)
+        self._thread.join()
         self._fh.close()
         self.record.sha256 = self._hash.hexdigest()
+        if self._error is not None:
+            raise self._error
         return self.record
 
 
@@ -199,10 +267,10 @@ def write_by_size(chunks: Iterator[Chunk], out_dir: Path, max_bytes: int) -> lis
             done = 0  # lines of this chunk already written
             while done < len(seconds):
                 base = int(ends[done - 1]) if done else 0
-                room = max_bytes - current.record.bytes
+                room = max_bytes - current.handed
                 fit = int(np.searchsorted(ends, base + room, side="right")) - done
                 if fit <= 0:
-                    if current.record.bytes == 0:
+                    if current.handed == 0:
                         fit = 1  # a line longer than the limit still gets a file
                     else:
                         current.close()

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import jinja2
 import numpy as np
 
 from .pools import METHODS, PROTOCOLS, Pools
 from .resources import resource_dir
-from .traffic import Events
+from .traffic import Events, body_bytes
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MARK = "\x00"
-_STATUS_BITS = 10  # status codes fit in 10 bits; a response key is size << 10 | status
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 class FormatError(ValueError):
@@ -33,14 +33,28 @@ class FormatError(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A field a template may use: the column it depends on, and how a value becomes text."""
+    """A field a template may use: the column it depends on, and how a value becomes text.
+
+    ``texts`` does the same for an array of values at once, where that is worth it (%t is
+    formatted for thousands of distinct seconds per chunk).
+    """
 
     key: str  # "client", "agent", "referrer", "request", "second", "response" or "const"
     text: Callable[["Tables", int], str]
+    texts: Callable[["Tables", np.ndarray], np.ndarray] | None = None
+
+    def many(self, tables: "Tables", keys: np.ndarray) -> np.ndarray:
+        if self.texts is not None:
+            return self.texts(tables, keys)
+        return _strings([self.text(tables, int(k)) for k in keys])
 
 
 class Tables:
-    """The run's pools as the renderer reads them, plus the zone offset written in %t."""
+    """The run's pools as the renderer reads them, plus the zone offset written in %t.
+
+    A response key numbers every (target, method, protocol, status) the run can write; the
+    request line, the status and the body size are all functions of it.
+    """
 
     def __init__(self, pools: Pools, tz_seconds: int):
         self.pools = pools
@@ -49,44 +63,80 @@ class Tables:
         minutes = abs(tz_seconds) // 60
         self.tz_text = f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
         self.n_methods, self.n_protos = len(METHODS), len(PROTOCOLS)
+        self.statuses = np.array(pools.site.statuses, np.int64)
+        self.status_slot = np.full(600, -1, np.int64)
+        self.status_slot[self.statuses] = np.arange(len(self.statuses))
 
-    def request_key(self, events: Events) -> np.ndarray:
-        return (events.target.astype(np.int64) * self.n_methods + events.method) * self.n_protos + events.proto
+    def response_key(self, events: Events) -> np.ndarray:
+        request = (events.target.astype(np.int64) * self.n_methods + events.method) * self.n_protos + events.proto
+        return request * len(self.statuses) + self.status_slot[events.status]
 
-    def request_text(self, key: int) -> str:
-        rest, proto = divmod(key, self.n_protos)
-        target, method = divmod(rest, self.n_methods)
-        return f"{METHODS[method]} {self.pools.site.targets[target]} {PROTOCOLS[proto]}"
+    def response_parts(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(target, method, proto, status) of response keys."""
+        request, slot = np.divmod(keys, len(self.statuses))
+        rest, proto = np.divmod(request, self.n_protos)
+        target, method = np.divmod(rest, self.n_methods)
+        return target, method, proto, self.statuses[slot]
 
     def key_count(self, key: str) -> int:
         pools = self.pools
         return {"client": len(pools.population.addresses), "agent": len(pools.population.agents),
                 "referrer": len(pools.referrers.values),
-                "request": len(pools.site.targets) * self.n_methods * self.n_protos}[key]
+                "response": len(pools.site.targets) * self.n_methods * self.n_protos * len(self.statuses)}[key]
 
     def time_text(self, second: int) -> str:
         """Apache's %t for a UTC second: ``[28/Nov/2026:12:57:57 +0000]`` in the log's zone."""
-        local = dt.datetime.fromtimestamp(second + self.tz_seconds, dt.timezone.utc)
-        return (f"[{local.day:02d}/{MONTHS[local.month - 1]}/{local.year}:"
-                f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {self.tz_text}]")
+        return str(self.time_texts(np.array([second], np.int64))[0])
+
+    def time_texts(self, seconds: np.ndarray) -> np.ndarray:
+        """%t for many seconds: a date part per day joined to a clock part per second of day."""
+        if not hasattr(self, "_clock"):
+            clock = [f"{h:02d}:{m:02d}:{s:02d} {self.tz_text}]" for h in range(24) for m in range(60) for s in range(60)]
+            self._clock = _strings(clock)
+        local = seconds + self.tz_seconds
+        day, second_of_day = np.divmod(local, 86400)
+        first = int(day.min())
+        dates = [dt.date.fromordinal(_EPOCH_ORDINAL + d) for d in range(first, int(day.max()) + 1)]
+        prefixes = _strings([f"[{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])
+        return prefixes[day - first] + self._clock[second_of_day]
+
+    def request_texts(self, keys: np.ndarray) -> np.ndarray:
+        target, method, proto, _ = self.response_parts(keys)
+        targets = self.pools.site.targets
+        return _strings([f"{METHODS[m]} {targets[t]} {PROTOCOLS[p]}"
+                         for t, m, p in zip(target.tolist(), method.tolist(), proto.tolist())])
+
+    def status_texts(self, keys: np.ndarray) -> np.ndarray:
+        return _strings([str(s) for s in self.response_parts(keys)[3].tolist()])
+
+    def bytes_texts(self, keys: np.ndarray) -> np.ndarray:
+        target, method, _, status = self.response_parts(keys)
+        sizes = body_bytes(self.pools.site.size, target, method, status)
+        return _strings([str(n) if n else "-" for n in sizes.tolist()])
 
 
-def _bytes_text(tables: Tables, key: int) -> str:
-    size = key >> _STATUS_BITS
-    return str(size) if size else "-"
+def _pool_field(key: str, values: Callable[[Pools], list[str]]) -> FieldSpec:
+    """A field that is an entry of one of the pools, by the column ``key``."""
+    return FieldSpec(key, lambda t, k: values(t.pools)[k],
+                     lambda t, keys: _strings([values(t.pools)[k] for k in keys.tolist()]))
+
+
+def _one(many: Callable[["Tables", np.ndarray], np.ndarray]) -> Callable[["Tables", int], str]:
+    return lambda t, k: str(many(t, np.array([k], np.int64))[0])
 
 
 FIELDS: dict[str, FieldSpec] = {
-    "client": FieldSpec("client", lambda t, k: t.pools.population.addresses[k]),
+    "client": _pool_field("client", lambda p: p.population.addresses),
     "ident": FieldSpec("const", lambda t, k: "-"),
     "user": FieldSpec("const", lambda t, k: "-"),
-    "time": FieldSpec("second", lambda t, k: t.time_text(k)),
-    "request": FieldSpec("request", lambda t, k: t.request_text(k)),
-    "status": FieldSpec("response", lambda t, k: str(k & ((1 << _STATUS_BITS) - 1))),
-    "bytes": FieldSpec("response", _bytes_text),
-    "referer": FieldSpec("referrer", lambda t, k: t.pools.referrers.values[k]),
-    "agent": FieldSpec("agent", lambda t, k: t.pools.population.agents[k]),
+    "time": FieldSpec("second", lambda t, k: t.time_text(k), Tables.time_texts),
+    "request": FieldSpec("response", _one(Tables.request_texts), Tables.request_texts),
+    "status": FieldSpec("response", _one(Tables.status_texts), Tables.status_texts),
+    "bytes": FieldSpec("response", _one(Tables.bytes_texts), Tables.bytes_texts),
+    "referer": _pool_field("referrer", lambda p: p.referrers.values),
+    "agent": _pool_field("agent", lambda p: p.population.agents),
 }
+POOLED_KEYS = ("client", "agent", "referrer", "response")
 
 
 def key_column(key: str, events: Events, tables: Tables) -> np.ndarray:
@@ -97,12 +147,10 @@ def key_column(key: str, events: Events, tables: Tables) -> np.ndarray:
         return events.agent
     if key == "referrer":
         return events.referrer
-    if key == "request":
-        return tables.request_key(events)
+    if key == "response":
+        return tables.response_key(events)
     if key == "second":
         return events.t_ms // 1000
-    if key == "response":
-        return (events.size << _STATUS_BITS) | events.status.astype(np.int64)
     raise KeyError(key)
 
 
@@ -157,10 +205,15 @@ def layout(template: jinja2.Template) -> list[str | tuple[str]]:
 class _Segment:
     key: str
     items: list  # literal strings and FieldSpecs
-    pool: np.ndarray | None = None  # object array, for pooled keys
+    pool: np.ndarray | None = None  # object array over every key value, filled as values appear
+    filled: np.ndarray | None = None
 
-    def text(self, tables: Tables, key_value: int) -> str:
-        return "".join(item if isinstance(item, str) else item.text(tables, key_value) for item in self.items)
+    def texts(self, tables: Tables, keys: np.ndarray) -> np.ndarray:
+        """text for many key values at once: each item's column, added element by element."""
+        out: Any = ""
+        for item in self.items:
+            out = out + (item if isinstance(item, str) else item.many(tables, keys))
+        return out
 
 
 class LineRenderer:
@@ -171,9 +224,9 @@ class LineRenderer:
         self.tables = Tables(pools, tz_seconds)
         self.segments = self._segments(layout(template))
         for segment in self.segments:
-            if segment.key in ("client", "agent", "referrer", "request"):
+            if segment.key in POOLED_KEYS:
                 n = self.tables.key_count(segment.key)
-                segment.pool = _strings([segment.text(self.tables, k) for k in range(n)])
+                segment.pool, segment.filled = np.empty(n, dtype=object), np.zeros(n, bool)
 
     @staticmethod
     def _segments(items: list) -> list[_Segment]:
@@ -200,14 +253,19 @@ class LineRenderer:
     def _column(self, segment: _Segment, events: Events) -> np.ndarray:
         values = key_column(segment.key, events, self.tables)
         if segment.pool is not None:
+            # Each value is formatted the first time it appears, then only looked up.
+            missing = ~segment.filled[values]
+            if missing.any():
+                new = np.unique(values[missing])
+                segment.pool[new] = segment.texts(self.tables, new)
+                segment.filled[new] = True
             return segment.pool[values]
         if segment.key == "second":
             lo, hi = int(values[0]), int(values[-1])
             if hi - lo < 4 * len(values) + 64:  # events are in time order: a dense range
-                pool = _strings([segment.text(self.tables, s) for s in range(lo, hi + 1)])
-                return pool[values - lo]
+                return segment.texts(self.tables, np.arange(lo, hi + 1, dtype=np.int64))[values - lo]
         unique, inverse = np.unique(values, return_inverse=True)
-        return _strings([segment.text(self.tables, int(k)) for k in unique])[inverse]
+        return segment.texts(self.tables, unique)[inverse]
 
     def render(self, events: Events) -> bytes:
         """The lines of ``events`` (in time order) as one block of bytes."""

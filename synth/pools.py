@@ -28,8 +28,9 @@ KIND_NAMES = ("page", "asset", "feed", "robots", "sitemap", "favicon", "download
               "noncanonical", "probe", "search")
 
 # Body sizes of the site's own error and redirect pages: the same every time, as on a real server.
-ERROR_SIZES = {301: 234, 302: 0, 304: 0, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}
+ERROR_SIZES = {301: 234, 302: 0, 304: 0, 400: 226, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}
 ERROR_SIZE_TABLE = np.zeros(600, np.int64)
+ERROR_SIZE_TABLE[400:600] = 196  # Apache's own short error page, for statuses the site has none for
 for _status, _size in ERROR_SIZES.items():
     ERROR_SIZE_TABLE[_status] = _size
 
@@ -59,6 +60,8 @@ class Site:
     feed: int = -1
     kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Every status the site answers with; anomalies add theirs.
+    statuses: list[int] = field(default_factory=lambda: [200, *ERROR_SIZES])
 
     def add(self, target: str, kind: int, size: int) -> int:
         self.targets.append(apache_escape(target))
@@ -103,10 +106,22 @@ class Population:
         return self._agent_ids[escaped]
 
     def add_client(self, address: str, agent_id: int, proto: int = HTTP11) -> int:
-        self.addresses.append(address)
-        self.client_agent_list.append(agent_id)
-        self.client_proto_list.append(proto)
-        return len(self.addresses) - 1
+        return int(self.add_clients([address], [agent_id], [proto])[0])
+
+    def add_clients(self, addresses: list[str], agent_ids: list[int], protos: list[int]) -> np.ndarray:
+        """Add clients in bulk; returns their ids."""
+        first = len(self.addresses)
+        self.addresses.extend(addresses)
+        self.client_agent_list.extend(agent_ids)
+        self.client_proto_list.extend(protos)
+        return np.arange(first, len(self.addresses), dtype=np.int32)
+
+    def browser_clients(self, addresses: list[str], agents: tuple[list[str], np.ndarray],
+                        protos: list[int]) -> np.ndarray:
+        """Add visitors with the agents browser_agents drew for them; returns their ids."""
+        texts, which = agents
+        ids = np.array([self.agent(t) for t in texts], np.int64)
+        return self.add_clients(addresses, ids[which].tolist(), protos)
 
     def freeze(self) -> None:
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
@@ -228,6 +243,23 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     return site
 
 
+def ipv6_text(hextets: list[int]) -> str:
+    """RFC 5952 text of eight 16-bit groups: lower-case hex, the longest run of two or more
+    zero groups (the first, on a tie) written ``::``."""
+    best_at, best_len, at, run = -1, 1, -1, 0
+    for i, h in enumerate(hextets):
+        if h == 0:
+            at, run = (i, 1) if run == 0 else (at, run + 1)
+            if run > best_len:
+                best_at, best_len = at, run
+        else:
+            run = 0
+    groups = [f"{h:x}" for h in hextets]
+    if best_at < 0:
+        return ":".join(groups)
+    return ":".join(groups[:best_at]) + "::" + ":".join(groups[best_at + best_len:])
+
+
 def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np.ndarray,
                       v6: np.ndarray) -> list[str]:
     """Visitors' addresses, clustered the way ISPs hand them out.
@@ -237,24 +269,23 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
     thousand Faker calls, and neighbours on one network look like neighbours.
     """
     n = len(v6)
-    n_nets = max(16, n // 12)
+    n_nets = max(16, n // 50)
     nets4 = [fake.ipv4_public().rsplit(".", 1)[0] for _ in range(n_nets)]
-    prefixes = {"america": ("2600", "2601", "2603", "2607", "2804"),
-                "europe": ("2a01", "2a02", "2a00", "2001", "2a0a"),
-                "asia": ("2400", "2401", "2404", "240e", "2001")}
-    nets6 = {region: [":".join([heads[fake.random_int(0, 4)]] + fake.ipv6().split(":")[1:4])
+    prefixes = {"america": (0x2600, 0x2601, 0x2603, 0x2607, 0x2804),
+                "europe": (0x2A01, 0x2A02, 0x2A00, 0x2001, 0x2A0A),
+                "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
+    nets6 = {region: [[heads[fake.random_int(0, 4)], *(fake.random_int(0, 0xFFFF) for _ in range(3))]
                       for _ in range(max(4, n_nets // 4))] for region, heads in prefixes.items()}
-    net = rng.integers(0, n_nets, n)
-    host4 = rng.integers(1, 255, n)
-    host6 = rng.integers(0, 2**16, (n, 4))
+    net = rng.integers(0, n_nets, n).tolist()
+    host4 = rng.integers(1, 255, n).tolist()
+    host6 = rng.integers(0, 2**16, (n, 4)).tolist()
     addresses = []
     for i in range(n):
         if v6[i]:
             minutes = int(offsets_minutes[i])
             region = "america" if minutes < -120 else ("europe" if minutes <= 180 else "asia")
             pool = nets6[region]
-            text = pool[int(net[i]) % len(pool)] + ":" + ":".join(f"{h:x}" for h in host6[i])
-            addresses.append(str(ipaddress.IPv6Address(text)))
+            addresses.append(ipv6_text(pool[net[i] % len(pool)] + host6[i]))
         else:
             addresses.append(f"{nets4[net[i]]}.{host4[i]}")
     return addresses
@@ -265,27 +296,33 @@ def _address_in(network: str, fake: Faker) -> str:
     return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
 
 
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> list[str]:
-    """``n`` browser agents: a family by market share, versions spread over the last releases."""
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """``n`` browser agents: a family by market share, versions spread over the last releases.
+
+    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
+    """
     templates = [t for _, t in catalog.BROWSERS]
     family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
     model = rng.integers(0, 4, n)
     build = rng.integers(0, 3, n)  # a few builds per release: agents repeat, as on a real site
-    cache: dict[tuple[int, ...], str] = {}
-    agents = []
-    for key in zip(family.tolist(), lag.tolist(), minor.tolist(), model.tolist(), build.tolist()):
-        if key not in cache:
-            f, lg, mn, md, bd = key
-            apple = versions["safari"] - (1 if lg >= 2 else 0)
-            cache[key] = templates[f].format(
-                chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
-                safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
-                android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
-                samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3400 + 51 * bd}.{52 + 13 * bd}")
-        agents.append(cache[key])
-    return agents
+    # One integer per combination, so that finding the distinct ones is a plain sort.
+    code = (((family * 4 + lag) * 4 + minor) * 4 + model) * 3 + build
+    codes, which = np.unique(code, return_inverse=True)
+    texts = []
+    for c in codes.tolist():
+        c, bd = divmod(c, 3)
+        c, md = divmod(c, 4)
+        c, mn = divmod(c, 4)
+        f, lg = divmod(c, 4)
+        apple = versions["safari"] - (1 if lg >= 2 else 0)
+        texts.append(templates[f].format(
+            chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
+            safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
+            android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
+            samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3400 + 51 * bd}.{52 + 13 * bd}"))
+    return texts, which.ravel()
 
 
 def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
@@ -308,8 +345,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
     first = len(pop.addresses)
-    for address, agent, p in zip(addresses, agents, proto.tolist()):
-        pop.add_client(address, pop.agent(agent), p)
+    pop.browser_clients(addresses, agents, proto.tolist())
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
     activity = zipf_weights(n_clients, 0.85)[rng.permutation(n_clients)]
     for g in range(len(offsets)):

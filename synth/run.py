@@ -12,17 +12,18 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from . import __version__
 from .anomalies import Window, ground_truth, iso, place_windows
 from .events import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, stream
-from .files import (TRUTH, FileRecord, Manifest, check_output, clear_previous, plan_stretches,
-                    write_by_size, write_json, write_stretch)
+from .files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, check_output, clear_previous,
+                    plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
 from .lines import FormatError, LineRenderer, layout, load_template
 from .pools import Pools, build_pools, default_clients
+from .workers import Executor, default_workers
 from .scenario import (Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
                        scenario_from_dict, to_yaml)
 
@@ -127,26 +128,58 @@ def expected_lines(model: TrafficModel, truth: dict[str, Any]) -> int:
     return int(normal + extra)
 
 
-class _Counter:
-    """Counts lines per UTC hour and reports progress as chunks go by."""
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"2/3"`` -> (2, 3): this machine makes the second of three shards."""
+    if text is None or isinstance(text, tuple):
+        return text
+    parts = str(text).split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        k, n = int(parts[0]), int(parts[1])
+        if 1 <= k <= n:
+            return k, n
+    raise ScenarioError([("shard", f"must be K/N with 1 <= K <= N, like 2/3, got {text!r}")])
 
-    def __init__(self, hour0: int, hours: int, progress: Callable[[int], None] | None):
-        self.hour0, self.hourly, self.progress = hour0, np.zeros(hours, np.int64), progress
 
-    def chunks(self, model: TrafficModel, renderer: LineRenderer, t0: int, t1: int) -> Iterator[tuple[bytes, np.ndarray]]:
-        for events in model.events(t0, t1):
-            seconds = events.t_ms // 1000
-            self.hourly += np.bincount((seconds - self.hour0) // 3600, minlength=len(self.hourly))[:len(self.hourly)]
-            yield renderer.render(events), seconds
-            if self.progress:
-                self.progress(len(events))
+def plan_work(scenario: Scenario, model: TrafficModel, start: int, end: int,
+              shard: tuple[int, int] | None) -> tuple[list[Stretch], list[tuple[int, int]]]:
+    """What this run writes: whole files (time rotation), or time slices of one stream.
+
+    A shard is a contiguous part of the run: whole files for day and hour rotation (balanced
+    by expected lines), a part of the range otherwise. Shards never change the bytes.
+    """
+    rotation = scenario.rotate
+    if shard is not None and rotation.kind == "size":
+        raise ScenarioError([("shard", "size rotation numbers files across the whole run; "
+                                       "use --rotate day, hour or none with --shard")])
+    if rotation.kind in ("day", "hour"):
+        stretches = plan_stretches(start, end, rotation, scenario.tz_seconds)
+        if shard is not None:
+            stretches = shard_stretches(stretches, [expected_in(model, s.t0, s.t1) for s in stretches], *shard)
+        return stretches, []
+    if shard is not None:
+        k, n = shard
+        edges = [start + (end - start) * i // n for i in range(n + 1)]
+        start, end = edges[k - 1], edges[k]
+    # Slices of a few hundred thousand lines: enough work per worker, little memory each.
+    step = model.block_s * max(1, int(200_000 / max(scenario.rate, 1e-9) / model.block_s))
+    first = (start // step + 1) * step
+    edges = [start] + list(range(first, end, step)) + [end]
+    return [], [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+
+
+def expected_in(model: TrafficModel, t0: int, t1: int) -> float:
+    return float(model.expected_total(t0, t1).sum())
 
 
 def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
              out_dir: str | Path = "output", force: bool = False, now: dt.datetime | None = None,
+             workers: int | None = None, shard: str | tuple[int, int] | None = None,
              progress: Callable[[int], None] | None = None,
              on_start: Callable[[Run, int], None] | None = None, **overrides: Any) -> Run:
     """Write the access logs of a scenario, its ground truth and a manifest to ``out_dir``.
+
+    ``workers`` processes (default: one per core) each write whole files; the bytes are the
+    same for any number. ``shard="2/3"`` writes only the second of three parts of the run.
 
     >>> run = generate("classic", seed=7, days=1, rate=0.5, out_dir="/tmp/synth-doc", force=True)
     >>> run.truth["anomalies"][0]["kind"]
@@ -155,36 +188,40 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     began = time.perf_counter()
     resolved = resolve_scenario(scenario, **overrides)
     seed = check_seed(seed)
+    shard = parse_shard(shard)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ScenarioError([("workers", f"must be a whole number >= 1, got {workers!r}")])
     out = Path(out_dir)
     check_output(out, force)
     start, end = time_range(resolved, now)
     windows, pools, model, renderer = prepare(resolved, seed, start, end)
     truth = ground_truth(model.effects, model)
+    stretches, slices = plan_work(resolved, model, start, end, shard)
 
     hour0 = start // 3600 * 3600
+    hours = (end - 1 - hour0) // 3600 + 1
     run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
-    counter = _Counter(hour0, (end - 1 - hour0) // 3600 + 1, progress)
-    if on_start:
-        on_start(run, expected_lines(model, truth))
-
-    out.mkdir(parents=True, exist_ok=True)
-    clear_previous(out)
-    manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
-                        options={"out": str(out), "force": force},
-                        start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
-    manifest.save(out)
-    write_json(out / TRUTH, truth)
-
-    rotation = resolved.rotate
-    if rotation.kind == "size":
-        run.files = write_by_size(counter.chunks(model, renderer, start, end), out, rotation.max_bytes)
-    else:
-        for stretch in plan_stretches(start, end, rotation, resolved.tz_seconds):
-            run.files.append(write_stretch(counter.chunks(model, renderer, stretch.t0, stretch.t1),
-                                           out / stretch.name))
+    with Executor(model, renderer, hour0, hours, workers or default_workers(), progress) as executor:
+        if on_start:
+            todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
+            on_start(run, int(todo) if shard else expected_lines(model, truth))
+        out.mkdir(parents=True, exist_ok=True)
+        clear_previous(out)
+        manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
+                            options={"out": str(out), "force": force, "workers": executor.workers,
+                                     "shard": f"{shard[0]}/{shard[1]}" if shard else None},
+                            start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
+        manifest.save(out)
+        write_json(out / TRUTH, truth)
+        if resolved.rotate.kind in ("day", "hour"):
+            run.files = executor.write_files(stretches, out, lambda s: expected_in(model, s.t0, s.t1))
+        elif resolved.rotate.kind == "size":
+            run.files = write_by_size(executor.slices(slices), out, resolved.rotate.max_bytes)
+        else:
+            run.files = [write_stretch(executor.slices(slices), out / ACTIVE)]
+        run.hourly = executor.hourly
     run.lines = sum(f.lines for f in run.files)
     run.bytes = sum(f.bytes for f in run.files)
-    run.hourly = counter.hourly
     manifest.files, manifest.lines, manifest.bytes, manifest.complete = run.files, run.lines, run.bytes, True
     manifest.save(out)
     run.seconds = time.perf_counter() - began

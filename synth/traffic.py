@@ -28,12 +28,10 @@ class Events:
     method: np.ndarray  # int8, index into METHODS
     proto: np.ndarray  # int8, index into PROTOCOLS
     status: np.ndarray  # int16
-    size: np.ndarray  # int64, body bytes (0 is written "-")
     referrer: np.ndarray  # int32, index into Referrers.values (0 is "-")
 
     DTYPES = {"t_ms": np.int64, "client": np.int32, "agent": np.int32, "target": np.int32,
-              "method": np.int8, "proto": np.int8, "status": np.int16, "size": np.int64,
-              "referrer": np.int32}
+              "method": np.int8, "proto": np.int8, "status": np.int16, "referrer": np.int32}
 
     def __len__(self) -> int:
         return len(self.t_ms)
@@ -72,11 +70,12 @@ def _segment_arange(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - starts
 
 
-def _sizes(pools: Pools, target: np.ndarray, status: np.ndarray, method: np.ndarray) -> np.ndarray:
-    """Body bytes: a 200 returns the target's fixed size; other statuses their fixed page; HEAD none."""
-    size = np.where(status == 200, pools.site.size[target], ERROR_SIZE_TABLE[status])
-    size[method == HEAD] = 0
-    return size
+def body_bytes(site_size: np.ndarray, target: np.ndarray, method: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Body bytes of responses: a 200 returns its target's fixed size, any other status that
+    status's fixed page, a HEAD nothing. A pure function of the request and status, which is
+    what lets a line's request, status and size be formatted once per distinct response."""
+    size = np.where(status == 200, site_size[target], ERROR_SIZE_TABLE[status])
+    return np.where(method == HEAD, 0, size)
 
 
 def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, clients: np.ndarray,
@@ -197,7 +196,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
 
 
 def finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | None = None) -> Events:
-    """Complete a batch of requests with the client's agent and protocol and the body size."""
+    """Complete a batch of requests with the client's agent and protocol."""
     client = np.asarray(part["client"], np.int32)
     n = len(client)
     target = np.asarray(part["target"], np.int32)
@@ -207,8 +206,7 @@ def finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | N
         proto = pools.population.client_proto[client]
     return Events.build(
         t_ms=part["t_ms"], client=client, agent=part.get("agent", pools.population.client_agent[client]),
-        target=target, method=methods, proto=proto, status=status,
-        size=_sizes(pools, target, status, methods), referrer=part.get("referrer", 0))
+        target=target, method=methods, proto=proto, status=status, referrer=part.get("referrer", 0))
 
 
 def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) -> Events:

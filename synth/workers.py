@@ -1,0 +1,150 @@
+"""Worker processes: each makes whole files (or whole time slices) of the run on its own.
+
+The run's model and renderer are built once in the parent; workers are forked after that and
+inherit them, so nothing big is pickled. A time stretch's bytes depend only on the seed and
+the stretch (events are drawn per block from the block's own seed), so any number of workers,
+one included, writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .events import TrafficModel
+from .files import Chunk, FileRecord, Stretch, write_stretch
+from .lines import LineRenderer
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _State:
+    """What every worker needs, set in the parent before the fork."""
+
+    model: TrafficModel
+    renderer: LineRenderer
+    hour0: int
+    hours: int
+    counter: "mp.sharedctypes.Synchronized | None"
+    progress: Callable[[int], None] | None
+
+
+_STATE: _State | None = None
+
+
+def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:
+    """Rendered chunks of [t0, t1), counting lines per hour and reporting progress."""
+    state = _STATE
+    assert state is not None
+    for events in state.model.events(t0, t1):
+        seconds = events.t_ms // 1000
+        hourly += np.bincount((seconds - state.hour0) // 3600, minlength=state.hours)[:state.hours]
+        yield state.renderer.render(events), seconds
+        if state.counter is not None:
+            with state.counter.get_lock():
+                state.counter.value += len(events)
+        elif state.progress is not None:
+            state.progress(len(events))
+
+
+def _write_file(stretch: Stretch, out_dir: Path) -> tuple[FileRecord, np.ndarray]:
+    hourly = np.zeros(_STATE.hours, np.int64)  # type: ignore[union-attr]
+    return write_stretch(_chunks(stretch.t0, stretch.t1, hourly), out_dir / stretch.name), hourly
+
+
+def _render_slice(t0: int, t1: int) -> tuple[list[Chunk], np.ndarray]:
+    hourly = np.zeros(_STATE.hours, np.int64)  # type: ignore[union-attr]
+    return list(_chunks(t0, t1, hourly)), hourly
+
+
+class Executor:
+    """Runs a run's work on ``workers`` processes (or in this one, for a single worker)."""
+
+    POLL_S = 0.2
+
+    def __init__(self, model: TrafficModel, renderer: LineRenderer, hour0: int, hours: int, workers: int,
+                 progress: Callable[[int], None] | None = None):
+        global _STATE
+        self.workers = max(1, workers)
+        self.progress = progress
+        self.hourly = np.zeros(hours, np.int64)
+        ctx = mp.get_context("fork")
+        counter = ctx.Value("q", 0) if self.workers > 1 else None
+        _STATE = _State(model, renderer, hour0, hours, counter, progress)
+        self._seen = 0
+        # Forked now, before any thread of ours starts: workers inherit the model as built.
+        self.pool = ctx.Pool(self.workers) if self.workers > 1 else None
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _STATE
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] else self.pool.close()
+            self.pool.join()
+        _STATE = None
+
+    def _report(self) -> None:
+        counter = _STATE.counter if _STATE else None
+        if counter is not None and self.progress is not None:
+            value = counter.value
+            if value > self._seen:
+                self.progress(value - self._seen)
+                self._seen = value
+
+    def _wait(self, result: "mp.pool.AsyncResult"):  # type: ignore[name-defined]
+        while not result.ready():
+            result.wait(self.POLL_S)
+            self._report()
+        self._report()
+        return result.get()
+
+    def write_files(self, stretches: list[Stretch], out_dir: Path,
+                    expected: Callable[[Stretch], float]) -> list[FileRecord]:
+        """Write each stretch to its own file; records come back in the stretches' order."""
+        if self.pool is None:
+            results = [_write_file(s, out_dir) for s in stretches]
+        else:
+            # Biggest files first, so no worker is left with a long one at the end.
+            order = sorted(range(len(stretches)), key=lambda i: -expected(stretches[i]))
+            pending = {i: self.pool.apply_async(_write_file, (stretches[i], out_dir)) for i in order}
+            results = [self._wait(pending[i]) for i in range(len(stretches))]
+        for _, hourly in results:
+            self.hourly += hourly
+        return [record for record, _ in results]
+
+    def slices(self, bounds: list[tuple[int, int]]) -> Iterator[Chunk]:
+        """Rendered chunks of consecutive time slices, in order, a few slices ahead at most."""
+        if self.pool is None:
+            for t0, t1 in bounds:
+                hourly = np.zeros(len(self.hourly), np.int64)
+                yield from _chunks(t0, t1, hourly)
+                self.hourly += hourly
+            return
+        queue: deque = deque()
+        upcoming = iter(bounds)
+        for t0, t1 in upcoming:
+            queue.append(self.pool.apply_async(_render_slice, (t0, t1)))
+            if len(queue) >= 2 * self.workers:
+                break
+        while queue:
+            chunks, hourly = self._wait(queue.popleft())
+            nxt = next(upcoming, None)
+            if nxt is not None:
+                queue.append(self.pool.apply_async(_render_slice, nxt))
+            self.hourly += hourly
+            yield from chunks

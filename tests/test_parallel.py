@@ -1,0 +1,86 @@
+"""Workers and shards never change the bytes; the benchmark reports figures that agree."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import synth
+
+from helpers import all_bytes, manifest
+
+SPEC = dict(seed=31, end="2026-11-28T07:30:00Z")
+# Every kind of anomaly, some across file boundaries, in two and a half days.
+SCENARIO = {"days": 2.5, "rate": 0.6, "anomalies": [
+    {"kind": "spike", "start": "+10h50m", "minutes": 30}, {"kind": "scan", "start": "+23h45m", "minutes": 30},
+    {"kind": "error_burst", "start": "+23h55m"}, {"kind": "flood", "start": "+1d2h"},
+    {"kind": "crowd", "start": "+1d8h"}, {"kind": "bytes", "start": "+1d14h"},
+    {"kind": "new_agent", "start": "+1d20h"}, {"kind": "dip", "start": "+2d2h", "magnitude": 0.3}]}
+
+
+def _files(out):
+    return {f["name"]: (out / f["name"]).read_bytes() for f in manifest(out)["files"]}
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    outs = {}
+    for rotate in ("day", "hour", "none", "size:2MB"):
+        out = tmp_path_factory.mktemp(f"whole-{rotate.replace(':', '')}")
+        synth.generate(SCENARIO, out_dir=out, workers=1, rotate=rotate, **SPEC)
+        outs[rotate] = out
+    return outs
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])
+def test_any_number_of_workers_writes_the_same_bytes(tmp_path, whole, workers, rotate):
+    """--workers 2 and 3 write byte-identical files (names, content, manifest records) to --workers 1."""
+    synth.generate(SCENARIO, out_dir=tmp_path, workers=workers, rotate=rotate, **SPEC)
+    assert _files(tmp_path) == _files(whole[rotate])
+    strip = lambda m: {k: v for k, v in m.items() if k != "options"}  # noqa: E731
+    assert strip(manifest(tmp_path)) == strip(manifest(whole[rotate]))
+    assert (tmp_path / "anomalies.json").read_bytes() == (whole[rotate] / "anomalies.json").read_bytes()
+
+
+@pytest.mark.parametrize("rotate", ["day", "hour", "none"])
+def test_shards_together_are_the_whole_run(tmp_path, whole, rotate):
+    """Shards 1/3, 2/3 and 3/3 (with any worker count) together are the whole run: for time
+    rotation the same files, shared out; for none, three access.log that concatenate to it."""
+    shards = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"shard{k}"
+        synth.generate(SCENARIO, out_dir=out, workers=k, rotate=rotate, shard=f"{k}/3", **SPEC)
+        assert manifest(out)["options"]["shard"] == f"{k}/3"
+        shards.append(out)
+    if rotate == "none":
+        assert b"".join((out / "access.log").read_bytes() for out in shards) == (whole[rotate] / "access.log").read_bytes()
+    else:
+        together = {}
+        for out in shards:
+            files = _files(out)
+            assert not set(files) & set(together)
+            together.update(files)
+        assert together == _files(whole[rotate])
+        assert all(_files(out) for out in shards)  # each machine gets something to ship
+
+
+def test_shard_problems():
+    with pytest.raises(synth.ScenarioError, match="shard: must be K/N"):
+        synth.generate("classic", shard="4/3", out_dir="/tmp/never-written")
+    with pytest.raises(synth.ScenarioError, match="shard: size rotation"):
+        synth.generate("classic", shard="1/2", rotate="size:10MB", out_dir="/tmp/never-written")
+
+
+def test_bench_reports_consistent_figures():
+    """`synth bench --lines 200000 --json`: figures that agree with each other (no timing asserted)."""
+    result = subprocess.run([sys.executable, "-m", "synth", "bench", "--lines", "200000", "--repeat", "1",
+                             "--workers", "2", "--json"], capture_output=True, text=True, check=True)
+    bench = json.loads(result.stdout)
+    assert abs(bench["lines"] - 200_000) < 20_000
+    assert bench["bytes"] > 100 * bench["lines"]
+    assert bench["lines_per_s"] == pytest.approx(bench["lines"] / bench["seconds"])
+    assert bench["mb_per_s"] == pytest.approx(bench["bytes"] / bench["seconds"] / 1e6)
+    assert bench["ratio"] == pytest.approx(bench["mb_per_s"] / bench["raw_mb_per_s"])
+    assert bench["peak_rss_mb"] > 10 and bench["workers"] == 2 and len(bench["runs"]) == 1
