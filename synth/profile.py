@@ -4,9 +4,10 @@
 more files (plain or gzip, in any order: no figure depends on it) and returns a ``Profile`` of
 plain figures. Shares are fractions of the profiled lines (0.25 is 25 %).
 
-    >>> p = profile_log(["output/access.log-20261127", "output/access.log"])
-    >>> p.statuses["200"], p.bytes_median, p.session_requests_mean
-    (0.886, 11552.0, 3.4)
+    >>> # the week of `synth generate --seed 1 --end 2026-11-28T12:00:00Z`, minute :05 of each hour
+    >>> p = profile_log(sorted(Path("output").glob("access.log*")), minute=5)
+    >>> p.profiled, round(p.statuses["200"], 3), p.bytes_median, p.session_requests_median
+    (21776, 0.861, 17001.0, 4.0)
 
 What each figure measures
 -------------------------
@@ -138,8 +139,8 @@ class Profile:
     minute: int | None
     profiled: int
     log_format: str  # "combined", "common" or "mixed"
-    first_time: str | None  # %t of the earliest profiled line, as written
-    last_time: str | None
+    first_time: str  # %t of the earliest profiled line, as written
+    last_time: str
     methods: dict[str, float]
     statuses: dict[str, float]
     status_classes: dict[str, float]
@@ -227,9 +228,9 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
     columns = {name: column[keep] for name, column in log.columns.items()}
     if len(columns["utc"]) == 0:
         raise ProfileError(f"no line of {names} has minute {minute}")
-    lines, method_names = _per_line(log.interners, columns)
-    order = np.argsort(lines["utc"], kind="stable")
-    combined = int(lines["combined"].sum())
+    per_line, method_names = _per_line(log.interners, columns)
+    order = np.argsort(per_line["utc"], kind="stable")
+    combined = int(per_line["combined"].sum())
     return Profile(
         files=tuple(str(p) for p in paths),
         lines=log.lines,
@@ -240,10 +241,10 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
         log_format="combined" if combined == len(order) else "common" if combined == 0 else "mixed",
         first_time=columns["written"][order[0]].decode("ascii"),
         last_time=columns["written"][order[-1]].decode("ascii"),
-        **_request_figures(lines, method_names),
-        **_client_figures(lines),
-        **_agent_figures(lines),
-        **_time_figures(lines["local"]),
+        **_request_figures(per_line, method_names),
+        **_client_figures(per_line),
+        **_agent_figures(per_line),
+        **_time_figures(per_line["local"]),
     )
 
 
@@ -598,7 +599,7 @@ def profile_lines(profile: Profile) -> list[str]:
         ("sessions", "n/a" + agentless if p.sessions is None else
          f"{p.sessions:,}; requests mean {_number(p.session_requests_mean)}, median "
          f"{_number(p.session_requests_median, 1)}, p90 {_number(p.session_requests_p90, 1)}"),
-        ("busiest/quietest h", "n/a (needs a whole day of whole hours)" if p.busiest_quietest_hour_ratio is None else
+        ("busiest/quietest h", "n/a (a clock hour without whole hours or lines)" if p.busiest_quietest_hour_ratio is None else
          f"{p.busiest_quietest_hour_ratio:.2f} ({p.busiest_hour:02d}h / {p.quietest_hour:02d}h)"),
         ("weekday/weekend", "n/a (needs a whole weekday and a whole weekend day)"
          if p.weekday_weekend_ratio is None else f"{p.weekday_weekend_ratio:.2f}"),
