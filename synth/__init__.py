@@ -7,7 +7,9 @@
 
 __version__ = "0.1.0"
 
+from .profile import Profile, ProfileError, profile_log  # noqa: E402
 from .run import Run, generate, resolve_scenario  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 
-__all__ = ["generate", "resolve_scenario", "load_scenario", "Scenario", "ScenarioError", "Run", "__version__"]
+__all__ = ["generate", "resolve_scenario", "load_scenario", "Scenario", "ScenarioError", "Run",
+           "profile_log", "Profile", "ProfileError", "__version__"]

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import click
 
 import synth
+from .profile import ProfileError, profile_lines, profile_log
 from .report import Progress, histogram_lines, seed_lines
 from .scenario import ScenarioError, builtin_scenarios, builtin_text
 
@@ -173,6 +174,55 @@ def bench_command(lines: int, workers: int | None, repeat: int, folder: str | No
         click.echo(json.dumps(result.as_dict()))
     else:
         for line in result.lines_text():
+            click.echo(line)
+
+
+@cli.command("profile")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every figure (shares as fractions).")
+@click.option("--minute", type=click.IntRange(0, 59), default=None, metavar="M",
+              help="Profile only lines whose minute, as written, is M (a sample of one minute an hour).")
+def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -> None:
+    """Print the statistical profile of Apache combined or common access logs.
+
+    Reads the PATHs (plain or gzip) and measures, over the lines that parse (the others are
+    counted as unparsed): shares of methods, statuses and request kinds; body sizes; how
+    concentrated clients and paths are; bots, referrers, sessions; hourly and weekly rhythm.
+
+    \b
+    Definitions (shares are of the profiled lines):
+      requests      robots = /robots.txt; static = path ends in an asset extension (css js png
+                    woff mp4 ...); page = ends in /, has no extension or .html .php .asp(x) .jsp;
+                    other = the rest (feeds, xml, json, downloads, junk)
+      bytes         median and p90 over lines with a body (%b not - and not 0)
+      same size     GET 200s: per target (with query) seen twice or more, lines with its most
+                    common size / lines
+      clients       distinct per 10,000 lines; share of the busiest 1 and 10
+      Zipf slope    least-squares slope of log10(count) on log10(rank), ranks with count >= 5,
+                    top 1000 (clients; paths without query)
+      bots          agent matches a bot marker (bot crawl spider curl python-requests uptime
+                    scan ...) or is - or empty
+      referrer      referrer is not - and not empty
+      sessions      lines of one client and agent until a gap of more than 30 minutes
+      hour ratio    mean lines per clock hour (0-23, clock as written) over whole hours, the
+                    log's first and last hour left out; busiest over quietest
+      weekday ratio mean lines per whole Monday-Friday over per whole Saturday-Sunday, the
+                    log's first and last day left out
+    Bots, referrer and sessions count combined lines only: n/a (null) for common format.
+
+    \b
+    Example:
+        synth profile output/access.log*
+        synth profile --minute 5 --json /var/log/apache2/access.log*.gz
+    """
+    try:
+        profile = profile_log(paths, minute=minute)
+    except ProfileError as e:
+        raise UsageProblem(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(profile.as_dict(), indent=2))
+    else:
+        for line in profile_lines(profile):
             click.echo(line)
 
 
