@@ -58,6 +58,12 @@ CRAWLERS: tuple[tuple[float, str, tuple[str, ...]], ...] = (
     (0.07, "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)", ("185.191.171.0/24",)),
     (0.05, "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)", ("20.171.206.0/24",)),
     (0.03, "Mozilla/5.0 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)", ("114.119.128.0/20",)),
+    # Link previews, fetched when someone shares a page.
+    (0.02, "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", ("69.171.224.0/20", "173.252.64.0/19")),
+    (0.02, "Twitterbot/1.0", ("199.16.156.0/22",)),
+    (0.01, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", ("54.209.0.0/16",)),
+    (0.01, "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", ("35.227.0.0/16",)),
+    (0.01, "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", ("108.174.0.0/20",)),
 )
 
 # Feed readers poll the site's feed on a fixed period (minutes).
@@ -124,17 +130,19 @@ SOCIAL_SITES: tuple[str, ...] = (
 
 # Sections of the site, with how much of the page catalogue they hold.
 SECTIONS: tuple[tuple[float, str], ...] = (
-    (0.55, "blog"),
+    (0.52, "blog"),
     (0.15, "docs"),
     (0.12, "products"),
-    (0.10, "tag"),
+    (0.09, "tag"),
     (0.08, "news"),
+    (0.04, "search"),
 )
 
-# Visitors' time zones (UTC offset in minutes, share) for a general English-language site.
+# Visitors' time zones (UTC offset in minutes, share): a site hosted in Europe with a good part
+# of its readers in the Americas and a few in Asia. A worldwide audience flattens the day.
 AUDIENCE: tuple[tuple[int, float], ...] = (
-    (-480, 0.16), (-360, 0.08), (-300, 0.22), (-180, 0.03), (0, 0.11), (60, 0.19),
-    (120, 0.06), (180, 0.03), (330, 0.06), (480, 0.04), (600, 0.02),
+    (-480, 0.11), (-360, 0.05), (-300, 0.18), (-180, 0.02), (0, 0.15), (60, 0.32),
+    (120, 0.08), (180, 0.03), (330, 0.03), (480, 0.02), (600, 0.01),
 )
 
 # Accept-Language a visitor of each offset most likely sends (for header directives).

@@ -28,7 +28,7 @@ KIND_NAMES = ("page", "asset", "feed", "robots", "sitemap", "favicon", "download
               "noncanonical", "probe", "search")
 
 # Body sizes of the site's own error and redirect pages: the same every time, as on a real server.
-ERROR_SIZES = {301: 234, 302: 0, 304: 0, 400: 226, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}
+ERROR_SIZES = {301: 234, 302: 0, 303: 0, 304: 0, 400: 226, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}
 ERROR_SIZE_TABLE = np.zeros(600, np.int64)
 ERROR_SIZE_TABLE[400:600] = 196  # Apache's own short error page, for statuses the site has none for
 for _status, _size in ERROR_SIZES.items():
@@ -54,6 +54,8 @@ class Site:
     probes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     downloads: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     robots: int = -1
+    contact: int = -1  # the page with a form visitors post
+    comments: int = -1  # where comment forms post
     sitemap: int = -1
     favicon: int = -1
     touch_icon: int = -1
@@ -175,10 +177,8 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
 
     shared = [
         (f"/static/css/main.{version}.css", 38_000),
-        (f"/static/js/app.{version}.js", 92_000),
-        (f"/static/js/vendor.{fake.hexify('^^^^^^^^')}.js", 214_000),
-        ("/static/fonts/inter-var.woff2", 48_000),
-    ]
+        (f"/static/js/app.{version}.js", 182_000),
+    ]  # fonts come from a font CDN, not from this server
     site.shared_assets = np.array([site.add(path, ASSET, size) for path, size in shared], np.int32)
     site.robots = site.add("/robots.txt", ROBOTS, 412)
     site.sitemap = site.add("/sitemap.xml", SITEMAP, int(40 * n_pages + 900))
@@ -187,10 +187,10 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     site.feed = site.add("/feed/", FEED, 48_000)
 
     # Pages: the home page, section indexes, then content pages in each section.
-    paths: list[str] = ["/", "/about/", "/contact/"]
+    paths: list[str] = ["/", "/about/", "/contact/", "/search/"]
     section_names = [name for _, name in catalog.SECTIONS]
     section_cdf = _cdf(np.array([share for share, _ in catalog.SECTIONS]))
-    paths += [f"/{name}/" for name in section_names]
+    paths += [f"/{name}/" for name in section_names if name != "search"]
     seen = set(paths)
     while len(paths) < n_pages:
         section = section_names[int(np.searchsorted(section_cdf, rng.random(), side="right"))]
@@ -199,6 +199,9 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
             path = f"/blog/{posted.year}/{posted.month:02d}/{fake.slug()}/"
         elif section == "tag":
             path = f"/tag/{fake.word()}/"
+        elif section == "search":  # result pages of the site's search box, one per query
+            words = fake.words(nb=int(rng.integers(1, 3)))
+            path = f"/search/?q={'+'.join(words)}"
         else:
             path = f"/{section}/{fake.slug()}/"
         if path not in seen:
@@ -207,17 +210,20 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     paths = paths[:n_pages]
     page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
     site.pages = np.array([site.add(p, PAGE, s) for p, s in zip(paths, page_sizes)], np.int32)
+    site.contact = int(site.pages[2])
+    site.comments = site.add("/comments/", PAGE, 0)
     # Popularity: the home page first, then a Zipf law over a shuffled catalogue.
-    popularity = zipf_weights(len(paths), 1.05)
+    popularity = zipf_weights(len(paths), 1.15)
     order = np.concatenate([[0], 1 + rng.permutation(len(paths) - 1)])
     site.page_cdf = _cdf(popularity[np.argsort(order)])
     site.page_referrer = np.array([referrers.add(base + p) for p in paths], np.int32)
     # Links without the trailing slash get a 301 to the canonical page.
     site.page_noncanonical = np.array(
-        [site.add(p.rstrip("/"), NONCANONICAL, ERROR_SIZES[301]) if p != "/" else -1 for p in paths], np.int32)
+        [site.add(p.rstrip("/"), NONCANONICAL, ERROR_SIZES[301]) if p.endswith("/") and p != "/" else -1
+         for p in paths], np.int32)
 
     # Images of each page: a few, lazily loaded, mostly small.
-    counts = np.minimum(rng.poisson(1.6, len(paths)), 8)
+    counts = np.where([p.startswith("/search/") for p in paths], 0, np.minimum(rng.poisson(1.6, len(paths)), 10))
     offsets = np.zeros(len(paths) + 1, np.int64)
     offsets[1:] = np.cumsum(counts)
     image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
@@ -347,7 +353,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     first = len(pop.addresses)
     pop.browser_clients(addresses, agents, proto.tolist())
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
-    activity = zipf_weights(n_clients, 0.85)[rng.permutation(n_clients)]
+    activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
     for g in range(len(offsets)):
         members = np.flatnonzero(groups == g)
         if members.size == 0:  # a tiny population may leave a group empty: give it one visitor

@@ -129,7 +129,7 @@ class Scenario:
     pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
     bot_share: float = 0.2  # crawlers, feed readers, monitors and scanners
-    weekend: float = 0.7  # weekend traffic relative to weekdays
+    weekend: float = 0.65  # weekend traffic relative to weekdays
     daily: tuple[float, ...] | None = None  # activity by visitors' local hour; None: the usual curve
     audience: tuple[tuple[int, float], ...] | None = None  # (UTC offset minutes, share); None: catalog
     anomalies: tuple[AnomalySpec, ...] = (AnomalySpec("spike"),)

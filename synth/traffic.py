@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .pools import ERROR_SIZE_TABLE, GET, HEAD, HTTP11, Pools, pick as _pick
+from .pools import ERROR_SIZE_TABLE, GET, HEAD, HTTP11, POST, Pools, pick as _pick
 
 SESSION_CAP_MS = 30 * 60 * 1000
 
@@ -141,7 +141,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     # A landing through a link without the trailing slash: first the 301, then the page.
     # The page (and all that follows) moves a little later, so nothing precedes the session start.
     noncanonical = site.page_noncanonical[page]
-    redirected = first & (noncanonical >= 0) & (rng.random(len(page)) < 0.03)
+    redirected = first & (noncanonical >= 0) & (rng.random(len(page)) < 0.05)
     redirects = None
     if redirected.any():
         redirects = dict(t_ms=t_view[redirected].copy(), client=client[redirected],
@@ -161,7 +161,8 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     shared = np.tile(site.shared_assets, len(landing_views))
     new_view = is_new[view]
     roll = rng.random(len(view))
-    fetch = new_view | (roll < 0.3)
+    # Hashed static files are cached for long; a returning browser rarely even revalidates them.
+    fetch = new_view | (roll < 0.1)
     view, shared, new_view = view[fetch], shared[fetch], new_view[fetch]
     parts.append(dict(t_ms=t_view[view] + rng.integers(40, 900, len(view)), client=client[view],
                       target=shared, status=np.where(new_view, 200, 304).astype(np.int16),
@@ -175,7 +176,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     image = site.asset_ids[np.repeat(site.asset_offsets[p], counts) + _segment_arange(counts)]
     roll = rng.random(len(view))
     must = first[view] & is_new[view]
-    fetch = must | (roll < 0.75)
+    fetch = must | (roll < 0.68)
     status_img = np.where(must | (roll < 0.6), 200, 304).astype(np.int16)
     view, image, status_img = view[fetch], image[fetch], status_img[fetch]
     parts.append(dict(t_ms=t_view[view] + rng.integers(150, 2000, len(view)), client=client[view],
@@ -190,6 +191,14 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     parts.append(dict(t_ms=t_view[touch] + rng.integers(300, 2500, len(touch)), client=client[touch],
                       target=np.full(len(touch), site.touch_icon, np.int32),
                       status=np.full(len(touch), 404, np.int16), referrer=0))
+
+    # A few readers post a comment (or the contact form) a minute or so after reaching a page;
+    # the site answers 303, back to the page.
+    posted = np.flatnonzero((status == 200) & ~first & (rng.random(len(target)) < 0.01))
+    form = np.where(target[posted] == site.contact, site.contact, site.comments).astype(np.int32)
+    parts.append(dict(t_ms=t_view[posted] + rng.integers(15_000, 90_000, len(posted)), client=client[posted],
+                      target=form, method=POST, status=np.full(len(posted), 303, np.int16),
+                      referrer=site.page_referrer[page[posted]]))
 
     events = [finish(pools, part, method=GET) for part in parts]
     return Events.concat(events)
@@ -220,9 +229,9 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     if n == 0:
         return Events.empty()
     crawler = pop.crawler_clients[_pick(rng, pop.crawler_cdf, n)]
-    pace = rng.uniform(2_000, 20_000, n)
-    pages = np.minimum(rng.geometric(1 / 10, n), (SESSION_CAP_MS // pace).astype(np.int64))
-    robots_first = rng.random(n) < 0.4
+    pace = rng.uniform(8_000, 45_000, n)
+    pages = np.minimum(rng.geometric(1 / 8, n), (SESSION_CAP_MS // pace).astype(np.int64))
+    robots_first = rng.random(n) < 0.9
     count = pages + robots_first
     crawl = np.repeat(np.arange(n), count)
     step = _segment_arange(count)
@@ -233,18 +242,35 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     gone = r < 0.04
     target[gone] = site.missing[rng.integers(0, len(site.missing), int(gone.sum()))]
     status[gone] = 404
-    moved = (r >= 0.04) & (r < 0.06)
-    moved_targets = site.page_noncanonical[rng.integers(1, len(site.pages), int(moved.sum()))]
+    moved = (r >= 0.04) & (r < 0.07)
+    old_links = site.page_noncanonical[site.page_noncanonical >= 0]
+    moved_targets = old_links[rng.integers(0, len(old_links), int(moved.sum()))]
     target[moved] = moved_targets
     status[moved] = 301
-    extra = (r >= 0.06) & (r < 0.09)
+    extra = (r >= 0.07) & (r < 0.10)
     target[extra] = np.array([site.sitemap, site.feed, site.favicon], np.int32)[rng.integers(0, 3, int(extra.sum()))]
-    unchanged = (r >= 0.09) & (r < 0.15)
+    unchanged = (r >= 0.10) & (r < 0.16)
     status[unchanged] = 304
     first = robots_first[crawl] & (step == 0)
     target[first] = site.robots
     status[first] = 200
-    return finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
+    pages = finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
+
+    # Rendering: for some pages served, one or two of its assets (its images, or the shared ones).
+    page_of = np.searchsorted(site.pages, target)  # site.pages is sorted: pages were added in order
+    is_page = (page_of < len(site.pages)) & (site.pages[np.minimum(page_of, len(site.pages) - 1)] == target)
+    rendered = np.flatnonzero(is_page & (status == 200) & (rng.random(len(target)) < 0.45))
+    wanted = rng.integers(1, 3, len(rendered))
+    which = np.repeat(rendered, wanted)
+    p = page_of[which]
+    own = site.asset_offsets[p + 1] - site.asset_offsets[p]
+    pick_own = (own > 0) & (rng.random(len(which)) < 0.7)
+    asset = site.shared_assets[rng.integers(0, len(site.shared_assets), len(which))]
+    own_index = site.asset_offsets[p] + (rng.random(len(which)) * np.maximum(own, 1)).astype(np.int64)
+    asset[pick_own] = site.asset_ids[own_index[pick_own]]
+    assets = finish(pools, dict(t_ms=t[which] + rng.integers(500, 4000, len(which)), client=crawler[crawl][which],
+                                target=asset, status=200), method=GET)
+    return Events.concat([pages, assets])
 
 
 def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,

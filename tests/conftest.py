@@ -25,3 +25,13 @@ def rng():
 def tiny_scenario():
     """A few hundred lines: 2.4 hours at 0.05 requests/s with a 10-minute spike."""
     return dict(days=0.1, rate=0.05, spike_minutes=10, end=END)
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """The default run (classic scenario, default options) with a fixed seed and end: shared by
+    the tests that hold it to real tools and real sites."""
+    import synth
+    out = tmp_path_factory.mktemp("default") / "output"
+    run = synth.generate(seed=2017, out_dir=out, end=END)
+    return run, out

@@ -1,28 +1,63 @@
-"""goaccess, a real log analyser, reads a default run without a single failed line."""
+"""goaccess, a real log analyser, reads a default run without a single failed line, and sees the
+browsers, systems, referrers and crawlers a real small site has."""
 
 import json
 import shutil
 import subprocess
 
-import synth
+import pytest
 
 from helpers import COMBINED_RE, all_lines, files_in_order, manifest
-from conftest import END
 
 
-def test_goaccess_parses_default_run(tmp_path):
-    """Default scenario and options (7 days): goaccess --log-format=COMBINED fails no line, and
-    its request count, bandwidth and log size equal ours."""
+@pytest.fixture(scope="module")
+def report(default_run, tmp_path_factory):
     assert shutil.which("goaccess"), "goaccess is not installed (.ci/run installs it)"
-    out = tmp_path / "output"
-    run = synth.generate(seed=2017, out_dir=out, end=END)
-    report = tmp_path / "report.json"
+    run, out = default_run
+    path = tmp_path_factory.mktemp("goaccess") / "report.json"
     subprocess.run(["goaccess", *map(str, files_in_order(out)), "--log-format=COMBINED", "--no-progress",
-                    "-o", str(report)], check=True, capture_output=True)
-    general = json.loads(report.read_text())["general"]
+                    "-o", str(path)], check=True, capture_output=True)
+    return run, out, json.loads(path.read_text())
+
+
+def test_goaccess_parses_default_run(report):
+    """Zero failed lines; its request count, bandwidth and log size equal ours."""
+    run, out, data = report
+    general = data["general"]
     assert general["failed_requests"] == 0
     assert general["total_requests"] == general["valid_requests"] == run.lines == manifest(out)["lines"]
     assert general["log_size"] == run.bytes
     sizes = (COMBINED_RE.match(line)["bytes"] for line in all_lines(out))
-    bandwidth = sum(int(b) for b in sizes if b != "-")
-    assert general["bandwidth"] == bandwidth
+    assert general["bandwidth"] == sum(int(b) for b in sizes if b != "-")
+
+
+def _shares(data, panel):
+    total = data["general"]["valid_requests"]
+    return {row["data"]: row["hits"]["count"] / total for row in data[panel]["data"]}
+
+
+# (panel, entry, lowest share, highest share): what a general-audience site shows.
+PLAUSIBLE = [
+    ("browsers", "Chrome", 0.30, 0.65), ("browsers", "Safari", 0.10, 0.35), ("browsers", "Firefox", 0.02, 0.15),
+    ("browsers", "Edge", 0.01, 0.10), ("browsers", "Crawlers", 0.05, 0.30),
+    ("os", "Windows", 0.15, 0.45), ("os", "Android", 0.08, 0.35), ("os", "iOS", 0.08, 0.30),
+    ("os", "Macintosh", 0.04, 0.25), ("os", "Linux", 0.005, 0.08), ("os", "Crawlers", 0.05, 0.30),
+]
+
+
+@pytest.mark.parametrize("panel, entry, low, high", PLAUSIBLE)
+def test_goaccess_sees_a_plausible_audience(report, panel, entry, low, high):
+    _, _, data = report
+    assert low <= _shares(data, panel).get(entry, 0.0) <= high
+
+
+def test_goaccess_sees_referrers_and_statuses(report):
+    """Internal navigation is the top referrer, then search engines; most responses are 2xx."""
+    run, out, data = report
+    sites = _shares(data, "referring_sites")
+    ranked = sorted(sites, key=sites.get, reverse=True)
+    assert ranked[0].startswith("www.") and "google" not in ranked[0]  # the site itself
+    assert ranked[1] == "www.google.com"
+    assert {"www.bing.com", "duckduckgo.com"} <= set(sites)
+    statuses = _shares(data, "status_codes")
+    assert statuses["2xx Success"] > 0.85 and 0.01 < statuses["4xx Client Errors"] < 0.05
