@@ -57,6 +57,22 @@ class Mix:
     median_size: float
 
 
+def merge_sorted(pending: Events, new: Events) -> Events:
+    """``pending`` (in time order) and ``new`` (any order) as one time-ordered batch; on equal
+    times, pending first and each keeps its own order, so the result does not depend on how
+    blocks were grouped."""
+    new = new.take(np.argsort(new.t_ms, kind="stable"))
+    if len(pending) == 0:
+        return new
+    slots = np.searchsorted(pending.t_ms, new.t_ms, side="right") + np.arange(len(new))
+    order = np.empty(len(pending) + len(new), np.int64)
+    from_new = np.zeros(len(order), bool)
+    from_new[slots] = True
+    order[slots] = len(pending) + np.arange(len(new))
+    order[~from_new] = np.arange(len(pending))
+    return Events.concat([pending, new]).take(order)
+
+
 class TrafficModel:
     """Everything fixed for the run (pools, rates, anomaly effects); draws the events of any block."""
 
@@ -152,22 +168,21 @@ class TrafficModel:
     # -- drawing ------------------------------------------------------------------------------
     def draw_human(self, rng: np.random.Generator, t0: int, t1: int,
                    scale: np.ndarray | None = None) -> Events:
-        """Visits starting in seconds [t0, t1), at the normal rate times ``scale`` (per second)."""
-        rates = self.rates.human(t0, t1) / self.mix.per_visit
+        """Visits starting in seconds [t0, t1), at the normal rate times ``scale`` (per second).
+
+        Rates change slowly, so on whole minutes they are taken per minute (one Poisson draw per
+        group and minute, starts spread evenly within it); otherwise per second.
+        """
+        step = 60 if t0 % 60 == 0 and (t1 - t0) % 60 == 0 else 1
+        bins = np.arange(t0, t1, step, dtype=np.int64)
+        rates = self.rates.human_at(bins + step // 2) * (step / self.mix.per_visit)
         if scale is not None:
-            rates = rates * scale[None, :]
+            rates = rates * scale.reshape(-1, step).mean(axis=1)[None, :]
         counts = rng.poisson(rates).ravel()
         cell = np.repeat(np.arange(counts.size), counts)
-        n_seconds = t1 - t0
-        group, second = np.divmod(cell, n_seconds)
-        start_ms = (t0 + second) * 1000 + rng.integers(0, 1000, len(cell))
-        clients = np.empty(len(cell), np.int32)
-        pop = self.pools.population
-        for g in np.unique(group):
-            members = group == g
-            clients[members] = pop.group_clients[g][
-                np.searchsorted(pop.group_cdf[g], rng.random(int(members.sum())), side="right")]
-        return draw_visits(rng, self.pools, start_ms, clients)
+        group, slot = np.divmod(cell, len(bins))
+        start_ms = bins[slot] * 1000 + rng.integers(0, step * 1000, len(cell))
+        return draw_visits(rng, self.pools, start_ms, self.pools.population.pick_visitors(rng, group))
 
     def _poisson_starts(self, rng: np.random.Generator, rate: float, t0: int, t1: int) -> np.ndarray:
         n = rng.poisson(rate * (t1 - t0))
@@ -208,8 +223,7 @@ class TrafficModel:
         pending = Events.empty()
         lo, hi = t0 * 1000, t1 * 1000
         for b in range(first, last + 1):
-            merged = Events.concat([pending, self.draw_block(b)])
-            merged = merged.take(np.argsort(merged.t_ms, kind="stable"))
+            merged = merge_sorted(pending, self.draw_block(b))
             settled = int(np.searchsorted(merged.t_ms, (b + 1) * self.block_s * 1000))
             ready, pending = merged.take(slice(0, settled)), merged.take(slice(settled, None))
             a, z = np.searchsorted(ready.t_ms, [lo, hi])

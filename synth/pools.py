@@ -128,6 +128,16 @@ class Population:
     def freeze(self) -> None:
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
         self.client_proto = np.array(self.client_proto_list, dtype=np.int8)
+        if self.group_clients:
+            # All groups in one table: group g's cumulative activity runs from g to g + 1, so one
+            # search picks a visitor of any group.
+            self._visitors = np.concatenate(self.group_clients)
+            self._visitor_cdf = np.concatenate([g + cdf for g, cdf in enumerate(self.group_cdf)])
+
+    def pick_visitors(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
+        """A visitor for each entry of ``groups``, drawn by activity within that audience group."""
+        index = np.searchsorted(self._visitor_cdf, groups + rng.random(len(groups)), side="right")
+        return self._visitors[np.minimum(index, len(self._visitors) - 1)]
 
 
 @dataclass

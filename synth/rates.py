@@ -79,7 +79,10 @@ class RateModel:
 
     def human(self, t0: int, t1: int) -> np.ndarray:
         """Expected human requests per second, one row per audience group, for seconds t0..t1-1."""
-        times = np.arange(t0, t1, dtype=np.int64)
+        return self.human_at(np.arange(t0, t1, dtype=np.int64))
+
+    def human_at(self, times: np.ndarray) -> np.ndarray:
+        """Expected human requests per second, one row per audience group, at the given seconds."""
         return self.rhythm.group_shape(times) * (self.human_rate / self._norm)
 
     def group_means(self) -> np.ndarray:

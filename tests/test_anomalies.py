@@ -73,7 +73,7 @@ def per_bucket(parsed, start, span, metric):
 METRICS = {
     "spike": (count, 900, 5.0, "up"),
     "dip": (count, 900, 5.0, "down"),
-    "error_burst": (status_503, 900, 10.0, "up"),
+    "error_burst": (status_503, 900, 5.0, "up"),
     "scan": (max_distinct_urls, 3600, 5.0, "up"),
     "flood": (max_client_requests, 3600, 5.0, "up"),
     "crowd": (distinct_clients, 900, 2.0, "up"),
