@@ -142,7 +142,7 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         raise UsageProblem(str(e)) from None
     summary = Summary(files=files)
     began = time.perf_counter()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
     try:
         for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers):
