@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import javatime
-from .grok import Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns, pattern_banks_from
+from .grok import (ECS_MODES, Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns,
+                   pattern_banks_from)
 from .useragent import PROPERTIES as UA_PROPERTIES, UserAgentParser
 
 UTC = dt.timezone.utc
@@ -252,7 +253,6 @@ class IngestDocument:
         raise ProcessorError(f"field [{last}] not present as part of path [{path.text}]")
 
 
-
 def _put(node: dict, keys: tuple[str, ...], value: Any) -> bool:
     """Set a value through nested objects only; False (nothing written) when the path meets
     anything else, so that IngestDocument.set can give Elasticsearch's answer."""
@@ -449,7 +449,6 @@ class Options:
 class Context:
     """What processors share while a pipeline is built: grok pattern banks and the agent parser."""
 
-    pipeline_id: str
     banks: dict[str, dict[str, str]] | None = None  # from --patterns; None: synth's own
     ua_parser: UserAgentParser = field(default_factory=UserAgentParser)
 
@@ -492,7 +491,7 @@ class GrokProcessor(Processor):
         if not isinstance(definitions, dict):
             raise options.error("pattern_definitions", "property isn't a map")
         mode = options.string("ecs_compatibility", "disabled")
-        if mode not in ("disabled", "v1"):
+        if mode not in ECS_MODES:
             raise options.error("ecs_compatibility", f"unsupported mode '{mode}'")
         self.trace_match = options.boolean("trace_match", False)
         self.ignore_missing = options.boolean("ignore_missing", False)
@@ -1029,7 +1028,7 @@ class Pipeline:
             raise PipelineError("[processors] required property is missing")
         self.id = pipeline_id
         self.description = body.get("description")
-        self.context = Context(pipeline_id, banks)
+        self.context = Context(banks)
         self.processors = build_processors(body["processors"], self.context, "processors")
         handlers = body.get("on_failure")
         if handlers is not None and not handlers:

@@ -184,25 +184,88 @@ def _offset_seconds(text: str) -> int:
     return sign * (hours * 3600 + minutes * 60 + seconds)
 
 
+def _reader(field: _Field) -> tuple[str, Callable[[str], object]]:
+    """Which parsed value a field sets, and how its text becomes that value."""
+    letter, count = field.letter, field.count
+    if letter in "yu":
+        return "year", (lambda raw: 2000 + int(raw)) if count == 2 else int
+    if letter in "ML":
+        if count >= 3:
+            names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
+            return "month", lambda raw: names.index(raw) + 1
+        return "month", int
+    simple = {"d": "day", "H": "hour", "m": "minute", "s": "second"}
+    if letter in simple:
+        return simple[letter], int
+    if letter == "k":
+        return "hour", lambda raw: int(raw) % 24
+    if letter in "hK":
+        return "hour12", (lambda raw: int(raw) % 12) if letter == "h" else int
+    if letter == "S":
+        return "micro", lambda raw: int((raw + "000000")[:6])
+    if letter == "a":
+        return "pm", lambda raw: raw.upper() == "PM"
+    if letter == "E":
+        days = DAYS_FULL if count >= 4 else DAYS_SHORT
+        return "weekday", days.index
+    if letter in "ZXx":
+        return "offset", _offset_seconds
+    return "zone", java_zone
+
+
+def _printer(field: _Field) -> Callable[[dt.datetime], str]:
+    """How a field is written from a datetime."""
+    letter, count = field.letter, field.count
+    if letter in "yu":
+        return (lambda w: f"{w.year % 100:02d}") if count == 2 else (lambda w: str(w.year).zfill(count))
+    if letter in "ML" and count >= 3:
+        names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
+        return lambda w: names[w.month - 1]
+    numbers = {"M": "month", "L": "month", "d": "day", "H": "hour", "m": "minute", "s": "second"}
+    if letter in numbers:
+        attribute = numbers[letter]
+        return lambda w: str(getattr(w, attribute)).zfill(count)
+    if letter == "k":
+        return lambda w: str(w.hour or 24).zfill(count)
+    if letter == "h":
+        return lambda w: str((w.hour % 12) or 12).zfill(count)
+    if letter == "K":
+        return lambda w: str(w.hour % 12).zfill(count)
+    if letter == "S":
+        return lambda w: f"{w.microsecond:06d}000"[:count]
+    if letter == "a":
+        return lambda w: "PM" if w.hour >= 12 else "AM"
+    if letter == "E":
+        days = DAYS_FULL if count >= 4 else DAYS_SHORT
+        return lambda w: days[w.weekday()]
+    if letter == "V":
+        return lambda w: getattr(w.tzinfo, "key", None) or _offset_text(w, "X", 5)
+    return lambda w: _offset_text(w, letter, count)
+
+
 class JavaPattern:
-    """One java.time pattern, compiled for parsing (a regex) and printing."""
+    """One java.time pattern, compiled once into a regex and readers (to parse) and into
+    printers (to format); optional sections are always printed, as java.time does."""
 
     def __init__(self, pattern: str):
         self.pattern = pattern
         self.tokens = _tokenize(pattern)
-        self.fields: list[_Field] = []
-        self.regex = re.compile(self._regex(self.tokens) + r"\Z")
+        self.readers: list[tuple[str, Callable[[str], object]]] = []
+        self.printers: list[str | Callable[[dt.datetime], str]] = []
+        self.regex = re.compile(self._compile(self.tokens) + r"\Z")
 
-    def _regex(self, tokens: tuple | list) -> str:
+    def _compile(self, tokens: tuple | list) -> str:
         parts = []
         for token in tokens:
             if isinstance(token, str):
                 parts.append(re.escape(token))
+                self.printers.append(token)
             elif isinstance(token, _Optional):
-                parts.append(f"(?:{self._regex(token.items)})?")
+                parts.append(f"(?:{self._compile(token.items)})?")
             else:
                 parts.append(_field_regex(token))
-                self.fields.append(token)
+                self.readers.append(_reader(token))
+                self.printers.append(_printer(token))
         return "".join(parts)
 
     def parse_fields(self, text: str) -> dict[str, object]:
@@ -210,78 +273,13 @@ class JavaPattern:
         if not m:
             raise DateParseError(f"Text '{text}' could not be parsed with pattern [{self.pattern}]")
         values: dict[str, object] = {}
-        for field, raw in zip(self.fields, m.groups()):
-            if raw is None:
-                continue
-            letter, count = field.letter, field.count
-            if letter in "yu":
-                values["year"] = 2000 + int(raw) if count == 2 else int(raw)
-            elif letter in "ML":
-                values["month"] = (MONTHS_FULL.index(raw) + 1 if count >= 4 else
-                                   MONTHS_SHORT.index(raw) + 1 if count == 3 else int(raw))
-            elif letter == "d":
-                values["day"] = int(raw)
-            elif letter == "H":
-                values["hour"] = int(raw)
-            elif letter == "k":
-                values["hour"] = int(raw) % 24
-            elif letter in "hK":
-                values["hour12"] = int(raw) % 12 if letter == "h" else int(raw)
-            elif letter == "m":
-                values["minute"] = int(raw)
-            elif letter == "s":
-                values["second"] = int(raw)
-            elif letter == "S":
-                values["micro"] = int((raw + "000000")[:6])
-            elif letter == "a":
-                values["pm"] = raw.upper() == "PM"
-            elif letter == "E":
-                values["weekday"] = (DAYS_FULL if count >= 4 else DAYS_SHORT).index(raw)
-            elif letter in "ZXx":
-                values["offset"] = _offset_seconds(raw)
-            elif letter == "V":
-                values["zone"] = java_zone(raw)
+        for (key, read), raw in zip(self.readers, m.groups()):
+            if raw is not None:
+                values[key] = read(raw)
         return values
 
     def format(self, when: dt.datetime) -> str:
-        return "".join(self._print(self.tokens, when))
-
-    def _print(self, tokens, when: dt.datetime) -> list[str]:
-        out: list[str] = []
-        for token in tokens:
-            if isinstance(token, str):
-                out.append(token)
-            elif isinstance(token, _Optional):
-                out.extend(self._print(token.items, when))
-            else:
-                out.append(_print_field(token, when))
-        return out
-
-
-def _print_field(field: _Field, when: dt.datetime) -> str:
-    letter, count = field.letter, field.count
-    if letter in "yu":
-        return f"{when.year % 100:02d}" if count == 2 else str(when.year).zfill(count)
-    if letter in "ML":
-        if count >= 4:
-            return MONTHS_FULL[when.month - 1]
-        if count == 3:
-            return MONTHS_SHORT[when.month - 1]
-        return str(when.month).zfill(count)
-    simple = {"d": when.day, "H": when.hour, "m": when.minute, "s": when.second,
-              "k": when.hour or 24, "h": (when.hour % 12) or 12, "K": when.hour % 12}
-    if letter in simple:
-        return str(simple[letter]).zfill(count)
-    if letter == "S":
-        return f"{when.microsecond:06d}000"[:count]
-    if letter == "a":
-        return "PM" if when.hour >= 12 else "AM"
-    if letter == "E":
-        return (DAYS_FULL if count >= 4 else DAYS_SHORT)[when.weekday()]
-    if letter == "V":
-        key = getattr(when.tzinfo, "key", None)
-        return key or _offset_text(when, "X", 5)
-    return _offset_text(when, letter, count)
+        return "".join([p if type(p) is str else p(when) for p in self.printers])
 
 
 def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
@@ -299,6 +297,11 @@ def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
     if count in (2, 4):
         return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if count == 4 and seconds else "")
     return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if count == 5 and seconds else "")
+
+
+@lru_cache(maxsize=None)
+def fixed_zone(seconds: int) -> dt.tzinfo:
+    return UTC if seconds == 0 else dt.timezone(dt.timedelta(seconds=seconds))
 
 
 def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datetime:
@@ -319,7 +322,7 @@ def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datet
     if "weekday" in values and values["weekday"] != local.weekday():
         raise DateParseError("Conflict found: day-of-week does not match the date")
     if "offset" in values:
-        return local.replace(tzinfo=dt.timezone(dt.timedelta(seconds=values["offset"])))  # type: ignore[arg-type]
+        return local.replace(tzinfo=fixed_zone(values["offset"]))  # type: ignore[arg-type]
     return local.replace(tzinfo=values.get("zone", zone))  # type: ignore[arg-type]
 
 

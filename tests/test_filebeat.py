@@ -157,6 +157,8 @@ def test_every_field_the_pipeline_declares_is_mapped():
     for field in ("source.address", "url.original", "http.request.method", "user_agent.name", "user_agent.os.name"):
         assert mapping_of(field)["type"] == "keyword", field
     assert mapping_of("source.ip")["type"] == "ip"
+    # Month names: English whatever locale database Elasticsearch uses (CLDR from 8.16 and 9.0).
+    assert mapping_of("timestamp")["locale"] == "en"
     stamp = DateFormatter(mapping_of("timestamp")["format"])
     assert stamp.parse("31/Dec/2026:20:00:00 -0800").isoformat() == "2026-12-31T20:00:00-08:00"
 

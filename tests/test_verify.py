@@ -265,6 +265,17 @@ def test_cli_bad_user_pipeline_exit_2(tmp_path, capsys, body, named):
     assert len(err.strip().splitlines()) == 1 and named in err, err
 
 
+def test_cli_bad_patterns_dir_exit_2(tmp_path, capsys):
+    """--patterns that is no folder, or a folder without pattern definitions: one line, exit 2."""
+    log = tmp_path / "a.log"
+    log.write_text(EDGE[0][0] + "\n")
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "nope", tmp_path / "empty"):
+        code, out, err = run_cli(["verify", "--patterns", str(folder), str(log)], capsys)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+        assert "--patterns" in err and str(folder) in err
+
+
 def test_user_pipeline_and_patterns_dir(tmp_path, capsys):
     """A grok exercise: the user's own pipeline (as GET _ingest/pipeline returns it), legacy
     field names, Elasticsearch's pattern files given with --patterns."""
