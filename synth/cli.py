@@ -151,7 +151,7 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
                 out.write(text)
         out.flush()
     except BrokenPipeError:  # the reader stopped early (| head): not an error
-        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         raise click.exceptions.Exit(0) from None
     if not as_json:
         for line in summary.report(pipeline.id, time.perf_counter() - began):
