@@ -377,7 +377,7 @@ class Grok:
         try:
             self.regex = re.compile(source, re.MULTILINE)
         except (re.error, RecursionError, OverflowError) as e:
-            raise GrokError(f"Invalid regex pattern found in: {self.patterns}. {e}") from None
+            raise GrokError(str(e)) from None
         groups: dict[str, list[int]] = {}
         for k, raw in enumerate(names):
             groups.setdefault(raw, []).append(self.regex.groupindex[f"g{k}"])
