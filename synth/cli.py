@@ -7,15 +7,20 @@ exit status 2; nothing is written before the input has been checked.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from typing import Any, Callable
 
 import click
 
 import synth
+from .ingest import Pipeline, PipelineError
 from .profile import ProfileError, profile_lines, profile_log
 from .report import Progress, histogram_lines, seed_lines
+from .resources import resource_dir
 from .scenario import ScenarioError, builtin_scenarios, builtin_text
+from .verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
 
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
@@ -56,6 +61,7 @@ def cli() -> None:
     \b
     Example:
         synth generate                 # 7 days of Apache logs with a 10x spike in output/
+        synth verify output/           # every line through the ingest pipeline, offline
         goaccess output/access.log* --log-format=COMBINED
     """
 
@@ -224,6 +230,53 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
     else:
         for line in profile_lines(profile):
             click.echo(line)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True,
+              help="Write each line's document (_index, _id and _source) as one JSON object per line.")
+@click.option("--pipeline", "pipeline_file", default=None, metavar="FILE",
+              help="Ingest pipeline JSON to run (default: the bundled smoke_event-access).")
+@click.option("--patterns", "patterns_dir", default=None, metavar="DIR",
+              help="Grok pattern files in Elasticsearch's format (default: synth's own definitions).")
+def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None) -> None:
+    """Run log files through the ingest pipeline offline, as Elasticsearch would.
+
+    A folder means its access.log* files. Prints lines, parsed and failed, and per failing
+    reason a count and the first line; exits 1 if any line failed.
+
+    \b
+    Example:
+        synth verify output/
+        synth verify --json output/access.log | head -1
+        synth verify --pipeline my-pipeline.json --patterns grok/ my.log
+    """
+    if pipeline_file is not None and not os.path.isfile(pipeline_file):
+        raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
+    try:
+        files = log_files(paths)
+        pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+    except (VerifyError, PipelineError) as e:
+        raise UsageProblem(str(e)) from None
+    summary = Summary(files=files)
+    began = time.perf_counter()
+    out = sys.stdout
+    workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
+    try:
+        for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers):
+            summary.merge(counts)
+            if text:
+                out.write(text)
+        out.flush()
+    except BrokenPipeError:  # the reader stopped early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        raise click.exceptions.Exit(0) from None
+    if not as_json:
+        for line in summary.report(pipeline.id, time.perf_counter() - began):
+            click.echo(line)
+    if summary.failed:
+        raise click.exceptions.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Reading our output back, independently of the generator's own code."""
+"""Reading our output back, independently of the generator's own code; and, for checking a
+parser against it, the generator's own values for each line of a small run."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import calendar
 import json
 import re
 from pathlib import Path
+
+from synth.pools import METHODS, PROTOCOLS
+from synth.run import prepare, resolve_scenario, time_range
+from synth.traffic import body_bytes
+
+from conftest import END
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 
@@ -59,3 +66,32 @@ def line_times(data: bytes) -> list[int]:
         offset = (int(tz[1:3]) * 3600 + int(tz[3:5]) * 60) * (-1 if tz[:1] == b"-" else 1)
         out.append(local - offset)
     return out
+
+
+# The reference material the project is held against: Elasticsearch's grok pattern files,
+# Filebeat's reference configuration (../shared/reference beside the repository).
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+assert REFERENCE.is_dir(), f"the reference material is missing: {REFERENCE}"
+
+
+def generated_run(seed, tz, path, days=0.2, rate=1.0):
+    """Write a small run's lines to ``path``; return, per line, what the generator wrote: its
+    field texts and the values it drew (address, second, method, target, status, size, ...)."""
+    scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END)
+    start, end = time_range(scenario)
+    _, pools, model, renderer = prepare(scenario, seed, start, end)
+    expected, blocks = [], []
+    for events in model.events(start, end):
+        block = renderer.render(events)
+        blocks.append(block)
+        values = renderer.field_values(events)
+        sizes = body_bytes(pools.site.size, events.target, events.method, events.status)
+        for i, line in enumerate(block.decode("ascii").splitlines()):
+            expected.append(dict(
+                line=line, values=values[i], address=pools.population.addresses[events.client[i]],
+                second=int(events.t_ms[i]) // 1000, method=METHODS[events.method[i]],
+                target=pools.site.targets[events.target[i]], proto=PROTOCOLS[events.proto[i]],
+                status=int(events.status[i]), size=int(sizes[i]),
+                referrer=pools.referrers.values[events.referrer[i]], agent=pools.population.agents[events.agent[i]]))
+    path.write_bytes(b"".join(blocks))
+    return expected

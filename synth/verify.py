@@ -1,0 +1,265 @@
+"""``synth verify``: log files through an ingest pipeline, offline, the way Filebeat ships them.
+
+Each line enters the pipeline as Filebeat's filestream input sends it: ``message`` (the line
+without its line ending), ``log.offset`` (the byte offset where the line starts in its file),
+``log.file.path`` (the file's absolute path) and ``input.type``; the rest of what Filebeat adds
+(``agent``, ``host``, ``ecs``, its read-time ``@timestamp``) plays no part in our pipeline and
+is left out. The document starts out aimed at ``smoke_event-<today>``, the index the bundled
+filebeat.yml names. Empty lines are skipped, as Filebeat skips them; a last line without its
+newline is checked too (Filebeat would wait for the newline before shipping it).
+
+The result of a line is the document Elasticsearch would store: its ``_source`` with
+``_index`` (date-math names resolved, as indexing does) and ``_id`` on top.
+
+    >>> from synth.verify import verify_paths
+    >>> results = list(verify_paths(["output/access.log"]))
+    >>> results[0].document["_index"], results[0].document["source"]
+    ('smoke_event-2026.11.21', {'address': '66.249.70.211', 'ip': '66.249.70.211'})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing as mp
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .ingest import Failure, Pipeline, resolve_index
+from .resources import resource_dir
+
+PIPELINE_FILE = "smoke_event-access.pipeline.json"
+TEMPLATE_FILE = "smoke_event.template.json"
+LOG_GLOB = "access.log*"
+
+
+class VerifyError(ValueError):
+    """A path that cannot be read as log files."""
+
+
+def bundled_pipeline(patterns: str | Path | None = None) -> Pipeline:
+    """The smoke_event-access pipeline shipped in filebeat/."""
+    return Pipeline.load(resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns)
+
+
+def log_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to read: each file as given; a folder gives its ``access.log*`` files in the order
+    its manifest lists them (time order), else by name."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.glob(LOG_GLOB) if p.is_file())
+            manifest = path / "manifest.json"
+            if manifest.is_file():
+                try:
+                    names = [f["name"] for f in json.loads(manifest.read_text())["files"]]
+                    rank = {name: k for k, name in enumerate(names)}
+                    found.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
+                except (ValueError, KeyError, TypeError):
+                    pass
+            if not found:
+                raise VerifyError(f"{path}: no {LOG_GLOB} files in this folder")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise VerifyError(f"{path}: no such file or folder")
+    return files
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole lines of one file: bytes [start, end), the first of them line number ``first_line``."""
+
+    path: Path
+    start: int
+    end: int
+    first_line: int
+
+
+def plan_chunks(files: Iterable[Path], chunk_bytes: int = 1 << 20) -> Iterator[Chunk]:
+    """Cut files into chunks of about ``chunk_bytes`` that end on a line end, counting lines."""
+    for path in files:
+        with open(path, "rb") as fh:
+            offset, number = 0, 1
+            while True:
+                data = fh.read(chunk_bytes)
+                if not data:
+                    break
+                if not data.endswith(b"\n"):
+                    data += fh.readline()
+                yield Chunk(path, offset, offset + len(data), number)
+                offset += len(data)
+                number += data.count(b"\n")
+
+
+def chunk_lines(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
+    """(line number, byte offset, text) of every non-empty line of a chunk; a line's ending
+    (LF or CRLF) is not part of its text, and bytes that are not UTF-8 become U+FFFD."""
+    with open(chunk.path, "rb") as fh:
+        fh.seek(chunk.start)
+        data = fh.read(chunk.end - chunk.start)
+    offset, number = chunk.start, chunk.first_line
+    for raw in data.split(b"\n"):
+        text = raw[:-1] if raw.endswith(b"\r") else raw
+        if text:
+            yield number, offset, text.decode("utf-8", errors="replace")
+        offset += len(raw) + 1
+        number += 1
+
+
+@dataclass
+class LineResult:
+    """What the pipeline made of one line."""
+
+    path: Path
+    number: int
+    document: dict | None  # _index, _id, then _source; None when Elasticsearch would refuse it
+    failure: Failure | None = None
+    rejected: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The pipeline's own failure handling ran, or the document was refused."""
+        return self.failure is not None
+
+    def as_json(self) -> dict:
+        if self.document is not None:
+            return self.document
+        assert self.failure is not None
+        return {"_index": None, "_id": None,
+                "_rejected": {"processor": self.failure.processor_type, "tag": self.failure.tag,
+                              "reason": self.failure.message}}
+
+
+def target_index(today: dt.date | None = None) -> str:
+    """Where the bundled filebeat.yml sends an event before the pipeline routes it."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return f"smoke_event-{today:%Y.%m.%d}"
+
+
+def verify_chunk(chunk: Chunk, pipeline: Pipeline, target: str,
+                 resolved: dict[str | None, str | None] | None = None) -> Iterator[LineResult]:
+    """The lines of one chunk through ``pipeline``, in order."""
+    resolved = {} if resolved is None else resolved
+    absolute = str(chunk.path.resolve())
+    run = pipeline.run
+    for number, offset, text in chunk_lines(chunk):
+        source = {"message": text, "log": {"offset": offset, "file": {"path": absolute}},
+                  "input": {"type": "filestream"}}
+        outcome = run(source, target)
+        if outcome.rejected:
+            yield LineResult(chunk.path, number, None, outcome.failure, rejected=True)
+            continue
+        meta = outcome.doc.meta
+        index = meta.get("_index")
+        if index not in resolved:
+            resolved[index] = resolve_index(index)
+        document = {"_index": resolved[index], "_id": meta.get("_id"), **outcome.doc.source}
+        yield LineResult(chunk.path, number, document, outcome.failure)
+
+
+def verify_paths(paths: Iterable[str | Path], pipeline: Pipeline | None = None,
+                 today: dt.date | None = None) -> Iterator[LineResult]:
+    """Every non-empty line of ``paths`` through ``pipeline`` (default: the bundled one), in order."""
+    pipeline = pipeline or bundled_pipeline()
+    target = target_index(today)
+    resolved: dict[str | None, str | None] = {}
+    for chunk in plan_chunks(log_files(paths)):
+        yield from verify_chunk(chunk, pipeline, target, resolved)
+
+
+def reason_of(failure: Failure) -> str:
+    """A failure as a reason to count: long bracketed values (the line itself) shortened."""
+    message = re.sub(r"\[([^\]]{40,})\]", "[...]", failure.message)
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return f"{failure.processor_type}: {message}"
+
+
+@dataclass
+class Summary:
+    """Counts over a verify run: lines, parsed, failed, and per reason a count and the first line."""
+
+    files: list[Path] = field(default_factory=list)
+    lines: int = 0
+    failed: int = 0
+    rejected: int = 0
+    reasons: dict[str, list] = field(default_factory=dict)  # reason -> [count, path, line number]
+
+    def add(self, result: LineResult) -> None:
+        self.lines += 1
+        if result.failure is not None:
+            self.failed += 1
+            self.rejected += result.rejected
+            reason = reason_of(result.failure)
+            entry = self.reasons.setdefault(reason, [0, result.path, result.number])
+            entry[0] += 1
+
+    def merge(self, other: "Summary") -> None:
+        """Add the counts of a later stretch of lines (first lines stay the earliest)."""
+        self.lines += other.lines
+        self.failed += other.failed
+        self.rejected += other.rejected
+        for reason, (count, path, number) in other.reasons.items():
+            entry = self.reasons.setdefault(reason, [0, path, number])
+            entry[0] += count
+
+    @property
+    def parsed(self) -> int:
+        return self.lines - self.failed
+
+    def report(self, pipeline_id: str, seconds: float) -> list[str]:
+        rate = f", {self.lines / seconds:,.0f} lines/s" if seconds >= 0.5 else ""
+        files = f"{len(self.files)} file" + ("s" if len(self.files) != 1 else "")
+        out = [f"verified {self.lines:,} lines in {files} with pipeline {pipeline_id}: "
+               f"{self.parsed:,} parsed, {self.failed:,} failed ({seconds:.1f} s{rate})"]
+        if self.rejected:
+            out.append(f"{self.rejected:,} of the failed lines would be refused by Elasticsearch "
+                       f"(the pipeline has no on_failure for them)")
+        for reason, (count, path, number) in sorted(self.reasons.items(), key=lambda kv: -kv[1][0]):
+            out.append(f"  {count:,} x {reason}  (first: {path} line {number})")
+        return out
+
+
+# -- in parallel -----------------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _start_worker(pipeline: Pipeline | tuple, target: str) -> None:
+    if isinstance(pipeline, tuple):  # in a new process: build it from its body
+        body, pipeline_id, banks = pipeline
+        pipeline = Pipeline(body, pipeline_id, banks=banks)
+    _WORKER.update(pipeline=pipeline, target=target, resolved={})
+
+
+def _verify_chunk(job: tuple[Chunk, bool]) -> tuple[Summary, str]:
+    """One chunk in a worker: its counts, and its documents as JSON lines when asked."""
+    chunk, as_json = job
+    summary, lines = Summary(), []
+    for result in verify_chunk(chunk, _WORKER["pipeline"], _WORKER["target"], _WORKER["resolved"]):
+        summary.add(result)
+        if as_json:
+            lines.append(json.dumps(result.as_json(), ensure_ascii=False, separators=(",", ":")))
+    return summary, "".join(line + "\n" for line in lines)
+
+
+def verify_files(files: list[Path], pipeline: Pipeline, *, as_json: bool = False, workers: int = 1,
+                 today: dt.date | None = None) -> Iterator[tuple[Summary, str]]:
+    """The counts (and JSON lines) of ``files``, chunk by chunk in file order, with ``workers``
+    processes each running its own copy of the pipeline. The documents are the same whatever
+    the number of workers (bar ``event.ingested``, the time each document was processed)."""
+    target = target_index(today)
+    jobs = ((chunk, as_json) for chunk in plan_chunks(files))
+    if workers <= 1:
+        _start_worker(pipeline, target)
+        yield from map(_verify_chunk, jobs)
+        return
+    context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    config = ((pipeline.body, pipeline.id, pipeline.banks), target)
+    with context.Pool(workers, initializer=_start_worker, initargs=config) as pool:
+        yield from pool.imap(_verify_chunk, jobs)
