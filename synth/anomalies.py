@@ -69,6 +69,7 @@ class Model(Protocol):
     def median_size(self) -> float: ...
     def busiest_visitor(self) -> int: ...
     def visit_size(self) -> float: ...
+    def mean_response_us(self) -> float: ...
 
 
 def iso(seconds: int) -> str:
@@ -496,9 +497,30 @@ class NewAgent(Kind):
                 "during": round(count), "extra_events": round(count)}
 
 
+class Latency(Kind):
+    """Every response in the window takes magnitude times longer: a slow database, a saturated
+    upstream. Only formats that write response times (%D, %T) show it."""
+
+    jobs = ("smoke-response-time",)
+    field = "apache.access.response_time"
+
+    def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
+        self.usual_us = model.mean_response_us()
+
+    def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
+        if events.duration_us is not None:
+            inside = _inside(events, self.window)
+            events.duration_us[inside] = (events.duration_us[inside] * self.window.magnitude).astype(np.int64)
+        return events
+
+    def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
+        return {"metric": "mean apache.access.response_time (microseconds) in the window",
+                "baseline": round(self.usual_us), "during": round(self.usual_us * self.window.magnitude)}
+
+
 KIND_CLASSES: dict[str, type[Kind]] = {
     "spike": Spike, "dip": Dip, "error_burst": ErrorBurst, "scan": Scan, "flood": Flood,
-    "crowd": Crowd, "bytes": Bytes, "new_agent": NewAgent,
+    "crowd": Crowd, "bytes": Bytes, "new_agent": NewAgent, "latency": Latency,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from typing import Any, Callable
@@ -15,7 +16,10 @@ from typing import Any, Callable
 import click
 
 import synth
+from .formats import line_format
 from .ingest import Pipeline, PipelineError
+from .lines import FormatError
+from .pipelines import bundled_text_pipeline, pipeline_for
 from .profile import ProfileError, profile_lines, profile_log
 from .report import Progress, histogram_lines, seed_lines
 from .resources import resource_dir
@@ -25,7 +29,7 @@ from .verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
     "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
-    "rotate": "--rotate", "tz": "--tz", "format": "--format", "clients": "--clients",
+    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format", "clients": "--clients",
     "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
     "workers": "--workers", "shard": "--shard",
 }
@@ -79,7 +83,10 @@ def cli() -> None:
 @click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
               help="How closed files are cut (default day).")
 @click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000).")
-@click.option("--format", "format_", default=None, metavar="NAME", help="Line format (default combined).")
+@click.option("--format", "format_", default=None, metavar="NAME",
+              help="Line format: combined (default), common, vhost_combined, combined_timing, nginx_combined, ecs_json.")
+@click.option("--log-format", "log_format", default=None, metavar="'STRING'",
+              help="Any Apache LogFormat string, e.g. '%h %l %u %t \"%r\" %>s %b %D'.")
 @click.option("--spike-magnitude", type=float, default=None, help="Traffic factor inside the spike (default 10).")
 @click.option("--spike-minutes", type=float, default=None, help="Length of the spike in minutes (default 30).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per core). Same bytes for any number.")
@@ -87,7 +94,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no histogram.")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
-             out_dir: str, rotate: str | None, tz: str | None, format_: str | None,
+             out_dir: str, rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
              spike_magnitude: float | None, spike_minutes: float | None, workers: int | None, shard: str | None,
              force: bool, quiet: bool) -> None:
     """Write rotated access logs, anomalies.json and manifest.json to the output folder.
@@ -98,6 +105,7 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
         synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
     """
     overrides = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
+                 "log_format": log_format,
                  "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
@@ -277,6 +285,39 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
             click.echo(line)
     if summary.failed:
         raise click.exceptions.Exit(1)
+
+
+@cli.command("pipeline")
+@click.option("--format", "format_", default=None, metavar="NAME", help="A built-in format (default combined).")
+@click.option("--log-format", "log_format", default=None, metavar="'STRING'", help="An Apache LogFormat string.")
+@click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
+              help="Zone of times written without one (strftime formats without %z).")
+@click.option("--bundled", is_flag=True, help="The bundled pipeline: every built-in text format, combined first.")
+def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundled: bool) -> None:
+    """Print the ingest pipeline (JSON) that reads a line format into ECS fields.
+
+    The grok pattern comes from the format's LogFormat; around it, the same steps as the bundled
+    pipeline (raw line kept, document id, source.ip, @timestamp, user agent, daily index, and
+    failed lines kept in failed-smoke_event). Load it with PUT _ingest/pipeline/<name>.
+
+    \b
+    Example:
+        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
+        synth pipeline --format vhost_combined
+        synth verify --pipeline my-pipeline.json output/access.log
+    """
+    if sum(x is not None for x in (format_, log_format)) + bundled > 1:
+        raise UsageProblem("--format, --log-format and --bundled: choose one")
+    if not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
+        raise UsageProblem(f"--tz: must be an offset like +0000 or -0800, got {tz!r}")
+    try:
+        if bundled:
+            pipeline = bundled_text_pipeline()
+        else:
+            pipeline = pipeline_for(line_format(format_, log_format), tz)
+    except FormatError as e:
+        raise UsageProblem(f"{'--log-format' if log_format else '--format'}: {e}") from None
+    click.echo(json.dumps(pipeline, indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:

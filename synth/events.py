@@ -20,10 +20,11 @@ from .anomalies import Window, make_effects
 from .pools import GET, Pools
 from .rates import RateModel, Rhythm
 from .scenario import Scenario
-from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits)
+from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits,
+                      response_times)
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
-POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM = range(5)
+POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM = range(6)
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
@@ -77,8 +78,11 @@ class TrafficModel:
     """Everything fixed for the run (pools, rates, anomaly effects); draws the events of any block."""
 
     def __init__(self, scenario: Scenario, start: int, end: int, seed: int, pools: Pools,
-                 windows: list[Window]):
+                 windows: list[Window], timing: bool = False):
         self.scenario, self.start, self.end, self.seed, self.pools = scenario, start, end, seed, pools
+        # Response times come from a stream of their own, drawn only for formats that write
+        # them, so the same run in combined and in combined_timing has the same requests.
+        self.timing = timing
         self.windows = windows
         self.block_s = block_seconds(scenario.rate)
         self.mix = self._calibrate(scenario, pools, seed)
@@ -135,6 +139,17 @@ class TrafficModel:
     def expected_visits(self, t0: int, t1: int) -> float:
         return float(self.expected_human(t0, t1).sum()) / self.mix.per_visit
 
+    def load(self, seconds: np.ndarray) -> np.ndarray:
+        """Expected requests at these seconds (anomalies' extra traffic included) over the mean."""
+        lo, hi = int(seconds.min()), int(seconds.max()) + 1
+        expected = self.expected_total(lo, hi)
+        for effect in self.effects:
+            w = effect.window
+            a, z = max(lo, w.start), min(hi, w.end)
+            if z > a:
+                expected[a - lo:z - lo] += effect.extra_rate(self, a, z)
+        return expected[seconds - lo] / self.rates.mean_total()
+
     def status_share(self, status: int) -> float:
         return self.mix.status_shares.get(status, 0.0)
 
@@ -143,6 +158,13 @@ class TrafficModel:
 
     def visit_size(self) -> float:
         return self.mix.per_visit
+
+    def mean_response_us(self) -> float:
+        """Mean response time of normal traffic at average load, measured on a sample."""
+        rng = stream(self.seed, CALIBRATION_STREAM, 1)
+        humans = self.pools.population.group_clients[0]
+        sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
+        return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
 
     def client_rate(self, client: int) -> float:
         """A visitor's mean requests per second over the range (0 for bots and strangers)."""
@@ -206,6 +228,9 @@ class TrafficModel:
             if extra is not None:
                 parts.append(extra)
         events = Events.concat(parts)
+        if self.timing and len(events):
+            events.duration_us = response_times(stream(self.seed, TIMING_STREAM, b), pools, events,
+                                                self.load(events.t_ms // 1000))
         for effect in self.effects:
             events = effect.transform(self, events, rng)
         if len(events) and int(events.t_ms.min()) < b0 * 1000:

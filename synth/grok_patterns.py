@@ -81,6 +81,8 @@ COMMON = {
     "HOSTNAME": rf"\b{LABEL}(?:\.{LABEL})*(?:\.?|\b)",
     "IPORHOST": "%{IP}|%{HOSTNAME}",
     "HOSTPORT": "%{IPORHOST}:%{POSINT}",
+    # A path: slashes, each followed by the characters a URL path may hold unencoded.
+    "URIPATH": r"(?:/[A-Za-z0-9$.+!*'(){},~:;=@#%&_\-]*)+",
     "MONTH": r"\b(?:" + "|".join(_MONTHS) + r")\b",
     "MONTHNUM": "0?[1-9]|1[0-2]",
     "MONTHDAY": "0[1-9]|[12][0-9]|3[01]|[1-9]",

@@ -930,6 +930,46 @@ class FingerprintProcessor(Processor):
         doc.set(self.target, base64.b64encode(hasher.digest()).decode("ascii"))
 
 
+class JsonProcessor(Processor):
+    """Elasticsearch's json processor: a JSON text parsed into a field, or into the document's
+    root (``add_to_root``, top-level keys replacing what is there, the default strategy)."""
+
+    kind = "json"
+
+    def __init__(self, options: Options, context: Context):
+        super().__init__(options, context)
+        self.field = field_path(options.string("field"))
+        target = options.optional_string("target_field")
+        self.add_to_root = options.boolean("add_to_root", False)
+        if self.add_to_root and target is not None:
+            raise options.error("target_field", "Cannot set a target field while also setting `add_to_root` to true")
+        strategy = options.string("add_to_root_conflict_strategy", "replace")
+        if strategy != "replace":
+            raise options.error("add_to_root_conflict_strategy", "synth verify runs the replace strategy only")
+        self.target = field_path(target) if target is not None else self.field
+        self.allow_duplicate_keys = options.boolean("allow_duplicate_keys", False)
+        options.boolean("strict_json_parsing", True)
+
+    def execute(self, doc: IngestDocument) -> None:
+        text = doc.get_string(self.field)
+
+        def unique(pairs: list[tuple[str, Any]]) -> dict:
+            keys = [k for k, _ in pairs]
+            if not self.allow_duplicate_keys and len(keys) != len(set(keys)):
+                raise ProcessorError(f"Duplicate field '{next(k for k in keys if keys.count(k) > 1)}'")
+            return dict(pairs)
+        try:
+            value = json.loads(text, object_pairs_hook=unique)
+        except json.JSONDecodeError as e:
+            raise ProcessorError(f"com.fasterxml.jackson.core.JsonParseException: {e.msg}") from None
+        if not self.add_to_root:
+            doc.set(self.target, value)
+            return
+        if not isinstance(value, dict):
+            raise ProcessorError("cannot add non-map fields to root of document")
+        doc.source.update(value)
+
+
 @dataclass
 class _Entry:
     key: str
@@ -938,7 +978,7 @@ class _Entry:
 
 PROCESSORS: dict[str, type[Processor]] = {p.kind: p for p in (
     GrokProcessor, DateProcessor, SetProcessor, RemoveProcessor, RenameProcessor, ConvertProcessor,
-    UserAgentProcessor, DateIndexNameProcessor, FingerprintProcessor)}
+    UserAgentProcessor, DateIndexNameProcessor, FingerprintProcessor, JsonProcessor)}
 
 
 def build_processors(configs: Any, context: Context, where: str) -> list[Processor]:

@@ -11,147 +11,31 @@ Jinja2 itself; the tests hold the two byte-identical.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import jinja2
 import numpy as np
 
-from .pools import METHODS, PROTOCOLS, Pools
+from .fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
+from .pools import Pools
 from .resources import resource_dir
-from .traffic import Events, body_bytes
+from .traffic import Events
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MARK = "\x00"
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_ARG = "\x01"
 
 
 class FormatError(ValueError):
     """A template or format that cannot make log lines."""
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """A field a template may use: the column it depends on, and how a value becomes text.
+class _MarkerField(str):
+    """A field's marker text; called with an argument (``e.header_in("Referer")``), the marker
+    of that field with that argument."""
 
-    ``texts`` does the same for an array of values at once, where that is worth it (%t is
-    formatted for thousands of distinct seconds per chunk).
-    """
-
-    key: str  # "client", "agent", "referrer", "request", "second", "response" or "const"
-    text: Callable[["Tables", int], str]
-    texts: Callable[["Tables", np.ndarray], np.ndarray] | None = None
-
-    def many(self, tables: "Tables", keys: np.ndarray) -> np.ndarray:
-        if self.texts is not None:
-            return self.texts(tables, keys)
-        return _strings([self.text(tables, int(k)) for k in keys])
-
-
-class Tables:
-    """The run's pools as the renderer reads them, plus the zone offset written in %t.
-
-    A response key numbers every (target, method, protocol, status) the run can write; the
-    request line, the status and the body size are all functions of it.
-    """
-
-    def __init__(self, pools: Pools, tz_seconds: int):
-        self.pools = pools
-        self.tz_seconds = tz_seconds
-        sign = "-" if tz_seconds < 0 else "+"
-        minutes = abs(tz_seconds) // 60
-        self.tz_text = f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
-        self.n_methods, self.n_protos = len(METHODS), len(PROTOCOLS)
-        self.statuses = np.array(pools.site.statuses, np.int64)
-        self.status_slot = np.full(600, -1, np.int64)
-        self.status_slot[self.statuses] = np.arange(len(self.statuses))
-
-    def response_key(self, events: Events) -> np.ndarray:
-        request = (events.target.astype(np.int64) * self.n_methods + events.method) * self.n_protos + events.proto
-        return request * len(self.statuses) + self.status_slot[events.status]
-
-    def response_parts(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(target, method, proto, status) of response keys."""
-        request, slot = np.divmod(keys, len(self.statuses))
-        rest, proto = np.divmod(request, self.n_protos)
-        target, method = np.divmod(rest, self.n_methods)
-        return target, method, proto, self.statuses[slot]
-
-    def key_count(self, key: str) -> int:
-        pools = self.pools
-        return {"client": len(pools.population.addresses), "agent": len(pools.population.agents),
-                "referrer": len(pools.referrers.values),
-                "response": len(pools.site.targets) * self.n_methods * self.n_protos * len(self.statuses)}[key]
-
-    def time_text(self, second: int) -> str:
-        """Apache's %t for a UTC second: ``[28/Nov/2026:12:57:57 +0000]`` in the log's zone."""
-        return str(self.time_texts(np.array([second], np.int64))[0])
-
-    def time_texts(self, seconds: np.ndarray) -> np.ndarray:
-        """%t for many seconds: a date part per day joined to a clock part per second of day."""
-        if not hasattr(self, "_clock"):
-            clock = [f"{h:02d}:{m:02d}:{s:02d} {self.tz_text}]" for h in range(24) for m in range(60) for s in range(60)]
-            self._clock = _strings(clock)
-        local = seconds + self.tz_seconds
-        day, second_of_day = np.divmod(local, 86400)
-        first = int(day.min())
-        dates = [dt.date.fromordinal(_EPOCH_ORDINAL + d) for d in range(first, int(day.max()) + 1)]
-        prefixes = _strings([f"[{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])
-        return prefixes[day - first] + self._clock[second_of_day]
-
-    def request_texts(self, keys: np.ndarray) -> np.ndarray:
-        target, method, proto, _ = self.response_parts(keys)
-        targets = self.pools.site.targets
-        return _strings([f"{METHODS[m]} {targets[t]} {PROTOCOLS[p]}"
-                         for t, m, p in zip(target.tolist(), method.tolist(), proto.tolist())])
-
-    def status_texts(self, keys: np.ndarray) -> np.ndarray:
-        return _strings([str(s) for s in self.response_parts(keys)[3].tolist()])
-
-    def bytes_texts(self, keys: np.ndarray) -> np.ndarray:
-        target, method, _, status = self.response_parts(keys)
-        sizes = body_bytes(self.pools.site.size, target, method, status)
-        return _strings([str(n) if n else "-" for n in sizes.tolist()])
-
-
-def _pool_field(key: str, values: Callable[[Pools], list[str]]) -> FieldSpec:
-    """A field that is an entry of one of the pools, by the column ``key``."""
-    return FieldSpec(key, lambda t, k: values(t.pools)[k],
-                     lambda t, keys: _strings([values(t.pools)[k] for k in keys.tolist()]))
-
-
-def _one(many: Callable[["Tables", np.ndarray], np.ndarray]) -> Callable[["Tables", int], str]:
-    return lambda t, k: str(many(t, np.array([k], np.int64))[0])
-
-
-FIELDS: dict[str, FieldSpec] = {
-    "client": _pool_field("client", lambda p: p.population.addresses),
-    "ident": FieldSpec("const", lambda t, k: "-"),
-    "user": FieldSpec("const", lambda t, k: "-"),
-    "time": FieldSpec("second", lambda t, k: t.time_text(k), Tables.time_texts),
-    "request": FieldSpec("response", _one(Tables.request_texts), Tables.request_texts),
-    "status": FieldSpec("response", _one(Tables.status_texts), Tables.status_texts),
-    "bytes": FieldSpec("response", _one(Tables.bytes_texts), Tables.bytes_texts),
-    "referer": _pool_field("referrer", lambda p: p.referrers.values),
-    "agent": _pool_field("agent", lambda p: p.population.agents),
-}
-POOLED_KEYS = ("client", "agent", "referrer", "response")
-
-
-def key_column(key: str, events: Events, tables: Tables) -> np.ndarray:
-    """The integer column a key reads from the events."""
-    if key == "client":
-        return events.client
-    if key == "agent":
-        return events.agent
-    if key == "referrer":
-        return events.referrer
-    if key == "response":
-        return tables.response_key(events)
-    if key == "second":
-        return events.t_ms // 1000
-    raise KeyError(key)
+    def __call__(self, arg: object) -> str:
+        return f"{_MARK}{self[1:-1]}{_ARG}{arg}{_MARK}"
 
 
 class _Marker:
@@ -160,7 +44,7 @@ class _Marker:
     def __getattr__(self, name: str) -> str:
         if name.startswith("__"):
             raise AttributeError(name)
-        return f"{_MARK}{name}{_MARK}"
+        return _MarkerField(f"{_MARK}{name}{_MARK}")
 
 
 def template_environment() -> jinja2.Environment:
@@ -183,16 +67,20 @@ def load_template(name: str) -> jinja2.Template:
         raise FormatError(f"no line format named {name!r} (known: {', '.join(template_names())})") from None
 
 
-def layout(template: jinja2.Template) -> list[str | tuple[str]]:
-    """The line's layout: literal strings and (field,) tuples in order, ending in a newline."""
+def layout(template: jinja2.Template) -> list:
+    """The line's layout: literal strings and (field, argument) tuples in order, ending in a newline."""
     text = template.render(events=[_Marker()])
     pieces = text.split(_MARK)
-    items: list[str | tuple[str]] = []
+    items: list = []
     for i, piece in enumerate(pieces):
         if i % 2:
-            if piece not in FIELDS:
-                raise FormatError(f"template field e.{piece} is unknown (known: {', '.join(FIELDS)})")
-            items.append((piece,))
+            name, _, arg = piece.partition(_ARG)
+            item = (name, arg if _ARG in piece else None)
+            try:
+                field_spec(*item)
+            except FieldError as e:
+                raise FormatError(str(e)) from None
+            items.append(item)
         elif piece:
             items.append(piece)
     literal = "".join(p for p in items if isinstance(p, str))
@@ -228,8 +116,7 @@ class LineRenderer:
                 n = self.tables.key_count(segment.key)
                 segment.pool, segment.filled = np.empty(n, dtype=object), np.zeros(n, bool)
 
-    @staticmethod
-    def _segments(items: list) -> list[_Segment]:
+    def _segments(self, items: list) -> list[_Segment]:
         """Group the layout: a segment ends where the next field needs another column."""
         segments: list[_Segment] = []
         lead: list[str] = []
@@ -237,9 +124,9 @@ class LineRenderer:
             if isinstance(item, str):
                 (segments[-1].items if segments else lead).append(item)
                 continue
-            spec = FIELDS[item[0]]
+            spec = field_spec(*item)
             if spec.key == "const":
-                (segments[-1].items if segments else lead).append(spec.text(None, 0))  # type: ignore[arg-type]
+                (segments[-1].items if segments else lead).append(spec.text(self.tables, 0))
             elif segments and segments[-1].key == spec.key:
                 segments[-1].items.append(spec)
             else:
@@ -278,17 +165,23 @@ class LineRenderer:
             parts[i::k] = self._column(segment, events)
         return "".join(parts.tolist()).encode("utf-8")
 
+    @property
+    def needs_timing(self) -> bool:
+        """Whether the format writes response times (the events must carry them)."""
+        return needs_timing(layout(self.template))
+
     def field_values(self, events: Events) -> list[dict[str, str]]:
-        """Each event's fields as the text the template receives (for tests and verification)."""
-        names = sorted({name for item in layout(self.template) if isinstance(item, tuple) for name in item})
+        """Each event's fields as the text the template receives, by label: the field's name,
+        or ``name("argument")`` for fields that take one (for tests and verification)."""
+        items = sorted({item for item in layout(self.template) if isinstance(item, tuple)}, key=str)
         columns = {}
-        for name in names:
-            single = _Segment(FIELDS[name].key, [FIELDS[name]])
-            if single.key == "const":
-                columns[name] = [FIELDS[name].text(self.tables, 0)] * len(events)
+        for item in items:
+            spec = field_spec(*item)
+            if spec.key == "const":
+                columns[label(*item)] = [spec.text(self.tables, 0)] * len(events)
             else:
-                columns[name] = self._column(single, events).tolist()
-        return [{name: columns[name][i] for name in names} for i in range(len(events))]
+                columns[label(*item)] = self._column(_Segment(spec.key, [spec]), events).tolist()
+        return [{name: values[i] for name, values in columns.items()} for i in range(len(events))]
 
     def render_with_jinja(self, events: Events) -> bytes:
         """The same lines rendered by Jinja2 row by row: slow, and the reference for ``render``."""
@@ -296,15 +189,26 @@ class LineRenderer:
         return self.template.render(events=rows).encode("utf-8")
 
 
-def _strings(values: list[str]) -> np.ndarray:
-    pool = np.empty(len(values), dtype=object)
-    pool[:] = values
-    return pool
+def label(name: str, arg: str | None = None) -> str:
+    return name if arg is None else f'{name}("{arg}")'
+
+
+def needs_timing(items: list) -> bool:
+    return any(field_spec(*item).key == "duration" for item in items if isinstance(item, tuple))
 
 
 class _Row:
+    """An event's field texts, read by a template as ``e.name`` or ``e.name("argument")``."""
+
     def __init__(self, values: dict[str, str]):
-        self.__dict__.update(values)
+        self._values = values
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in PARAMETRIC:
+            return lambda arg: self._values[label(name, arg)]
+        return self._values[name]
 
 
 def make_renderer(format_name: str, pools: Pools, tz_seconds: int) -> LineRenderer:

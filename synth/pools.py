@@ -86,6 +86,7 @@ class Population:
     client_agent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     client_proto_list: list[int] = field(default_factory=list)
     client_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    client_languages: list[str] = field(default_factory=list)  # Accept-Language, "-" for bots
     # Human visitors, per audience group: client ids and the cdf of their activity.
     group_clients: list[np.ndarray] = field(default_factory=list)
     group_cdf: list[np.ndarray] = field(default_factory=list)
@@ -110,20 +111,23 @@ class Population:
     def add_client(self, address: str, agent_id: int, proto: int = HTTP11) -> int:
         return int(self.add_clients([address], [agent_id], [proto])[0])
 
-    def add_clients(self, addresses: list[str], agent_ids: list[int], protos: list[int]) -> np.ndarray:
+    def add_clients(self, addresses: list[str], agent_ids: list[int], protos: list[int],
+                    languages: list[str] | None = None) -> np.ndarray:
         """Add clients in bulk; returns their ids."""
         first = len(self.addresses)
         self.addresses.extend(addresses)
         self.client_agent_list.extend(agent_ids)
         self.client_proto_list.extend(protos)
+        self.client_languages.extend(languages or ["-"] * len(addresses))
         return np.arange(first, len(self.addresses), dtype=np.int32)
 
     def browser_clients(self, addresses: list[str], agents: tuple[list[str], np.ndarray],
-                        protos: list[int]) -> np.ndarray:
+                        protos: list[int], languages: list[str] | None = None) -> np.ndarray:
         """Add visitors with the agents browser_agents drew for them; returns their ids."""
         texts, which = agents
         ids = np.array([self.agent(t) for t in texts], np.int64)
-        return self.add_clients(addresses, ids[which].tolist(), protos)
+        return self.add_clients(addresses, ids[which].tolist(), protos,
+                                languages or ["en-US,en;q=0.9"] * len(addresses))
 
     def freeze(self) -> None:
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
@@ -219,7 +223,8 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
             paths.append(path)
     paths = paths[:n_pages]
     page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
-    site.pages = np.array([site.add(p, PAGE, s) for p, s in zip(paths, page_sizes)], np.int32)
+    site.pages = np.array([site.add(p, SEARCH if p.startswith("/search/?") else PAGE, s)
+                           for p, s in zip(paths, page_sizes)], np.int32)
     site.contact = int(site.pages[2])
     site.comments = site.add("/comments/", PAGE, 0)
     # Popularity: the home page first, then a Zipf law over a shuffled catalogue.
@@ -361,7 +366,8 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
     first = len(pop.addresses)
-    pop.browser_clients(addresses, agents, proto.tolist())
+    languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
+    pop.browser_clients(addresses, agents, proto.tolist(), languages)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
     activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
     for g in range(len(offsets)):

@@ -21,14 +21,15 @@ from .anomalies import Window, ground_truth, iso, place_windows
 from .events import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, stream
 from .files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, check_output, clear_previous,
                     plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
-from .lines import FormatError, LineRenderer, layout, load_template
+from .formats import line_format
+from .lines import FormatError, LineRenderer, layout, needs_timing
 from .pools import Pools, build_pools, default_clients
 from .workers import Executor, default_workers
 from .scenario import (Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
                        scenario_from_dict, to_yaml)
 
 # Keyword overrides that generate() accepts, as scenario keys.
-OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "clients")
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
 
@@ -106,16 +107,16 @@ def check_seed(seed: int | None) -> int:
 def prepare(scenario: Scenario, seed: int, start: int, end: int) -> tuple[list[Window], Pools, TrafficModel, LineRenderer]:
     """Everything a run needs before it writes: windows, pools, the traffic model and the renderer."""
     try:
-        template = load_template(scenario.format)
-        layout(template)
+        template = line_format(scenario.format, scenario.log_format).template
+        timing = needs_timing(layout(template))
     except FormatError as e:
-        raise ScenarioError([("format", str(e))]) from None
+        raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
     windows = place_windows(scenario.anomalies, start, end, stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
     when = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
     pools = build_pools(stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience)
-    model = TrafficModel(scenario, start, end, seed, pools, windows)
+    model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.tz_seconds)
     return windows, pools, model, renderer

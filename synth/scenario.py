@@ -54,6 +54,8 @@ KINDS: dict[str, Kind] = {
                   "response size as a multiple of the site's median response", 30, 1, params=("address",)),
     "new_agent": Kind("a user agent never seen before makes a burst of requests", 60,
                       "requests per minute with the new agent", 20, 0, params=("agent", "clients")),
+    "latency": Kind("responses take magnitude times longer (a format with response times shows it)", 8,
+                    "factor on response times", 30, 1),
 }
 ANOMALY_KINDS = tuple(KINDS)
 
@@ -125,6 +127,7 @@ class Scenario:
     tz: str = "+0000"  # offset written in %t; day and hour rotation follow it
     rotate: Rotation = Rotation("day")
     format: str = "combined"
+    log_format: str | None = None  # an Apache LogFormat string; wins over format
     clients: int | None = None  # visitor population; None: sized from the rate
     pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
@@ -357,6 +360,11 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         f.problem("rotate", str(e))
         values["rotate"] = base.rotate
     values["format"] = f.text("format", base.format)
+    log_format = f.get("log_format", None)
+    if log_format is not None and (not isinstance(log_format, str) or not log_format.strip()):
+        f.problem("log_format", f"must be an Apache LogFormat string, got {log_format!r}")
+        log_format = None
+    values["log_format"] = log_format
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
     values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
@@ -460,6 +468,8 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
     if scenario.audience is not None:
         data["audience"] = {f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}{abs(m) % 60:02d}": share
                             for m, share in scenario.audience}
+    if scenario.log_format is not None:
+        data["log_format"] = scenario.log_format
     if scenario.end is not None:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:

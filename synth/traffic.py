@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .pools import ERROR_SIZE_TABLE, GET, HEAD, HTTP11, POST, Pools, pick as _pick
+from .pools import (ASSET, DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
+                    pick as _pick)
 
 SESSION_CAP_MS = 30 * 60 * 1000
 
@@ -29,6 +30,8 @@ class Events:
     proto: np.ndarray  # int8, index into PROTOCOLS
     status: np.ndarray  # int16
     referrer: np.ndarray  # int32, index into Referrers.values (0 is "-")
+    # Microseconds from request to last byte: drawn only when the line format writes them.
+    duration_us: np.ndarray | None = None
 
     DTYPES = {"t_ms": np.int64, "client": np.int32, "agent": np.int32, "target": np.int32,
               "method": np.int8, "proto": np.int8, "status": np.int16, "referrer": np.int32}
@@ -52,10 +55,12 @@ class Events:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+        return cls(**{f.name: None if getattr(parts[0], f.name) is None
+                      else np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
 
     def take(self, index: np.ndarray | slice) -> "Events":
-        return Events(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Events(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
+                         for f in fields(self)})
 
 
 def column(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
@@ -323,3 +328,39 @@ def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int
     return Events.concat(parts)
 
 
+
+
+# Server time of a response by what was asked (median ms, spread), before the transfer.
+_CATEGORIES = ("static", "page", "search", "post", "not_modified", "redirect", "missing", "probe")
+_SERVER_MS = np.array([0.6, 60.0, 250.0, 120.0, 0.3, 2.0, 3.0, 1.0])
+_SPREAD = np.array([0.7, 0.55, 0.5, 0.5, 0.5, 0.5, 0.6, 0.5])
+_ERROR_MS = {500: 200.0, 502: 50.0, 503: 5.0, 504: 60_000.0}
+
+
+def response_times(rng: np.random.Generator, pools: Pools, events: Events, load: np.ndarray) -> np.ndarray:
+    """Microseconds from request to last byte, as Apache's %D measures them.
+
+    Server time depends on what is asked (pages are built, static files sent, 304s only
+    checked), pages get slower as load (expected requests now / on average) rises, and the
+    body takes its size over the client's bandwidth.
+    """
+    site = pools.site
+    kind = site.kind[events.target]
+    status = events.status
+    category = np.zeros(len(events), np.int64)  # static
+    category[(kind == PAGE) | (kind == DOWNLOAD)] = 1
+    category[kind == SEARCH] = 2
+    category[kind == PROBE] = 7
+    category[events.method == POST] = 3
+    category[(status >= 300) & (status < 400)] = 5
+    category[status == 304] = 4
+    category[(status >= 400) & (status < 500)] = 6
+    median, spread = _SERVER_MS[category], _SPREAD[category]
+    for code, ms in _ERROR_MS.items():
+        median = np.where(status == code, ms, median)
+    built = (category >= 1) & (category <= 3)
+    median = np.where(built, median * (1.0 + 0.8 * np.maximum(load - 1.0, 0.0)), median)
+    server_ms = median * np.exp(spread * rng.standard_normal(len(events)))
+    size = body_bytes(site.size, events.target, events.method, status)
+    bandwidth = 8e6 * np.exp(0.8 * rng.standard_normal(len(events)))  # bytes per second
+    return (server_ms * 1000 + size / bandwidth * 1e6).astype(np.int64) + 1

@@ -74,10 +74,10 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "referenc
 assert REFERENCE.is_dir(), f"the reference material is missing: {REFERENCE}"
 
 
-def generated_run(seed, tz, path, days=0.2, rate=1.0):
+def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_format=None):
     """Write a small run's lines to ``path``; return, per line, what the generator wrote: its
     field texts and the values it drew (address, second, method, target, status, size, ...)."""
-    scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END)
+    scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END, format=format, log_format=log_format)
     start, end = time_range(scenario)
     _, pools, model, renderer = prepare(scenario, seed, start, end)
     expected, blocks = [], []
@@ -92,6 +92,8 @@ def generated_run(seed, tz, path, days=0.2, rate=1.0):
                 second=int(events.t_ms[i]) // 1000, method=METHODS[events.method[i]],
                 target=pools.site.targets[events.target[i]], proto=PROTOCOLS[events.proto[i]],
                 status=int(events.status[i]), size=int(sizes[i]),
-                referrer=pools.referrers.values[events.referrer[i]], agent=pools.population.agents[events.agent[i]]))
+                referrer=pools.referrers.values[events.referrer[i]], agent=pools.population.agents[events.agent[i]],
+                duration_us=None if events.duration_us is None else int(events.duration_us[i]),
+                t_ms=int(events.t_ms[i]), client=int(events.client[i])))
     path.write_bytes(b"".join(blocks))
     return expected

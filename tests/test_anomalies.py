@@ -61,6 +61,10 @@ def max_client_bytes(p, bucket):
     return _max_per_bucket(cells[:, 0], sums)
 
 
+def mean_duration(p, bucket):
+    return np.bincount(bucket, weights=p.duration.astype(float)) / np.maximum(np.bincount(bucket), 1)
+
+
 def per_bucket(parsed, start, span, metric):
     """metric(bucket) for every bucket of ``span`` seconds from ``start``, as a dict."""
     bucket = (parsed.t - start) // span
@@ -78,6 +82,7 @@ METRICS = {
     "flood": (max_client_requests, 3600, 5.0, "up"),
     "crowd": (distinct_clients, 900, 2.0, "up"),
     "bytes": (max_client_bytes, 900, 10.0, "up"),
+    "latency": (mean_duration, 900, 3.0, "up"),
 }
 
 
@@ -93,7 +98,9 @@ def departure(values, b, per_day, direction):
 @pytest.fixture(scope="module", params=sorted(KINDS))
 def single(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(request.param)
-    run = synth.generate({"days": 3, "rate": 0.4, "anomalies": [{"kind": request.param}]}, seed=101,
+    # Response times show only in a format that writes them.
+    fmt = "combined_timing" if request.param == "latency" else "combined"
+    run = synth.generate({"days": 3, "rate": 0.4, "format": fmt, "anomalies": [{"kind": request.param}]}, seed=101,
                          out_dir=out, end=END)
     return request.param, run, Parsed.read(out)
 

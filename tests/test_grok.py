@@ -246,3 +246,19 @@ def test_pattern_files_read_as_elasticsearch_reads_them():
     run (the rest, trailing space included, is the pattern); a later NAME replaces an earlier."""
     bank = read_patterns("# comment\n\n   ONE  1+\nTWO\t%{ONE} two \nONE 1\nLONELY\n")
     assert bank == {"ONE": "1", "TWO": "%{ONE} two "}
+
+
+@pytest.mark.parametrize("logformat", ['%h %l %u [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %b %D',
+                                       '%v:%p %a %{msec}t "%m %U%q %H" %s %B %I %O "%{Content-Type}o"'])
+def test_same_captures_for_logformat_patterns(tmp_path, logformat):
+    """The patterns `synth pipeline` builds from LogFormat strings read generated lines the same
+    way with our built-in definitions as with Elasticsearch's (ECS mode)."""
+    from synth.logformat import grok_plan
+    plan = grok_plan(logformat)
+    lines = [w["line"] for w in generated_run(13, "+0100", tmp_path / "c.log", days=0.03, rate=2.0,
+                                                log_format=logformat)]
+    ours, theirs = (Grok({**bank, **plan.definitions}, [plan.pattern]) for bank in banks("v1"))
+    assert ours.declared() == theirs.declared()
+    for line in lines:
+        captured = ours.captures(line)
+        assert captured is not None and captured == theirs.captures(line), line

@@ -45,8 +45,10 @@ def _fields(job: dict, datafeed: dict) -> set[str]:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """Dotted paths of every field the pipeline writes into documents of a generated run."""
-    path = tmp_path_factory.mktemp("ml") / "access.log"
-    generated_run(7, "+0000", path, days=0.3, rate=1.0)
+    folder = tmp_path_factory.mktemp("ml")
+    # Combined lines, and lines with response times for the job that reads them.
+    generated_run(7, "+0000", folder / "access.log", days=0.3, rate=1.0)
+    generated_run(7, "+0000", folder / "access.log.1", days=0.05, rate=1.0, format="combined_timing")
     fields = set()
 
     def leaves(node, prefix=""):
@@ -55,7 +57,7 @@ def written(tmp_path_factory):
                 leaves(value, f"{prefix}{key}.")
             else:
                 fields.add(prefix + key)
-    for result in verify_paths([path]):
+    for result in verify_paths([folder / "access.log", folder / "access.log.1"]):
         assert result.failure is None
         leaves({k: v for k, v in result.document.items() if not k.startswith("_")})
     return fields

@@ -18,7 +18,8 @@ BROKEN = [
     ("audience: {'+2500': 1}\n", ["audience.+2500: must be an offset like -0500 or +0530"]),
     ("anomalies: spike\n", ["anomalies: must be a list, got 'spike'"]),
     ("anomalies: [{kind: quake}]\n",
-     ["anomalies[0].kind: must be one of spike, dip, error_burst, scan, flood, crowd, bytes, new_agent, got 'quake'"]),
+     ["anomalies[0].kind: must be one of spike, dip, error_burst, scan, flood, crowd, bytes, new_agent, latency, "
+      "got 'quake'"]),
     ("anomalies:\n  - kind: spike\n  - kind: spike\n  - kind: spike\n    magnitude: 0\n",
      ["anomalies[2].magnitude: must be > 1 for spike, got 0"]),
     ("anomalies: [{kind: dip, magnitude: 1.5}]\n", ["anomalies[0].magnitude: must be < 1 for dip, got 1.5"]),

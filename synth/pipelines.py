@@ -1,0 +1,155 @@
+"""Ingest pipelines for any line format, built from its LogFormat: the bundled one, and the
+one ``synth pipeline`` prints for a ``--format`` or a ``--log-format``.
+
+Every pipeline does the same around its grok: it keeps the raw line in ``event.original``,
+gives the document an id from the line and its offset (so shipping twice adds nothing), sets
+``source.ip`` for addresses, reads the event time into ``@timestamp``, parses the agent, stamps
+``event.ingested`` and routes the document to ``smoke_event-YYYY.MM.DD`` of its UTC day; a
+line it cannot read goes whole, with the reason, to ``failed-smoke_event``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .formats import LineFormat, builtin_format
+from .logformat import grok_plan
+
+PIPELINE_ID = "smoke_event-access"
+JSON_PIPELINE_ID = "smoke_event-json"
+FAILED_INDEX = "failed-smoke_event"
+
+# Elasticsearch's own names for the sequences its httpd patterns already spell out.
+_KNOWN = [
+    ("HTTPD_COMBINEDLOG", '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"'),
+    ("HTTPD_COMMONLOG", '%h %l %u %t "%r" %>s %b'),
+]
+
+
+def _named(pattern: str) -> str:
+    """A generated pattern with the sequences Elasticsearch names written by their names."""
+    for name, logformat in _KNOWN:
+        pattern = pattern.replace(grok_plan(logformat).pattern[1:-1], "%{" + name + "}")
+    return pattern
+
+
+def _keep_raw() -> dict:
+    return {"rename": {"tag": "keep-raw-line",
+                       "description": "Filebeat sends the line as message; ECS keeps the raw event in event.original.",
+                       "field": "message", "target_field": "event.original"}}
+
+
+def _document_id() -> dict:
+    return {"fingerprint": {
+        "tag": "document-id",
+        "description": "A line is the same document however often it is shipped: the hash of its text and its "
+                       "byte offset in the file. The offset tells apart identical lines of one file; the file name "
+                       "is left out, so a rotated (renamed) file or the same run in another folder gives the same ids.",
+        "fields": ["event.original", "log.offset"], "target_field": "_id", "ignore_missing": True}}
+
+
+def _finish() -> list[dict]:
+    return [
+        {"user_agent": {"tag": "agent", "field": "user_agent.original", "ignore_missing": True}},
+        {"set": {"tag": "ingested", "field": "event.ingested", "value": "{{{_ingest.timestamp}}}"}},
+        {"date_index_name": {
+            "tag": "daily-index", "description": "The day the event happened (UTC), not the day it was shipped.",
+            "field": "@timestamp", "date_formats": ["ISO8601"], "index_name_prefix": "smoke_event-",
+            "date_rounding": "d", "index_name_format": "yyyy.MM.dd", "timezone": "UTC"}},
+    ]
+
+
+def _on_failure() -> list[dict]:
+    return [
+        {"set": {"description": "The line is kept (event.original) with the reason, outside smoke_event-* so ML "
+                                "jobs never read it.",
+                 "field": "error.message",
+                 "value": "Processor {{{_ingest.on_failure_processor_type}}} with tag "
+                          "{{{_ingest.on_failure_processor_tag}}} in pipeline {{{_ingest.on_failure_pipeline}}} "
+                          "failed with message: {{{_ingest.on_failure_message}}}"}},
+        {"set": {"field": "event.kind", "value": "pipeline_error"}},
+        {"set": {"field": "_index", "value": FAILED_INDEX}},
+    ]
+
+
+def _zone(tz: str) -> str:
+    """``+0530`` as the date processor's zone, ``+05:30`` (UTC for +0000)."""
+    return "UTC" if tz in ("+0000", "-0000") else f"{tz[:3]}:{tz[3:]}"
+
+
+def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: str | None = None,
+                  source: str | None = None) -> dict[str, Any]:
+    """The pipeline that reads lines of any of ``formats`` (tried in that order)."""
+    plans = [grok_plan(f.logformat) for f in formats if f.logformat]
+    patterns, definitions, date_formats = [], {}, []
+    for plan in plans:
+        pattern = _named(plan.pattern)
+        if pattern not in patterns:
+            patterns.append(pattern)
+        definitions.update(plan.definitions)
+        date_formats += [f for f in plan.date_formats if f not in date_formats]
+    names = ", ".join(f.name if f.name != "custom" else f"LogFormat {f.logformat!r}" for f in formats)
+    grok: dict[str, Any] = {"tag": "parse-line",
+                            "description": f"{names}: the first pattern that matches wins. Anchored, so a quoted "
+                                           "agent with escaped quotes is taken whole.",
+                            "field": "event.original", "ecs_compatibility": "v1", "patterns": patterns}
+    if definitions:
+        grok["pattern_definitions"] = definitions
+    date: dict[str, Any] = {"tag": "event-time",
+                            "description": "The time the line was written, with its zone, to @timestamp in UTC; "
+                                           "timestamp keeps the text as logged.",
+                            "field": "timestamp", "target_field": "@timestamp", "formats": date_formats}
+    if not all(plan.zoned for plan in plans) and tz not in ("+0000", "-0000"):
+        date["timezone"] = _zone(tz)  # the time is written without its zone
+    pipeline: dict[str, Any] = {
+        "description": description or f"synth: access lines ({names}) into ECS fields, in daily indices "
+                                      f"smoke_event-YYYY.MM.DD by the event's UTC date.",
+        "version": 1,
+        "_meta": {"managed_by": "synth", **({"source": source} if source else {})},
+        "processors": [
+            _keep_raw(), _document_id(), {"grok": grok},
+            {"convert": {"tag": "client-ip",
+                         "description": "source.ip only when the client is an address; a host name fails the "
+                                        "conversion, which is ignored.",
+                         "field": "source.address", "target_field": "source.ip", "type": "ip",
+                         "ignore_missing": True, "ignore_failure": True}},
+            {"date": date}, *_finish()],
+        "on_failure": _on_failure(),
+    }
+    return pipeline
+
+
+def json_pipeline() -> dict[str, Any]:
+    """The pipeline for ecs_json lines: the document is already ECS; decode it, then as above."""
+    return {
+        "description": "synth: ecs_json lines (one ECS document per line) into daily indices smoke_event-YYYY.MM.DD "
+                       "by the event's UTC date. Load with PUT _ingest/pipeline/smoke_event-json.",
+        "version": 1,
+        "_meta": {"managed_by": "synth", "source": "filebeat/smoke_event-json.pipeline.json"},
+        "processors": [
+            _keep_raw(), _document_id(),
+            {"json": {"tag": "decode", "description": "The line is an ECS document: its fields go to the root.",
+                      "field": "event.original", "add_to_root": True}},
+            *_finish()],
+        "on_failure": _on_failure(),
+    }
+
+
+# The bundled pipeline's formats, combined first. nginx_combined lines are combined lines to
+# the parser (its 0 for an empty body and its \xHH escapes fit the same pattern).
+BUNDLED = ("combined", "combined_timing", "vhost_combined", "common")
+
+
+def bundled_text_pipeline() -> dict[str, Any]:
+    """filebeat/smoke_event-access.pipeline.json: every built-in text format, combined first."""
+    return text_pipeline([builtin_format(name) for name in BUNDLED], source="filebeat/smoke_event-access.pipeline.json",
+                         description="synth: Apache access lines (combined first, then the other built-in text "
+                                     "formats) from Filebeat into ECS fields, in daily indices smoke_event-YYYY.MM.DD "
+                                     "by the event's UTC date. Load with PUT _ingest/pipeline/smoke_event-access.")
+
+
+def pipeline_for(line_format: LineFormat, tz: str = "+0000") -> dict[str, Any]:
+    """The pipeline for one format: ecs_json's, or one made from its LogFormat."""
+    if line_format.json:
+        return json_pipeline()
+    return text_pipeline([line_format], tz=tz)
