@@ -105,7 +105,7 @@ class Tables:
         self.statuses = np.array(pools.site.statuses, np.int64)
         self.status_slot = np.full(600, -1, np.int64)
         self.status_slot[self.statuses] = np.arange(len(self.statuses))
-        self._clock: np.ndarray | None = None
+        self._clocks: dict[str, np.ndarray] = {}
 
     # -- keys -------------------------------------------------------------------------------
     def response_key(self, events: Events) -> np.ndarray:
@@ -232,9 +232,11 @@ class Tables:
         return np.divmod(seconds + self.tz_seconds, 86400)
 
     def clock_texts(self, seconds_of_day: np.ndarray, suffix: str) -> np.ndarray:
-        if self._clock is None:
-            self._clock = strings([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)])
-        return self._clock[seconds_of_day] + suffix
+        """``HH:MM:SS`` and ``suffix`` for seconds of the day, from a table made once per suffix."""
+        if suffix not in self._clocks:
+            self._clocks[suffix] = strings([f"{h:02d}:{m:02d}:{s:02d}{suffix}"
+                                            for h in range(24) for m in range(60) for s in range(60)])
+        return self._clocks[suffix][seconds_of_day]
 
     def time_local_texts(self, seconds: np.ndarray) -> np.ndarray:
         """``28/Nov/2026:12:57:57 +0000``: Apache's %t without brackets, nginx's $time_local."""
@@ -245,7 +247,10 @@ class Tables:
 
     def time_texts(self, seconds: np.ndarray) -> np.ndarray:
         """Apache's %t: ``[28/Nov/2026:12:57:57 +0000]`` in the log's zone."""
-        return "[" + self.time_local_texts(seconds) + "]"
+        day, second_of_day = self.local_parts(seconds)
+        first, dates = self._dates(day)
+        prefixes = strings([f"[{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])
+        return prefixes[day - first] + self.clock_texts(second_of_day, f" {self.tz_text}]")
 
     def iso_second_texts(self, seconds: np.ndarray) -> np.ndarray:
         """``2026-11-28T12:57:57`` in UTC, for JSON documents (milliseconds follow)."""

@@ -98,9 +98,10 @@ class _Segment:
 
     def texts(self, tables: Tables, keys: np.ndarray) -> np.ndarray:
         """text for many key values at once: each item's column, added element by element."""
-        out: Any = ""
+        out: Any = None
         for item in self.items:
-            out = out + (item if isinstance(item, str) else item.many(tables, keys))
+            part = item if isinstance(item, str) else item.many(tables, keys)
+            out = part if out is None else out + part
         return out
 
 
