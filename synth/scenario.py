@@ -441,7 +441,8 @@ def check_scenario(scenario: Scenario) -> None:
     for i, spec in enumerate(scenario.anomalies):
         if spec.minutes >= range_minutes:
             problems.append((f"anomalies[{i}].minutes",
-                             f"{spec.minutes:g} minutes does not fit in a range of {range_minutes:g} minutes"))
+                             f"{spec.minutes:g} minutes does not fit in a range of {range_minutes:g} minutes "
+                             f"(a longer --days, or a shorter anomaly)"))
     if round(scenario.days * 86400) < 60:
         problems.append(("days", f"the range must be at least one minute, got {scenario.days:g} days"))
     if problems:
