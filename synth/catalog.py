@@ -76,11 +76,11 @@ FEED_READERS: tuple[tuple[str, int], ...] = (
     ("NetNewsWire (RSS Reader; https://netnewswire.com/)", 60),
 )
 
-# Uptime monitors: (agent, method, path, period in seconds).
-MONITORS: tuple[tuple[str, str, str, int], ...] = (
-    ("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", "HEAD", "/", 300),
-    ("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", "GET", "/", 60),
-    ("Better Stack Better Uptime Bot Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36", "GET", "/", 180),
+# Uptime monitors of the home page: (agent, method, period in seconds).
+MONITORS: tuple[tuple[str, str, int], ...] = (
+    ("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", "HEAD", 300),
+    ("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", "GET", 60),
+    ("Better Stack Better Uptime Bot Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36", "GET", 180),
 )
 
 # Background noise of vulnerability scanners: agents and the paths they probe.

@@ -16,7 +16,7 @@ import queue
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -310,5 +310,3 @@ class Manifest:
         data = asdict(self)
         write_json(out_dir / MANIFEST, data)
 
-
-ProgressCallback = Callable[[int], None]

@@ -12,7 +12,7 @@ Jinja2 itself; the tests hold the two byte-identical.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -210,7 +210,3 @@ class _Row:
         if name in PARAMETRIC:
             return lambda arg: self._values[label(name, arg)]
         return self._values[name]
-
-
-def make_renderer(format_name: str, pools: Pools, tz_seconds: int) -> LineRenderer:
-    return LineRenderer(load_template(format_name), pools, tz_seconds)

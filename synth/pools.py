@@ -433,7 +433,7 @@ def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
 def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:
     # Monitors all watch the home page, the one URL every site has.
     home = int(site.pages[0])
-    for agent, method, _path, period in catalog.MONITORS:
+    for agent, method, period in catalog.MONITORS:
         client = pop.add_client(fake.ipv4_public(), pop.agent(agent))
         pop.monitor_clients.append((client, home, period))
         pop.monitor_methods.append(METHODS.index(method))

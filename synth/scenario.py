@@ -23,7 +23,7 @@ from .resources import scenarios_dir
 
 
 @dataclass(frozen=True)
-class Kind:
+class KindSpec:
     """An anomaly kind as a scenario may ask for it: defaults, the meaning and range of its
     magnitude, and the parameters it takes beyond kind, start, minutes and magnitude."""
 
@@ -38,23 +38,23 @@ class Kind:
 
 
 # The catalogue. Kind names are part of the contract (anomalies.json, ml/jobs, scenarios).
-KINDS: dict[str, Kind] = {
-    "spike": Kind("total request rate x magnitude", 10, "factor on the total request rate", 30, 1),
-    "dip": Kind("total request rate x magnitude (< 1); 0 is an outage", 0.1,
+KINDS: dict[str, KindSpec] = {
+    "spike": KindSpec("total request rate x magnitude", 10, "factor on the total request rate", 30, 1),
+    "dip": KindSpec("total request rate x magnitude (< 1); 0 is an outage", 0.1,
                 "factor on the total request rate", 60, 0, high=1, low_inclusive=True),
-    "error_burst": Kind("the share of one status (503 by default) rises by the magnitude", 50,
+    "error_burst": KindSpec("the share of one status (503 by default) rises by the magnitude", 50,
                         "factor on the normal share of the status", 20, 1, params=("status",)),
-    "scan": Kind("one client (or a few) requests many distinct non-existent URLs, mostly 404", 2,
+    "scan": KindSpec("one client (or a few) requests many distinct non-existent URLs, mostly 404", 2,
                  "requests per second from each scanning client", 30, 0, params=("clients", "address", "agent")),
-    "flood": Kind("one client's request rate x magnitude", 40, "factor on that client's usual request rate",
+    "flood": KindSpec("one client's request rate x magnitude", 40, "factor on that client's usual request rate",
                   30, 1, params=("address",)),
-    "crowd": Kind("many clients never seen before arrive, through one new referrer", 4,
+    "crowd": KindSpec("many clients never seen before arrive, through one new referrer", 4,
                   "factor on the number of distinct visitors", 45, 1, params=("referrer",)),
-    "bytes": Kind("one client downloads far larger responses than anyone (exfiltration)", 100,
+    "bytes": KindSpec("one client downloads far larger responses than anyone (exfiltration)", 100,
                   "response size as a multiple of the site's median response", 30, 1, params=("address",)),
-    "new_agent": Kind("a user agent never seen before makes a burst of requests", 60,
+    "new_agent": KindSpec("a user agent never seen before makes a burst of requests", 60,
                       "requests per minute with the new agent", 20, 0, params=("agent", "clients")),
-    "latency": Kind("responses take magnitude times longer (a format with response times shows it)", 8,
+    "latency": KindSpec("responses take magnitude times longer (a format with response times shows it)", 8,
                     "factor on response times", 30, 1),
 }
 ANOMALY_KINDS = tuple(KINDS)
@@ -500,6 +500,6 @@ def format_offset(seconds: int) -> str:
     return "+" + (text or "0s")
 
 
-__all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario", "Kind", "KINDS",
+__all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario", "KindSpec", "KINDS",
            "scenario_from_dict", "check_scenario", "parse_time", "parse_offset", "builtin_names", "to_yaml",
            "ANOMALY_KINDS"]

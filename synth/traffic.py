@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .pools import (ASSET, DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
+from .pools import (DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
                     pick as _pick)
 
 SESSION_CAP_MS = 30 * 60 * 1000
@@ -91,7 +91,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     New visitors fetch every asset of their first page (and the favicon); returning visitors
     revalidate some cached assets (304) and skip the rest; later pages pull only their own images.
     """
-    site, pop, refs = pools.site, pools.population, pools.referrers
+    site, refs = pools.site, pools.referrers
     n = len(start_ms)
     if n == 0:
         return Events.empty()

@@ -4,7 +4,7 @@ at least the kind's factor; outside every window it never departs by as much."""
 
 import datetime as dt
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np

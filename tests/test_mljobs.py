@@ -3,7 +3,6 @@ our pipeline writes into documents and our template maps as a keyword or a numbe
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 

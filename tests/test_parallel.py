@@ -8,7 +8,7 @@ import pytest
 
 import synth
 
-from helpers import all_bytes, manifest
+from helpers import manifest
 
 SPEC = dict(seed=31, end="2026-11-28T07:30:00Z")
 # Every kind of anomaly, some across file boundaries, in two and a half days.
