@@ -81,7 +81,7 @@ class FakeStack:
         for target in ("es", "kibana"):
             server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self, target))
             server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self.servers.append(server)
         return self
 
@@ -334,6 +334,7 @@ def with_datafeed_defaults(feed_id: str, body: dict[str, Any]) -> dict[str, Any]
 def handler_for(stack: FakeStack, target: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
