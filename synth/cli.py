@@ -456,7 +456,7 @@ def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: floa
               help="A job to grade (repeat, or comma-separated).")
 @click.option("--truth", default="output/anomalies.json", show_default=True, metavar="FILE|DIR",
               help="The ground truth (a folder means its anomalies.json).")
-@click.option("--min-score", type=click.FloatRange(0, 100), default=25.0, show_default=True,
+@click.option("--min-score", type=click.FloatRange(0, 100), default=25.0, show_default=True, metavar="SCORE",
               help="Least record_score that counts as flagged (25 is Kibana's 'minor').")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every window, false alarm and figure.")
 def score_command(es_url: str | None, api_key: str | None, user: str | None, password: str | None,
@@ -491,7 +491,10 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
     except (OSError, ValueError) as e:
         raise UsageProblem(f"--truth: {e if isinstance(e, ScoreError) else f'{truth_path}: not JSON ({e})'}") from None
     if record_files and es_url:
-        raise UsageProblem("--es, --records: give one of them")
+        source = click.get_current_context().get_parameter_source("es_url")
+        if source != click.core.ParameterSource.ENVIRONMENT:
+            raise UsageProblem("--es, --records: give one of them")
+        es_url = None  # SYNTH_ES set for setup does not stand in the way of saved records
     if not record_files and not es_url:
         raise UsageProblem("--es or --records: say where the records are")
     records = []

@@ -74,6 +74,7 @@ class FakeStack:
         self.records: dict[str, list[dict[str, Any]]] = {}  # what a job finds when it runs
         self.documents: list[int] = [0]  # _count answers, one per call; the last one repeats
         self.polls_to_finish = 1
+        self.product_header = True  # X-Elastic-Product: Elasticsearch, which the client checks
         self.servers: list[ThreadingHTTPServer] = []
 
     # --- life ---
@@ -366,7 +367,7 @@ def handler_for(stack: FakeStack, target: str) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            if target == "es":
+            if target == "es" and stack.product_header:
                 self.send_header("X-Elastic-Product", "Elasticsearch")
             if status == 401:
                 self.send_header("WWW-Authenticate", 'Basic realm="security", charset="UTF-8"')

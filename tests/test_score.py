@@ -19,6 +19,14 @@ H = 60 * MIN
 GRADED = ["smoke-request-count", "smoke-status-code-rate", "smoke-url-scanning"]
 
 
+
+@pytest.fixture(autouse=True)
+def no_connection_settings(monkeypatch):
+    """The options' environment variables of whoever runs the tests play no part."""
+    for name in ("SYNTH_ES", "SYNTH_ES_API_KEY", "SYNTH_ES_USER", "SYNTH_ES_PASSWORD", "SYNTH_ES_CA_CERTS", "SYNTH_KIBANA"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def window(id_, kind, start, minutes, jobs):
     import datetime as dt
 
@@ -244,6 +252,16 @@ def test_bad_input_is_one_line_exit_2(files, tmp_path, capsys, args, message):
     code, out, err = run_cli(["score", *default_truth, *[a.format(**fill) for a in args]], capsys)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message.format(**fill) in err, err
+
+
+def test_records_files_win_over_synth_es_from_the_environment(files, capsys, monkeypatch):
+    """SYNTH_ES exported for setup does not clash with --records; --es typed does."""
+    truth, records = files
+    monkeypatch.setenv("SYNTH_ES", f"http://127.0.0.1:{free_port()}")
+    code, out, err = run_cli(["score", "--records", str(records), "--truth", str(truth), "--job", "smoke-request-count"],
+                             capsys)
+    assert code == 0, err
+    assert "spike-1" in out
 
 
 def test_a_refused_connection_is_one_line_exit_1(files, capsys):

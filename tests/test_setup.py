@@ -26,6 +26,14 @@ PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-access.pipeline.json").r
 TEMPLATE = json.loads((ROOT / "filebeat" / "smoke_event.template.json").read_text())
 
 
+
+@pytest.fixture(autouse=True)
+def no_connection_settings(monkeypatch):
+    """The options' environment variables of whoever runs the tests play no part."""
+    for name in ("SYNTH_ES", "SYNTH_ES_API_KEY", "SYNTH_ES_USER", "SYNTH_ES_PASSWORD", "SYNTH_ES_CA_CERTS", "SYNTH_KIBANA"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def stack():
     fake = FakeStack().start()
@@ -217,6 +225,21 @@ def test_400_with_a_reason_is_one_line_exit_1(stack, capsys):
                              "[model_memory_limit] must be less than the value of xpack.ml.max_model_memory_limit")
 
 
+def test_an_older_server_or_another_product_is_one_line(stack, capsys):
+    """An 8.x server refusing a 9.x client's headers: the client to install; a server that does
+    not say it is Elasticsearch: said so."""
+    stack.fail[("GET", "/")] = (400, es_error(400, "media_type_header_exception",
+                                              "Invalid media-type value on headers [Accept, Content-Type]"))
+    code, _, err = run_cli(["setup", "--es", stack.es_url], capsys)
+    assert code == 1
+    assert one_line(err).endswith("pip install 'elasticsearch>=8.13,<9'")
+    stack.fail.clear()
+    stack.product_header = False
+    code, _, err = run_cli(["setup", "--es", stack.es_url], capsys)
+    assert code == 1
+    assert one_line(err) == f"synth: {stack.es_url} does not answer as Elasticsearch does"
+
+
 def test_refused_connections_are_one_line_exit_1(stack, capsys):
     """Nothing listening: one line each for Elasticsearch and for Kibana."""
     url = f"http://127.0.0.1:{free_port()}"
@@ -275,7 +298,6 @@ BAD = [
 @pytest.mark.parametrize("args, message", BAD)
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch, args, message):
     """Each bad option: one line naming it, exit 2, before any connection."""
-    monkeypatch.delenv("SYNTH_ES_PASSWORD", raising=False)
     (tmp_path / "ca.crt").write_text("x")
     (tmp_path / "empty").mkdir()
     fill = {"ca": str(tmp_path / "ca.crt"), "missing": str(tmp_path / "none.crt"), "empty": str(tmp_path / "empty")}
@@ -401,6 +423,21 @@ def test_waiting_for_jobs_polls_until_stopped_and_closed(stack, run_dir):
     assert naps == [7, 7]
     assert states["smoke-request-count"].state == "closed"
     assert states["smoke-request-count"].processed == run.lines
+
+
+def test_progress_bars_follow_the_documents_and_the_jobs():
+    """On a terminal: a bar for the documents, one per job through the run's range, full when done."""
+    from synth.report import StackProgress
+    with StackProgress(enabled=True) as progress:
+        progress.documents(50, 200)
+        progress.jobs({"a": elastic.JobState("a", state="opened", datafeed_state="started", latest_ms=1_250)}, 1_000, 2_000)
+        bars = {t.description: (t.completed, t.total) for t in progress._bar.tasks}
+        assert bars == {"documents in smoke_event-*": (50, 200), "a": (250, 1_000)}
+        progress.jobs({"a": elastic.JobState("a", state="closed", latest_ms=1_900)}, 1_000, 2_000)
+        assert progress._bar.tasks[1].completed == 1_000
+    with StackProgress(enabled=False) as quiet:
+        quiet.documents(1, 2)
+        assert quiet._bar is None
 
 
 class Clock:
