@@ -405,6 +405,8 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
                 run_jobs(cluster, runnable, run, reset, timeout, es_url)
     except elastic.ElasticError as e:
         raise click.ClickException(str(e)) from None
+    except elastic.SetupError as e:
+        raise UsageProblem(str(e)) from None
     if conflicts:
         raise click.exceptions.Exit(1)
 
@@ -513,6 +515,8 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
                 records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
         except (elastic.ElasticError, ScoreError) as e:
             raise click.ClickException(str(e)) from None
+        except elastic.SetupError as e:
+            raise UsageProblem(str(e)) from None
     result = grade(records, truth_data, ids, min_score)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

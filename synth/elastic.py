@@ -315,7 +315,10 @@ class Cluster:
                 options["ca_certs"] = creds.ca_certs
             if not creds.verify:
                 options.update(verify_certs=False, ssl_show_warn=False)
-        self.client = elasticsearch.Elasticsearch(self.url, **options)
+        try:
+            self.client = elasticsearch.Elasticsearch(self.url, **options)
+        except ValueError as e:
+            raise SetupError(f"--es: {url}: {e}") from None
 
     def send(self, request: Request, missing_ok: bool = False) -> Any:
         """The response body; None for a 404 when ``missing_ok``."""
@@ -614,26 +617,37 @@ def start_jobs(cluster: Cluster, jobs: list[JobSpec], run: RunRange) -> None:
         cluster.send(request)
 
 
-def wait_for_jobs(cluster: Cluster, jobs: list[JobSpec], timeout: float, poll: float = 2.0,
+def wait_for_jobs(cluster: Cluster, jobs: list[JobSpec], timeout: float, poll: float = 2.0, grace: float = 300.0,
                   on_states: Callable[[dict[str, JobState]], None] = lambda states: None,
                   sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic
                   ) -> dict[str, JobState]:
-    """Poll the datafeeds' and jobs' stats until every datafeed has stopped and every job closed."""
+    """Poll the datafeeds' and jobs' stats until every datafeed has stopped and every job closed.
+    A job still open ``grace`` seconds after its datafeed stopped is stuck (a lookback that ends
+    closes its job within seconds): an ElasticError, rather than waiting out the timeout."""
     began = clock()
+    stopped_at: dict[str, float] = {}
     while True:
         states = job_states(cluster, jobs)
         on_states(states)
         if all(s.done for s in states.values()):
             break
-        if clock() - began >= timeout:
+        now = clock()
+        for s in states.values():
+            if s.datafeed_state == "stopped" and not s.done:
+                if now - stopped_at.setdefault(s.job_id, now) >= grace:
+                    raise ElasticError(f"the datafeed of job {s.job_id} stopped, but the job is still {s.state} after "
+                                       f"{grace:g} s: see its messages in Kibana (Machine Learning, Anomaly Detection)")
+            else:
+                stopped_at.pop(s.job_id, None)
+        if now - began >= timeout:
             waiting = ", ".join(f"{s.job_id} ({s.state}, datafeed {s.datafeed_state})"
                                 for s in states.values() if not s.done)
             raise ElasticError(f"timed out after {timeout:g} s waiting for {waiting}")
         sleep(poll)
     failed = [s.job_id for s in states.values() if s.state == "failed"]
     if failed:
-        raise ElasticError(f"job {', '.join(failed)} failed: see Kibana, Machine Learning, Anomaly Detection, "
-                           "job messages")
+        raise ElasticError(f"job {', '.join(failed)} failed: see its messages in Kibana (Machine Learning, "
+                           "Anomaly Detection)")
     return states
 
 

@@ -280,6 +280,7 @@ def test_without_the_client_one_line_says_how_to_install_it(stack, capsys, monke
 BAD = [
     ([], "--es: give Elasticsearch's URL"),
     (["--es", "localhost:9200"], "--es: localhost:9200: must start with http:// or https://"),
+    (["--es", "http://a b:9200"], "--es: http://a b:9200: Could not parse URL"),
     (["--es", "http://x", "--kibana", "x:5601"], "--kibana: x:5601: must start with"),
     (["--es", "http://x", "--api-key", "k", "--user", "u", "--password", "p"], "--api-key, --user: give one of them"),
     (["--es", "http://x", "--password", "p"], "--password: only with --user"),
@@ -452,7 +453,8 @@ class Clock:
 
 
 def test_waiting_gives_up_with_one_line(stack, run_dir):
-    """A job that never finishes: timed out, naming it; documents that stop arriving: a stall."""
+    """A job that never finishes: timed out, naming it; a job left open after its datafeed
+    stopped: stuck; documents that stop arriving: a stall."""
     with_records(stack, run_dir)
     stack.polls_to_finish = 10**6
     specs = elastic.load_jobs(["smoke-request-count"])
@@ -464,6 +466,13 @@ def test_waiting_gives_up_with_one_line(stack, run_dir):
     with pytest.raises(ElasticError) as error:
         elastic.wait_for_jobs(cluster, specs, timeout=30, poll=10, sleep=clock.sleep, clock=clock)
     assert str(error.value) == "timed out after 30 s waiting for smoke-request-count (opened, datafeed started)"
+    stack.datafeed_state["datafeed-smoke-request-count"]["state"] = "stopped"
+    clock = Clock()
+    with pytest.raises(ElasticError) as error:
+        elastic.wait_for_jobs(cluster, specs, timeout=3600, poll=10, grace=60, sleep=clock.sleep, clock=clock)
+    assert str(error.value) == ("the datafeed of job smoke-request-count stopped, but the job is still opened after 60 s: "
+                                "see its messages in Kibana (Machine Learning, Anomaly Detection)")
+    assert clock.now == 60
     stack.documents = [10, 20, 20, 20, 20]
     clock = Clock()
     counts = []
