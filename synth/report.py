@@ -109,3 +109,40 @@ class Progress:
     def advance(self, lines: int) -> None:
         if self._bar is not None:
             self._bar.advance(self._task, lines)
+
+
+class StackProgress:
+    """Bars on stderr while ``synth setup --run`` waits: the run's lines arriving in
+    Elasticsearch, then each job's datafeed through the run's range. Does nothing when disabled."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._bar: RichProgress | None = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "StackProgress":
+        if self.enabled:
+            self._bar = RichProgress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[note]}"),
+                                     console=Console(stderr=True), transient=True)
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def _show(self, name: str, done: float, total: float, note: str) -> None:
+        if self._bar is None:
+            return
+        if name not in self._tasks:
+            self._tasks[name] = self._bar.add_task(name, total=total, note=note)
+        self._bar.update(self._tasks[name], completed=min(done, total), note=note)
+
+    def documents(self, count: int, total: int) -> None:
+        self._show("documents in smoke_event-*", count, total, f"{count:,} of {total:,}")
+
+    def jobs(self, states: dict[str, Any], start_ms: int, end_ms: int) -> None:
+        for job_id, state in states.items():
+            latest = state.latest_ms if state.latest_ms is not None else start_ms
+            done = end_ms - start_ms if state.done else max(0, latest - start_ms)
+            self._show(job_id, done, end_ms - start_ms, f"{state.state}, {state.processed:,} documents")
