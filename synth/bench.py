@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from .run import generate
 
 BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.timezone.utc)  # noon: two half days balance two workers
@@ -106,3 +108,98 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
     return Bench(lines=run.lines, bytes=run.bytes, files=len(run.files), workers=workers_used, repeat=repeat,
                  seconds=seconds, lines_per_s=run.lines / seconds, mb_per_s=mb_per_s, raw_mb_per_s=raw_mb_per_s,
                  ratio=mb_per_s / raw_mb_per_s, peak_rss_mb=_peak_rss_mb(), runs=times, raw_runs=raw_times)
+
+
+# -- synth bench --stream: pacing ---------------------------------------------------------------
+# A flat day (no daily or weekly rhythm, no anomalies): the target is the same every second.
+FLAT = {"name": "flat", "daily": [1.0] * 24, "weekend": 1.0, "anomalies": []}
+
+
+@dataclass
+class StreamBench:
+    rate: float  # the target, lines per second
+    seconds: int  # how long the stream ran, in wall seconds (speed 1)
+    window: int  # seconds per row of ``windows``
+    lines: int
+    bytes: int
+    files: int
+    windows: list[dict] = field(default_factory=list)  # per window: lines written, rate, deviation
+    max_deviation_pct: float = 0.0  # largest |written - target| / target over the windows
+    minute_max_deviation_pct: float | None = None  # the same over every minute, sliding by a second
+    in_own_second_pct: float = 0.0  # lines written within the second of their timestamp
+    lag_ms: dict[str, float] = field(default_factory=dict)  # newest line of a batch: write time - its time
+    batches: int = 0
+    ready_s: float = 0.0  # from the call until set up (pools, model, lock, files)
+    start_s: float = 0.0  # from the call to the stream's first second
+    cpu_pct: float = 0.0  # CPU time of this process from the first line on, over that wall time
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def lines_text(self) -> list[str]:
+        out = [f"stream of {self.rate:,.0f} lines/s for {self.seconds} s, {self.batches:,} writes, "
+               f"{self.files} files; each row {self.window} s of wall time"]
+        for w in self.windows:
+            out.append(f"  {w['from_s']:>4}-{w['to_s']:<4} s {w['lines']:>10,} lines {w['rate']:>11,.1f}/s "
+                       f"{w['deviation_pct']:>+7.2f} %")
+        total = self.lines / self.seconds
+        out.append(f"whole run: {self.lines:,} lines, {total:,.1f}/s ({(total / self.rate - 1) * 100:+.2f} %)")
+        out.append(f"largest deviation from the target over a {self.window}-s row: {self.max_deviation_pct:.2f} %")
+        if self.minute_max_deviation_pct is not None:
+            out.append(f"largest deviation over any minute (sliding by 1 s): {self.minute_max_deviation_pct:.2f} %")
+        out.append(f"lines written within the second of their timestamp: {self.in_own_second_pct:.3f} %")
+        out.append(f"lag of a write behind its newest line: median {self.lag_ms['median']:.0f} ms, "
+                   f"p99 {self.lag_ms['p99']:.0f} ms, max {self.lag_ms['max']:.0f} ms")
+        out.append(f"set up in {self.ready_s:.1f} s, first second {self.start_s:.0f} s after the call; "
+                   f"CPU {self.cpu_pct:.0f} % of one core while streaming")
+        return out
+
+
+def bench_stream(rate: float = 5000.0, seconds: int = 60, window: int = 10, folder: str | None = None) -> StreamBench:
+    """Stream a flat day at ``rate`` for ``seconds`` of real time and measure how evenly lines
+    came: per window of wall time, lines written against the target. Nothing is left behind."""
+    from .stream import Batch, StreamRun, stream
+
+    writes: list[tuple[float, int, np.ndarray]] = []
+    marks: dict[str, float] = {}
+
+    def on_start(run: StreamRun) -> None:
+        marks["ready"] = time.time()
+
+    def on_batch(batch: Batch) -> None:
+        marks.setdefault("cpu", time.process_time())
+        writes.append((batch.wall, batch.upto_ms, batch.seconds))
+
+    scratch = Path(tempfile.mkdtemp(prefix="synth-bench-stream-", dir=folder))
+    began = time.time()
+    try:
+        run = stream(FLAT, seed=1, rate=rate, duration=seconds, out_dir=scratch / "output", rotate="size:100MB",
+                     on_start=on_start, on_batch=on_batch)
+        cpu = time.process_time() - marks["cpu"]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    wall = np.array([w for w, _, _ in writes])
+    counts = np.array([len(s) for _, _, s in writes])
+    # Lines per wall second since the start, then per window and per sliding minute.
+    per_second = np.bincount(np.clip((wall - run.start).astype(np.int64), 0, seconds - 1), weights=counts,
+                             minlength=seconds)
+    windows = []
+    for lo in range(0, seconds, window):
+        hi = min(seconds, lo + window)
+        n = int(per_second[lo:hi].sum())
+        windows.append({"from_s": lo, "to_s": hi, "lines": n, "rate": n / (hi - lo),
+                        "deviation_pct": (n / (hi - lo) / rate - 1) * 100})
+    minute = None
+    if seconds >= 60:
+        sums = np.convolve(per_second, np.ones(60), mode="valid")
+        minute = float(np.abs(sums / (60 * rate) - 1).max() * 100)
+    own = sum(int((s == np.floor(w)).sum()) for w, _, s in writes)
+    lag = np.array([w - upto / 1000 for w, upto, _ in writes]) * 1000
+    return StreamBench(rate=rate, seconds=seconds, window=window, lines=run.lines, bytes=run.bytes,
+                       files=len(run.files), windows=windows,
+                       max_deviation_pct=max(abs(w["deviation_pct"]) for w in windows),
+                       minute_max_deviation_pct=minute, in_own_second_pct=own / max(1, run.lines) * 100,
+                       lag_ms={"median": float(np.median(lag)), "p99": float(np.percentile(lag, 99)),
+                               "max": float(lag.max())},
+                       batches=len(writes), ready_s=marks["ready"] - began, start_s=run.start - began,
+                       cpu_pct=cpu / max(1e-9, wall.max() - wall.min()) * 100)

@@ -1,7 +1,9 @@
 """The ``synth`` command: click only. Parses options, calls the library, prints.
 
 Every error a user can cause comes out as one line on stderr naming the option or key, with
-exit status 2; nothing is written before the input has been checked.
+exit status 2; nothing is written before the input has been checked. A run that cannot write
+(a full disk) says which file and why, exit status 1; a signal that stops ``generate`` exits
+128 + its number; ``stream`` stops on a signal as its normal end, exit status 0.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import time
 from typing import Any, Callable
@@ -16,6 +19,7 @@ from typing import Any, Callable
 import click
 
 import synth
+from .anomalies import iso
 from .formats import line_format
 from .ingest import Pipeline, PipelineError
 from .lines import FormatError
@@ -31,8 +35,11 @@ OPTION_FOR_KEY = {
     "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
     "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format", "clients": "--clients",
     "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
-    "workers": "--workers", "shard": "--shard",
+    "workers": "--workers", "shard": "--shard", "speed": "--speed", "duration": "--duration",
+    "backfill": "--backfill", "anomaly_every": "--anomaly-every",
 }
+# Options whose values only ever come from the command line: errors always name them.
+ALWAYS_OPTIONS = ("out", "seed", "scenario", "workers", "shard", "speed", "duration", "backfill", "anomaly_every")
 
 
 class UsageProblem(click.ClickException):
@@ -50,11 +57,29 @@ def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
     lines = []
     for path, message in error.problems:
         option = OPTION_FOR_KEY.get(path)
-        if option and (path in given or path in ("out", "seed", "scenario", "workers", "shard")):
+        if option and (path in given or path in ALWAYS_OPTIONS):
             lines.append(f"{option}: {message}")
         else:
             lines.append(f"{path}: {message}" if path else message)
     return UsageProblem("\n".join(lines))
+
+
+def output_options(command: Callable) -> Callable:
+    """--out, --rotate, --tz, --format and --log-format: where and how lines are written."""
+    options = [
+        click.option("--out", "out_dir", default="output", show_default=True, metavar="DIR", help="Output folder."),
+        click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
+                     help="How closed files are cut (default day)."),
+        click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000)."),
+        click.option("--format", "format_", default=None, metavar="NAME",
+                     help="Line format: combined (default), common, vhost_combined, combined_timing, nginx_combined, "
+                          "ecs_json."),
+        click.option("--log-format", "log_format", default=None, metavar="'STRING'",
+                     help="Any Apache LogFormat string, e.g. '%h %l %u %t \"%r\" %>s %b %D'."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -79,14 +104,7 @@ def cli() -> None:
 @click.option("--rate", type=float, default=None,
               help="Mean requests per second over the range (default 2: a small site).")
 @click.option("--seed", type=int, default=None, help="Same seed, same end, same bytes. Default: drawn and printed.")
-@click.option("--out", "out_dir", default="output", show_default=True, metavar="DIR", help="Output folder.")
-@click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
-              help="How closed files are cut (default day).")
-@click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000).")
-@click.option("--format", "format_", default=None, metavar="NAME",
-              help="Line format: combined (default), common, vhost_combined, combined_timing, nginx_combined, ecs_json.")
-@click.option("--log-format", "log_format", default=None, metavar="'STRING'",
-              help="Any Apache LogFormat string, e.g. '%h %l %u %t \"%r\" %>s %b %D'.")
+@output_options
 @click.option("--spike-magnitude", type=float, default=None, help="Traffic factor inside the spike (default 10).")
 @click.option("--spike-minutes", type=float, default=None, help="Length of the spike in minutes (default 30).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per core). Same bytes for any number.")
@@ -128,6 +146,70 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
             click.echo(line)
 
 
+@cli.command("stream")
+@click.option("--scenario", "scenario", default=None, metavar="NAME|FILE",
+              help="Built-in scenario name or YAML file (default: classic).")
+@click.option("--rate", type=float, default=None,
+              help="Mean requests per second over the stream's range (default 2): the backfill and "
+                   "--duration, or a week.")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="Log time runs X times as fast as the clock (60: an hour a minute).")
+@click.option("--duration", default=None, metavar="DURATION",
+              help="Stop after this much log time (30s, 10m, 2h, 1d12h). Default: until Ctrl-C or SIGTERM.")
+@click.option("--backfill", default=None, metavar="DURATION",
+              help="First write the last DURATION of logs at once, as generate would.")
+@click.option("--anomaly-every", "anomaly_every", default=None, metavar="DURATION",
+              help="A spike every DURATION of log time, instead of the scenario's anomalies.")
+@click.option("--seed", type=int, default=None, help="Same seed, same start, same lines. Default: drawn and printed.")
+@output_options
+@click.option("--spike-magnitude", type=float, default=None, help="Traffic factor inside each spike (default 10).")
+@click.option("--spike-minutes", type=float, default=None, help="Length of each spike in minutes (default 30).")
+@click.option("--workers", type=int, default=None, help="Worker processes for the backfill (default: one per core).")
+@click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
+def stream_command(scenario: str | None, rate: float | None, speed: float, duration: str | None,
+                   backfill: str | None, anomaly_every: str | None, seed: int | None, out_dir: str,
+                   rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+                   spike_magnitude: float | None, spike_minutes: float | None, workers: int | None,
+                   force: bool) -> None:
+    """Append access logs to the output folder in real time, rotating as logrotate does.
+
+    Lines are written as their second comes (--speed compresses time), one write per batch
+    of whole lines; access.log is renamed and a new one created at each day, hour or size
+    boundary, so a tailer such as Filebeat never loses a line. anomalies.json gains each
+    anomaly as it starts and marks it complete when it ends. Ctrl-C or SIGTERM ends the
+    stream: the batch is finished, the manifest marked complete, exit status 0.
+
+    \b
+    Example:
+        synth stream --rate 50 --rotate size:10MB          # until Ctrl-C
+        synth stream --backfill 1d --speed 60 --anomaly-every 2h --spike-minutes 15
+        synth stream --duration 10m --rate 5000 --rotate size:50MB
+    """
+    overrides = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
+                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    given = {k for k, v in overrides.items() if v is not None}
+
+    def on_start(run: synth.StreamRun) -> None:
+        backfill_from = f" after a backfill from {iso(run.first)}" if run.first < run.start else ""
+        until = "" if duration else "; stop with Ctrl-C"
+        click.echo(f"streaming to {run.out_dir}/access.log from {iso(run.start)}{backfill_from}, about "
+                   f"{run.rate_now:,.1f} lines per log second, speed {run.speed:g}; seed {run.seed}{until}")
+
+    def on_window(entry: dict, what: str) -> None:
+        click.echo(f"Anomaly Start Time {entry['start']}" if what == "start" else f"Anomaly End Time {entry['end']}")
+
+    try:
+        run = synth.stream(scenario, seed=seed, out_dir=out_dir, force=force, speed=speed, duration=duration,
+                           backfill=backfill, anomaly_every=anomaly_every, workers=workers, on_start=on_start,
+                           on_window=on_window, **{k: v for k, v in overrides.items() if v is not None})
+    except ScenarioError as e:
+        raise problem_from(e, given) from None
+    stopped = f"stopped by {signal.Signals(run.stopped_by).name}; " if run.stopped_by else ""
+    backfilled = f", {run.backfill_lines:,} of them backfilled," if run.first < run.start else ""
+    click.echo(f"{stopped}wrote {run.lines:,} lines{backfilled} in {len(run.files)} files "
+               f"({run.bytes / 1e6:,.1f} MB) to {run.out_dir}/ in {run.seconds:.1f} s; seed {run.seed}")
+
+
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def scenarios(ctx: click.Context) -> None:
@@ -167,23 +249,39 @@ def scenarios_show(name: str) -> None:
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs; figures are medians.")
 @click.option("--dir", "folder", default=None, metavar="DIR", help="Where to write (default: the system's temp folder).")
 @click.option("--progress", is_flag=True, help="Draw the progress bar on stderr, to measure what it costs.")
+@click.option("--stream", "live", is_flag=True,
+              help="Measure synth stream's pacing instead: lines per window of wall time against --rate.")
+@click.option("--rate", type=click.FloatRange(min=1), default=5000, show_default=True,
+              help="With --stream: the target, lines per second.")
+@click.option("--seconds", type=click.IntRange(min=10), default=60, show_default=True,
+              help="With --stream: how long to stream.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
-def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, as_json: bool) -> None:
+def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, live: bool,
+                  rate: float, seconds: int, as_json: bool) -> None:
     """Time generation end to end (lines/s, MB/s, peak memory) against a raw write of the same bytes.
+
+    With --stream, stream a day without rhythm at --rate for --seconds of real time and show
+    how evenly the lines came: per 10 seconds and per sliding minute against the target, the
+    share written within their own second, and how late writes were.
 
     \b
     Example:
         synth bench --workers 2
         synth bench --lines 200000 --json
+        synth bench --stream --rate 5000 --seconds 120
     """
-    from .bench import bench
+    from .bench import bench, bench_stream
 
     def bar() -> Callable[[int], None]:
         shown = Progress(enabled=True)
         shown.start(lines)
         return shown.advance
 
-    result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder, progress_factory=bar if progress else None)
+    if live:
+        result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
+    else:
+        result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder,
+                       progress_factory=bar if progress else None)
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -573,6 +671,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("synth: interrupted", err=True)
         sys.exit(130)
+    except synth.WriteError as e:
+        click.echo(f"synth: {e}", err=True)
+        sys.exit(1)
+    except synth.Interrupted as e:
+        click.echo(f"synth: {e}", err=True)
+        sys.exit(e.exit_code)
     except click.ClickException as e:
         if isinstance(e, UsageProblem):
             e.show()

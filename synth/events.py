@@ -10,13 +10,13 @@ and merged, and a stretch starting at ``t0`` replays the blocks of the cap befor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from faker import Faker
 
-from .anomalies import Window, make_effects
+from .anomalies import Kind, Window, make_effects
 from .pools import GET, Pools
 from .rates import RateModel, Rhythm
 from .scenario import Scenario
@@ -99,6 +99,31 @@ class TrafficModel:
         fake.seed_instance(int(rng.integers(2**63)))
         for effect in self.effects:
             effect.setup(self, fake, rng)
+        self._late: list[Kind] = []
+
+    def add_windows(self, windows: list[Window]) -> list[Kind]:
+        """Windows placed after the model was built: a live stream places its spikes as it
+        reaches them. A block drawn before a window is added does not see it. Kinds that make
+        clients, agents or URLs in ``setup`` must be known before the line renderer is built,
+        so only kinds that make nothing (spike, dip) can come late."""
+        effects = make_effects(windows)
+        for effect in effects:
+            if type(effect).setup is not Kind.setup:
+                raise ValueError(f"{effect.window.kind} windows must be known when the model is built")
+        self.windows = self.windows + windows
+        self.effects = self.effects + effects
+        self._late += effects
+        return effects
+
+    def retire_windows(self, before: int) -> None:
+        """Forget late windows (``add_windows``) that ended before second ``before``, so that a
+        stream that never ends does not carry every window it ever had; a spike draws nothing
+        outside its window, so no block from ``before`` on changes."""
+        gone = [e for e in self._late if e.window.end < before and e.window.kind == "spike"]
+        if gone:
+            self._late = [e for e in self._late if e not in gone]
+            self.effects = [e for e in self.effects if e not in gone]
+            self.windows = [e.window for e in self.effects]
 
     @staticmethod
     def _calibrate(scenario: Scenario, pools: Pools, seed: int) -> Mix:
@@ -237,17 +262,20 @@ class TrafficModel:
             raise AssertionError(f"block {b} drew a request before its start")  # the merger relies on it
         return events
 
-    def events(self, t0: int, t1: int) -> Iterator[Events]:
+    def events(self, t0: int, t1: int, before_block: Callable[[int], None] | None = None) -> Iterator[Events]:
         """Requests with times in [t0, t1) seconds, in time order, a block's worth at a time.
 
         Ties (same millisecond) keep block order, then drawing order, so the order of lines
-        never depends on where the stretch starts.
+        never depends on where the stretch starts. ``before_block(b)`` is called before block
+        ``b`` is drawn (a live stream adds the windows the block may reach).
         """
         first = (t0 * 1000 - SESSION_CAP_MS) // 1000 // self.block_s
         last = (t1 - 1) // self.block_s
         pending = Events.empty()
         lo, hi = t0 * 1000, t1 * 1000
         for b in range(first, last + 1):
+            if before_block is not None:
+                before_block(b)
             merged = merge_sorted(pending, self.draw_block(b))
             settled = int(np.searchsorted(merged.t_ms, (b + 1) * self.block_s * 1000))
             ready, pending = merged.take(slice(0, settled)), merged.take(slice(settled, None))

@@ -2,7 +2,8 @@
 
 The one place that puts the stages together: scenario -> anomaly windows -> pools -> traffic
 model -> events -> lines -> files. Everything that can be wrong with the input is checked
-before the first byte is written.
+before the first byte is written. A run that cannot finish (a signal, a full disk) leaves
+whole lines only and a manifest with the true counts that says ``complete: false``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import numpy as np
 
 from . import __version__
 from .anomalies import Window, ground_truth, iso, place_windows
+from .control import Interrupted, Stopper, stop_on_signals
 from .events import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, stream
-from .files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, check_output, clear_previous,
-                    plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
+from .files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, WriteError, check_output, claim_output,
+                    clear_previous, plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
 from .formats import line_format
 from .lines import FormatError, LineRenderer, layout, needs_timing
 from .pools import Pools, build_pools, default_clients
 from .workers import Executor, default_workers
-from .scenario import (Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
+from .scenario import (Rotation, Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
                        scenario_from_dict, to_yaml)
 
 # Keyword overrides that generate() accepts, as scenario keys.
@@ -104,14 +106,25 @@ def check_seed(seed: int | None) -> int:
     return seed
 
 
-def prepare(scenario: Scenario, seed: int, start: int, end: int) -> tuple[list[Window], Pools, TrafficModel, LineRenderer]:
-    """Everything a run needs before it writes: windows, pools, the traffic model and the renderer."""
+def check_workers(workers: int | None) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ScenarioError([("workers", f"must be a whole number >= 1, got {workers!r}")])
+
+
+def prepare(scenario: Scenario, seed: int, start: int, end: int,
+            windows: list[Window] | None = None) -> tuple[list[Window], Pools, TrafficModel, LineRenderer]:
+    """Everything a run needs before it writes: windows, pools, the traffic model and the renderer.
+
+    The scenario's anomalies are placed in [start, end) unless ``windows`` are given (a live
+    stream places them from its own start, after its backfill).
+    """
     try:
         template = line_format(scenario.format, scenario.log_format).template
         timing = needs_timing(layout(template))
     except FormatError as e:
         raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
-    windows = place_windows(scenario.anomalies, start, end, stream(seed, PLACEMENT_STREAM))
+    if windows is None:
+        windows = place_windows(scenario.anomalies, start, end, stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
     when = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
     pools = build_pools(stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
@@ -172,6 +185,30 @@ def expected_in(model: TrafficModel, t0: int, t1: int) -> float:
     return float(model.expected_total(t0, t1).sum())
 
 
+def write_planned(executor: Executor, rotation: Rotation, stretches: list[Stretch], slices: list[tuple[int, int]],
+                  out: Path, model: TrafficModel) -> list[FileRecord]:
+    """Write the files plan_work() planned. A stop request ends them early, whole; on a write
+    error, WriteError carries the records of the files on disk."""
+    if rotation.kind in ("day", "hour"):
+        return executor.write_files(stretches, out, lambda s: expected_in(model, s.t0, s.t1))
+    if rotation.kind == "size":
+        return write_by_size(executor.slices(slices), out, rotation.max_bytes)
+    return [write_stretch(executor.slices(slices), out / ACTIVE)]
+
+
+def save_manifest(manifest: Manifest, out: Path, files: list[FileRecord], complete: bool,
+                  failure: WriteError | None = None) -> None:
+    """The manifest as the files are on disk. When the run already failed to write, a manifest
+    that cannot be written either is not a second error: the one on disk says incomplete."""
+    manifest.files, manifest.complete = files, complete
+    manifest.lines, manifest.bytes = sum(f.lines for f in files), sum(f.bytes for f in files)
+    try:
+        manifest.save(out)
+    except WriteError:
+        if failure is None:
+            raise
+
+
 def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
              out_dir: str | Path = "output", force: bool = False, now: dt.datetime | None = None,
              workers: int | None = None, shard: str | tuple[int, int] | None = None,
@@ -190,10 +227,9 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     resolved = resolve_scenario(scenario, **overrides)
     seed = check_seed(seed)
     shard = parse_shard(shard)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ScenarioError([("workers", f"must be a whole number >= 1, got {workers!r}")])
+    check_workers(workers)
     out = Path(out_dir)
-    check_output(out, force)
+    check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
     start, end = time_range(resolved, now)
     windows, pools, model, renderer = prepare(resolved, seed, start, end)
     truth = ground_truth(model.effects, model)
@@ -202,11 +238,13 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     hour0 = start // 3600 * 3600
     hours = (end - 1 - hour0) // 3600 + 1
     run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
-    with Executor(model, renderer, hour0, hours, workers or default_workers(), progress) as executor:
+    stopper = Stopper()
+    failure: WriteError | None = None
+    with claim_output(out, force, "generate"), stop_on_signals(stopper), \
+            Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
         if on_start:
             todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
             on_start(run, int(todo) if shard else expected_lines(model, truth))
-        out.mkdir(parents=True, exist_ok=True)
         clear_previous(out)
         manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
                             options={"out": str(out), "force": force, "workers": executor.workers,
@@ -214,16 +252,16 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
                             start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
         manifest.save(out)
         write_json(out / TRUTH, truth)
-        if resolved.rotate.kind in ("day", "hour"):
-            run.files = executor.write_files(stretches, out, lambda s: expected_in(model, s.t0, s.t1))
-        elif resolved.rotate.kind == "size":
-            run.files = write_by_size(executor.slices(slices), out, resolved.rotate.max_bytes)
-        else:
-            run.files = [write_stretch(executor.slices(slices), out / ACTIVE)]
+        try:
+            run.files = write_planned(executor, resolved.rotate, stretches, slices, out, model)
+        except WriteError as e:
+            failure, run.files = e, e.records
         run.hourly = executor.hourly
-    run.lines = sum(f.lines for f in run.files)
-    run.bytes = sum(f.bytes for f in run.files)
-    manifest.files, manifest.lines, manifest.bytes, manifest.complete = run.files, run.lines, run.bytes, True
-    manifest.save(out)
+        save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
+    run.lines, run.bytes = manifest.lines, manifest.bytes
     run.seconds = time.perf_counter() - began
+    if failure is not None:
+        raise failure
+    if stopper.signal:
+        raise Interrupted(stopper.signal, run.lines, len(run.files))
     return run

@@ -220,16 +220,37 @@ class _Fields:
                 self.problems.append((self.key(str(name)), "unknown key"))
 
 
-_DURATION = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def _duration_seconds(text: str) -> int | None:
+    m = _DURATION.fullmatch(text)
+    if not m or not any(m.groups()):
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
 def parse_offset(text: str) -> int:
     """``+2d6h30m`` -> seconds after the start of the range."""
-    m = _DURATION.fullmatch(text.strip())
-    if not m or not any(m.groups()):
+    text = text.strip()
+    seconds = _duration_seconds(text[1:]) if text.startswith("+") else None
+    if seconds is None:
         raise ValueError(f"must be an ISO 8601 time or an offset like +2d6h30m, got {text!r}")
-    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return seconds
+
+
+def parse_duration(value: Any) -> int:
+    """``1d12h``, ``90m``, ``45s`` or a number of seconds -> whole seconds (>= 0)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0 or value != value or value == float("inf"):
+            raise ValueError(f"must be a duration like 30s, 10m, 2h or 1d12h, got {value!r}")
+        return int(round(value))
+    text = str(value).strip()
+    seconds = int(text) if text.isdigit() else _duration_seconds(text)
+    if seconds is None:
+        raise ValueError(f"must be a duration like 30s, 10m, 2h or 1d12h, got {value!r}")
+    return seconds
 
 
 def _param(f: _Fields, name: str) -> Any:
@@ -501,5 +522,5 @@ def format_offset(seconds: int) -> str:
 
 
 __all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario", "KindSpec", "KINDS",
-           "scenario_from_dict", "check_scenario", "parse_time", "parse_offset", "builtin_names", "to_yaml",
-           "ANOMALY_KINDS"]
+           "scenario_from_dict", "check_scenario", "parse_time", "parse_offset", "parse_duration", "builtin_names",
+           "to_yaml", "ANOMALY_KINDS"]

@@ -4,6 +4,9 @@ The run's model and renderer are built once in the parent; workers are forked af
 inherit them, so nothing big is pickled. A time stretch's bytes depend only on the seed and
 the stretch (events are drawn per block from the block's own seed), so any number of workers,
 one included, writes the same bytes.
+
+A run's stop request (a signal, or a write that failed) reaches every worker through shared
+memory: each ends its file at the next chunk, whole, and reports what it wrote.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .control import Stopper, worker_signals
 from .events import TrafficModel
-from .files import Chunk, FileRecord, Stretch, write_stretch
+from .files import Chunk, FileRecord, Stretch, WriteError, write_stretch
 from .lines import LineRenderer
 
 
@@ -57,6 +61,7 @@ class _State:
     hours: int
     counter: "mp.sharedctypes.Synchronized | None"
     progress: Callable[[int], None] | None
+    stopper: Stopper
 
 
 _STATE: _State | None = None
@@ -67,7 +72,11 @@ def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:
     """Rendered chunks of [t0, t1), counting lines per hour and reporting progress."""
     state = _STATE
     assert state is not None
+    if state.stopper.requested:
+        return
     for block in state.model.events(t0, t1):
+        if state.stopper.requested:
+            return
         # A block inside a spike holds ten times the usual requests: render it in pieces, so
         # memory stays flat whatever the anomalies.
         for first in range(0, len(block), MAX_CHUNK_LINES):
@@ -82,9 +91,20 @@ def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:
                 state.progress(len(events))
 
 
-def _write_file(stretch: Stretch, out_dir: Path) -> tuple[FileRecord, np.ndarray]:
-    hourly = np.zeros(_STATE.hours, np.int64)  # type: ignore[union-attr]
-    return write_stretch(_chunks(stretch.t0, stretch.t1, hourly), out_dir / stretch.name), hourly
+Failure = tuple[str, str]  # the file that could not be written, and why
+
+
+def _write_file(stretch: Stretch, out_dir: Path) -> tuple[FileRecord | None, np.ndarray, Failure | None]:
+    """Write one file; a stop leaves it shorter (or unwritten), a write error is reported, not raised."""
+    state = _STATE
+    assert state is not None
+    hourly = np.zeros(state.hours, np.int64)
+    if state.stopper.requested:
+        return None, hourly, None
+    try:
+        return write_stretch(_chunks(stretch.t0, stretch.t1, hourly), out_dir / stretch.name), hourly, None
+    except WriteError as e:
+        return (e.records[0] if e.records else None), hourly, (e.path, e.reason)
 
 
 def _render_slice(t0: int, t1: int) -> tuple[list[Chunk], np.ndarray]:
@@ -98,18 +118,22 @@ class Executor:
     POLL_S = 0.2
 
     def __init__(self, model: TrafficModel, renderer: LineRenderer, hour0: int, hours: int, workers: int,
-                 progress: Callable[[int], None] | None = None):
+                 progress: Callable[[int], None] | None = None, stopper: Stopper | None = None):
         global _STATE
         self.workers = max(1, workers)
         self.progress = progress
         self.hourly = np.zeros(hours, np.int64)
+        self.stopper = stopper or Stopper()
         keep_freed_memory()
         ctx = mp.get_context("fork")
         counter = ctx.Value("q", 0) if self.workers > 1 else None
-        _STATE = _State(model, renderer, hour0, hours, counter, progress)
+        _STATE = _State(model, renderer, hour0, hours, counter, progress, self.stopper)
         self._seen = 0
         # Forked now, before any thread of ours starts: workers inherit the model as built.
-        self.pool = ctx.Pool(self.workers) if self.workers > 1 else None
+        self.pool = ctx.Pool(self.workers, initializer=worker_signals) if self.workers > 1 else None
+        if self.pool is not None:
+            # Pool keeps its processes in _pool; a forced exit ends them by pid.
+            self.stopper.workers = [p.pid for p in self.pool._pool]  # type: ignore[attr-defined]
 
     def __enter__(self) -> "Executor":
         return self
@@ -119,6 +143,7 @@ class Executor:
         if self.pool is not None:
             self.pool.terminate() if exc[0] else self.pool.close()
             self.pool.join()
+            self.stopper.workers = []
         _STATE = None
 
     def _report(self) -> None:
@@ -138,20 +163,48 @@ class Executor:
 
     def write_files(self, stretches: list[Stretch], out_dir: Path,
                     expected: Callable[[Stretch], float]) -> list[FileRecord]:
-        """Write each stretch to its own file; records come back in the stretches' order."""
+        """Write each stretch to its own file; records come back in the stretches' order.
+
+        After a stop request, files end early (or are not begun) and only those on disk are
+        listed. If a write fails, the other workers stop too, and WriteError carries the
+        records of every file on disk.
+        """
+        results: dict[int, tuple] = {}
+
+        def collect(i: int, result: tuple) -> None:
+            results[i] = result
+            if result[2] is not None:
+                self.stopper.request()  # the disk is full for the others too
+
         if self.pool is None:
-            results = [_write_file(s, out_dir) for s in stretches]
+            for i, stretch in enumerate(stretches):
+                collect(i, _write_file(stretch, out_dir))
         else:
             # Biggest files first, so no worker is left with a long one at the end.
             order = sorted(range(len(stretches)), key=lambda i: -expected(stretches[i]))
             pending = {i: self.pool.apply_async(_write_file, (stretches[i], out_dir)) for i in order}
-            results = [self._wait(pending[i]) for i in range(len(stretches))]
-        for _, hourly in results:
+            while pending:
+                for i in [i for i, result in pending.items() if result.ready()]:
+                    collect(i, pending.pop(i).get())
+                if pending:
+                    next(iter(pending.values())).wait(self.POLL_S)
+                self._report()
+        records, failure = [], None
+        for i in sorted(results):
+            record, hourly, failed = results[i]
             self.hourly += hourly
-        return [record for record, _ in results]
+            if record is not None:
+                records.append(record)
+            failure = failure or failed
+        if failure is not None:
+            raise WriteError(*failure, records)
+        return records
 
     def slices(self, bounds: list[tuple[int, int]]) -> Iterator[Chunk]:
-        """Rendered chunks of consecutive time slices, in order, a few slices ahead at most."""
+        """Rendered chunks of consecutive time slices, in order, a few slices ahead at most.
+
+        A stop request ends the stream of chunks: what was yielded is a whole prefix of the run.
+        """
         if self.pool is None:
             for t0, t1 in bounds:
                 hourly = np.zeros(len(self.hourly), np.int64)
@@ -166,8 +219,13 @@ class Executor:
                 break
         while queue:
             chunks, hourly = self._wait(queue.popleft())
+            if self.stopper.requested:  # a slice cut short: nothing after it may follow
+                return
             nxt = next(upcoming, None)
             if nxt is not None:
                 queue.append(self.pool.apply_async(_render_slice, nxt))
             self.hourly += hourly
-            yield from chunks
+            for chunk in chunks:
+                if self.stopper.requested:
+                    return
+                yield chunk

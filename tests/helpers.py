@@ -4,6 +4,7 @@ parser against it, the generator's own values for each line of a small run."""
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -97,3 +98,26 @@ def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_for
                 t_ms=int(events.t_ms[i]), client=int(events.client[i])))
     path.write_bytes(b"".join(blocks))
     return expected
+
+
+def check_files(out: Path) -> bytes:
+    """The run's files are exactly those its manifest lists, each as the manifest says (lines,
+    bytes, sha256) and holding whole combined lines; in the manifest's order they hold the
+    run in time order. Returns all their bytes."""
+    m = manifest(out)
+    assert sorted(f["name"] for f in m["files"]) == sorted(p.name for p in out.glob("access.log*"))
+    assert not list(out.glob(".access.log*"))  # no part left unnamed
+    data = b""
+    for record, path in zip(m["files"], files_in_order(out)):
+        content = path.read_bytes()
+        assert content == b"" or content.endswith(b"\n"), path
+        assert record["lines"] == content.count(b"\n")
+        assert record["bytes"] == len(content)
+        assert record["sha256"] == hashlib.sha256(content).hexdigest()
+        data += content
+    lines = data.decode("ascii").splitlines()
+    assert all(COMBINED_RE.match(line) for line in lines)
+    times = line_times(data)
+    assert times == sorted(times)
+    assert m["lines"] == len(lines) and m["bytes"] == len(data)
+    return data

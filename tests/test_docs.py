@@ -30,6 +30,14 @@ def test_every_generate_option_is_in_the_readme():
                 assert opt in README, opt
 
 
+def test_every_stream_option_is_in_its_readme_section():
+    section = README.split("## Stream in real time")[1].split("\n## ")[0]
+    for param in cli.commands["stream"].params:
+        for opt in param.opts:
+            if opt.startswith("--") and opt != "--help":
+                assert f"`{opt}" in section, opt
+
+
 def test_readme_gives_the_two_commands():
     assert "pip install -e . && synth generate" in README
     assert re.search(r"pip install -e '\.\[test\]' && (python -m )?pytest", README)
