@@ -140,6 +140,7 @@ class Kind(abc.ABC):
     def __init__(self, window: Window):
         self.window = window
         self.values: list[Any] = []
+        self.used: dict[str, Any] = {}  # the parameters as setup resolved them, defaults included
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         """Make what the window needs beyond normal traffic (clients, agents, URLs)."""
@@ -184,7 +185,7 @@ class Kind(abc.ABC):
             "minutes": w.minutes,
             "magnitude": w.magnitude,
             "magnitude_means": kind.magnitude_means,
-            "params": dict(w.spec.params),
+            "params": {**dict(w.spec.params), **self.used},
             "affected": {"field": self.field, "values": self.values},
             "expected": self.expected(model, sum(n.extra_in(model, w) for n in neighbours),
                                       float(np.prod([n.kept_in(w) for n in neighbours]))),
@@ -251,14 +252,17 @@ class ErrorBurst(Kind):
 
     jobs = ("smoke-status-code-rate",)
     field = "http.response.status_code"
+    FLOOR = 0.001
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         self.status = int(self.window.spec.param("status", 503))
         self.values = [self.status]
+        self.used = {"status": self.status}
         if self.status not in model.pools.site.statuses:
             model.pools.site.statuses.append(self.status)
-        # A status that never occurs is taken as 0.1% of requests, so "x magnitude" means something.
-        self.normal = max(model.status_share(self.status), 0.001)
+        # A status rarer than 0.1% of requests counts as 0.1%, so that "x magnitude" of a status
+        # that hardly ever occurs still makes a burst; the label says so (share_floor, factor).
+        self.normal = max(model.status_share(self.status), self.FLOOR)
         self.share = min(1.0, self.normal * self.window.magnitude)
         self.convert = min(1.0, (self.share - model.status_share(self.status)) / (1 - model.status_share(self.status)))
 
@@ -270,9 +274,12 @@ class ErrorBurst(Kind):
     def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
         w = self.window
         total = (float(model.expected_total(w.start, w.end).sum()) + others) * kept
+        usual = model.status_share(self.status)
         return {"metric": f"requests answered {self.status} in the window",
-                "baseline": round(total * model.status_share(self.status)), "during": round(total * self.share),
-                "share_baseline": round(model.status_share(self.status), 6), "share_during": round(self.share, 6)}
+                "baseline": round(total * usual), "during": round(total * self.share),
+                "share_baseline": round(usual, 6), "share_during": round(self.share, 6),
+                "share_floor": self.FLOOR if usual < self.FLOOR else None,
+                "factor": round(self.share / usual, 1) if usual > 0 else None}
 
 
 class Scan(Kind):
@@ -295,6 +302,7 @@ class Scan(Kind):
         self.clients = np.array([pools.population.add_client(a, agent, HTTP11) for a in addresses], np.int32)
         self.agent = agent
         self.values = addresses
+        self.used = {"clients": n_clients, "address": addresses[0], "agent": agent_text}
         self.rate = w.magnitude
         per_client = int(np.ceil(w.seconds * self.rate)) + 1
         words = sorted(set(fake.words(nb=400, unique=False)) | set(fake.words(nb=400, unique=True)))
@@ -347,6 +355,7 @@ class Flood(Kind):
         else:
             self.client = model.busiest_visitor()
         self.values = [pop.addresses[self.client]]
+        self.used = {"address": self.values[0]}
         self.usual = model.client_rate(self.client)
         # A client seen too rarely to have a usual rate floods at the busiest visitor's pace.
         self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()))
@@ -385,6 +394,7 @@ class Crowd(Kind):
             f"https://www.reddit.com/r/{fake.word()}/comments/{fake.hexify('^^^^^^')}/{fake.slug().replace('-', '_')}/")
         self.referrer = pools.referrers.add(url)
         self.values = [url]
+        self.used = {"referrer": url}
         self.usual = model.expected_visits(w.start, w.end)
         n = int(rng.poisson((w.magnitude - 1) * self.usual))
         agents = browser_agents(rng, n, pools.versions)  # the same browser mix as everyone else
@@ -434,6 +444,7 @@ class Bytes(Kind):
             self.client = int(humans[rng.integers(0, len(humans))])
         pop.freeze()
         self.values = [pop.addresses[self.client]]
+        self.used = {"address": self.values[0]}
         count = int(np.ceil(w.seconds / self.EVERY_S)) + 1
         table = fake.word()
         sizes = (w.magnitude * model.median_size() * rng.lognormal(0, 0.25, count)).astype(np.int64)
@@ -475,6 +486,7 @@ class NewAgent(Kind):
         self.agent = pop.agent(text)
         self.values = [text]
         n = int(w.spec.param("clients", 1))
+        self.used = {"agent": text, "clients": n}
         self.clients = np.array([pop.add_client(a, self.agent, HTTP11) for a in _new_addresses(fake, n, None)], np.int32)
         pop.freeze()
 

@@ -173,7 +173,8 @@ def test_every_kind_has_jobs_that_exist():
 @pytest.mark.parametrize("name", builtin_names())
 def test_builtin_scenarios_generate_with_true_labels(name, tmp_path):
     """Each built-in scenario loads, generates (at a lower rate, to stay quick), and every label
-    lies in the range, carries its jobs, and for rate kinds matches the counts in the files."""
+    lies in the range, carries its jobs and the parameters it was made with, and its expected
+    figure for the watched metric is what the files show."""
     scenario = load_scenario(name)
     assert scenario.description and scenario.anomalies
     run = synth.generate(name, seed=5, rate=0.15, out_dir=tmp_path, end=END)
@@ -185,15 +186,47 @@ def test_builtin_scenarios_generate_with_true_labels(name, tmp_path):
         assert run.start * 1000 <= label["start_ms"] < label["end_ms"] <= run.end * 1000
         assert label["jobs"]
         inside = (parsed.t >= label["start_ms"] // 1000) & (parsed.t < label["end_ms"] // 1000)
-        if label["kind"] == "dip" and label["magnitude"] == 0:
+        assert set(label["params"]) == set(KINDS[label["kind"]].params)
+        during = label["expected"]["during"]
+        values = label["affected"]["values"]
+        kind = label["kind"]
+        if kind == "dip" and label["magnitude"] == 0:
             assert inside.sum() == 0
-        if label["kind"] == "spike":
-            assert_near(inside.sum(), label["expected"]["during"])
-        if label["kind"] == "error_burst":
-            status = label["params"].get("status", 503)
-            assert_near((parsed.status[inside] == status).sum(), label["expected"]["during"])
+        elif kind in ("spike", "dip"):
+            assert_near(inside.sum(), during)
+        elif kind == "error_burst":
+            assert values == [label["params"]["status"]]
+            assert_near((parsed.status[inside] == label["params"]["status"]).sum(), during)
+        elif kind == "scan":  # distinct URLs per scanning client
+            for address in values:
+                assert_near(len(set(parsed.url[inside & (parsed.client == address)])), during)
+        elif kind == "flood":
+            assert_near((inside & (parsed.client == values[0])).sum(), during)
+        elif kind == "crowd":  # the new visitors, who all land through the new referrer
+            newcomers = set(parsed.client[inside & (parsed.referrer == values[0])])
+            assert_near(len(newcomers), label["expected"]["new_clients"])
+        elif kind == "bytes":
+            assert parsed.size[inside & (parsed.client == values[0])].sum() == pytest.approx(during, rel=0.15)
+        elif kind == "new_agent":
+            assert_near((inside & (parsed.agent == values[0])).sum(), during)
+        elif kind == "latency":
+            assert parsed.duration[inside].mean() == pytest.approx(during, rel=0.25)
 
 
 def assert_near(observed, expected):
     """Within noise: requests come in visits of several, so allow 5 Poisson sigmas and 10%."""
     assert abs(observed - expected) <= 5 * np.sqrt(expected) + 0.1 * expected, (observed, expected)
+
+
+def test_error_burst_label_says_the_factor_it_applied(tmp_path):
+    """The magnitude multiplies the status's normal share; a status rarer than 0.1% of requests
+    counts as 0.1%, and the label says so and gives the true factor over the normal share."""
+    run = synth.generate({"anomalies": [{"kind": "error_burst", "start": "+1d", "magnitude": 10, "status": 404},
+                                        {"kind": "error_burst", "start": "+2d", "magnitude": 10, "status": 507}]},
+                         seed=4, days=3, rate=0.5, out_dir=tmp_path, end=END)
+    common, rare = (a["expected"] for a in run.truth["anomalies"])
+    assert common["share_floor"] is None
+    assert common["factor"] == 10.0 == pytest.approx(common["share_during"] / common["share_baseline"], rel=1e-3)
+    assert rare["share_baseline"] < 0.001 and rare["share_floor"] == 0.001
+    assert rare["share_during"] == pytest.approx(0.01)
+    assert rare["factor"] is None if rare["share_baseline"] == 0 else rare["factor"] > 10

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -121,3 +122,61 @@ def test_python_dash_m_and_console_script(tmp_path):
         bad = subprocess.run([*command, "generate", "--days", "-1", "--out", str(tmp_path / "x")],
                              capture_output=True, text=True)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--days" in bad.stderr
+
+
+def test_rotated_files_are_named_as_logrotate_names_them(tmp_path, capsys):
+    """By day: access.log-YYYYMMDD of the day its lines belong to (in the --tz written), the
+    last day in access.log; by size: access.log.N oldest to access.log.1 newest, then access.log."""
+    from helpers import COMBINED_RE, epoch_seconds, manifest
+
+    def days_in(path, tz_s):
+        return {time.strftime("%Y%m%d", time.gmtime(epoch_seconds(COMBINED_RE.match(line)) + tz_s))
+                for line in path.read_text().splitlines()}
+
+    base = ["--days", "3", "--rate", "0.2", "--seed", "2", "--end", "2026-11-28T12:00:00Z"]
+    out = tmp_path / "day"
+    code, _, err = run_cli(["generate", *base, "--out", str(out), "--tz", "-0500", "--quiet"], capsys)
+    assert code == 0, err
+    names = [f["name"] for f in manifest(out)["files"]]
+    assert names == ["access.log-20261125", "access.log-20261126", "access.log-20261127", "access.log"]
+    for name in names[:-1]:
+        assert days_in(out / name, -5 * 3600) == {name.split("-")[1]}
+    assert days_in(out / "access.log", -5 * 3600) == {"20261128"}
+
+    out = tmp_path / "size"
+    code, _, err = run_cli(["generate", *base, "--out", str(out), "--rotate", "size:1MB", "--quiet"], capsys)
+    assert code == 0, err
+    records = manifest(out)["files"]
+    n = len(records) - 1
+    assert n >= 3 and [f["name"] for f in records] == [f"access.log.{k}" for k in range(n, 0, -1)] + ["access.log"]
+    assert [f["first"] for f in records] == sorted(f["first"] for f in records)
+    assert all(f["bytes"] <= 1_000_000 for f in records)
+
+
+@pytest.mark.parametrize("quiet, terminal, shown", [(False, True, True), (True, True, False), (False, False, False)],
+                         ids=["terminal", "quiet", "pipe"])
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet(tmp_path, quiet, terminal, shown):
+    """A long run draws a progress bar on stderr when stderr is a terminal, none with --quiet or
+    when stderr is a pipe; the seed lines come either way, the histogram not with --quiet."""
+    import pty
+
+    master, slave = pty.openpty() if terminal else os.pipe()[::-1]
+    args = ["generate", "--days", "1", "--rate", "10", "--seed", "3", "--end", "2026-11-28T12:00:00Z",
+            "--out", str(tmp_path / "o"), *(["--quiet"] if quiet else [])]
+    proc = subprocess.Popen([sys.executable, "-m", "synth", *args], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # a pty's reader gets EIO once the writer is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    stdout = proc.communicate(timeout=120)[0].decode()
+    os.close(master)
+    assert proc.returncode == 0
+    assert (b"generating" in seen) is shown, seen[-300:]
+    assert stdout.splitlines()[2].startswith("Anomaly Start Time")
+    assert any("<- spike" in line for line in stdout.splitlines()) is not quiet  # the histogram
