@@ -93,6 +93,9 @@ def parse(text: str) -> list[str | Directive]:
         code = source[i]
         i += 1
         written = source[start:i]
+        if arg is not None and code != "t" and any(c in arg for c in '%" '):
+            # A header name holds none of these: the brace closed a later directive's %{.
+            raise LogFormatError(f"unclosed %{{ at position {start + 1}: {source[start:start + 20]!r}")
         if code == "%":
             literal.append("%")
             continue

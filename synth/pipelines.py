@@ -18,6 +18,9 @@ from .logformat import grok_plan
 PIPELINE_ID = "smoke_event-access"
 JSON_PIPELINE_ID = "smoke_event-json"
 FAILED_INDEX = "failed-smoke_event"
+# How the index template maps `timestamp` first: Apache's %t. A time logged in another shape
+# would be refused by that mapping (or, as bare seconds, read as milliseconds).
+APACHE_TIME = "dd/MMM/yyyy:HH:mm:ss Z"
 
 # Elasticsearch's own names for the sequences its httpd patterns already spell out.
 _KNOWN = [
@@ -101,6 +104,13 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
                             "field": "timestamp", "target_field": "@timestamp", "formats": date_formats}
     if not all(plan.zoned for plan in plans) and tz not in ("+0000", "-0000"):
         date["timezone"] = _zone(tz)  # the time is written without its zone
+    as_date = []
+    if date_formats != [APACHE_TIME]:
+        date["description"] = "The time the line was written, with its zone, to @timestamp in UTC."
+        as_date = [{"set": {"tag": "event-time-as-date",
+                            "description": "timestamp is mapped as a date in the shape of Apache's %t; this "
+                                           "format logs another shape, so timestamp takes @timestamp's value.",
+                            "field": "timestamp", "copy_from": "@timestamp"}}]
     pipeline: dict[str, Any] = {
         "description": description or f"synth: access lines ({names}) into ECS fields, in daily indices "
                                       f"smoke_event-YYYY.MM.DD by the event's UTC date.",
@@ -113,7 +123,7 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
                                         "conversion, which is ignored.",
                          "field": "source.address", "target_field": "source.ip", "type": "ip",
                          "ignore_missing": True, "ignore_failure": True}},
-            {"date": date}, *_finish()],
+            {"date": date}, *as_date, *_finish()],
         "on_failure": _on_failure(),
     }
     return pipeline

@@ -15,6 +15,7 @@ from synth.escape import apache_unescape
 from synth.fields import nginx_escape
 from synth.formats import builtin_format, custom_format
 from synth.ingest import Pipeline
+from synth.javatime import date_processor_parser
 from synth.lines import layout, template_names
 from synth.logformat import Directive, LogFormatError, parse, template_expression
 from synth.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
@@ -112,7 +113,29 @@ def _expression_label(directive: Directive) -> str:
     return template_expression(directive)[2:]
 
 
-def _check_lines(tmp_path, rows, line_format, tz="+0000"):
+# The index template's mapping of `timestamp`, and the date processor's names for its formats.
+MAPPED_TIME = json.loads((resource_dir("filebeat") / "smoke_event.template.json").read_text())[
+    "template"]["mappings"]["properties"]["timestamp"]
+_MAPPING_FORMATS = {"strict_date_optional_time": "ISO8601", "epoch_millis": "UNIX_MS"}
+
+
+def _as_mapped(text):
+    """The instant Elasticsearch would index for ``timestamp``: its formats tried in order."""
+    for fmt in MAPPED_TIME["format"].split("||"):
+        try:
+            return date_processor_parser(_MAPPING_FORMATS.get(fmt, fmt))(str(text), dt.timezone.utc)
+        except ValueError:
+            continue
+    raise AssertionError(f"the template's timestamp mapping refuses {text!r}")
+
+
+NGINX_FIELDS = ("source.address", "http.request.method", "url.original", "http.version", "http.response.status_code",
+                "http.response.body.bytes", "http.request.referrer", "user_agent.original")
+
+
+def _check_lines(tmp_path, rows, line_format, tz="+0000", by_directive=True):
+    """Each line's document from the format's own pipeline: its index, its time (as @timestamp
+    and as the template would map timestamp) and, by directive, every field the line holds."""
     pipeline = Pipeline(pipeline_for(line_format, tz), "under-test")
     results = list(verify_paths([tmp_path / "access.log"], pipeline))
     assert len(results) == len(rows) > 50
@@ -125,7 +148,8 @@ def _check_lines(tmp_path, rows, line_format, tz="+0000"):
         when = row["t_ms"] if time.arg == "msec" else row["second"] * 1000
         instant = dt.datetime.fromisoformat(doc["@timestamp"].replace("Z", "+00:00"))
         assert instant.timestamp() * 1000 == when, row["line"]
-        for d in directives:
+        assert _as_mapped(doc["timestamp"]) == instant, (doc["timestamp"], row["line"])
+        for d in directives if by_directive else ():
             text = row["values"][_expression_label(d)]
             for dotted, value in _expected(d, row, text).items():
                 assert _text(doc, dotted) == value, (d.text, dotted, row["line"])
@@ -144,11 +168,20 @@ def test_builtin_text_formats_read_back(tmp_path, name):
     """Every built-in text format: its own pipeline and the bundled one read it back exactly."""
     rows = _run(tmp_path, format=name, tz="-0800")
     line_format = builtin_format(name)
-    if name.startswith("nginx"):  # nginx's escaping: compare with what nginx writes
-        for row in rows:
+    nginx = name.startswith("nginx")
+    _check_lines(tmp_path, rows, line_format, tz="-0800", by_directive=not nginx)
+    if nginx:  # its template is nginx's variables, not directives: compare with what nginx writes
+        own = Pipeline(pipeline_for(line_format, "-0800"), "under-test")
+        for row, result in zip(rows, verify_paths([tmp_path / "access.log"], own)):
             row["agent"] = nginx_escape(apache_unescape(row["agent"]))
-    else:
-        _check_lines(tmp_path, rows, line_format, tz="-0800")
+            method, target, proto = row["values"]["request_nginx"].split(" ")
+            referrer = row["values"]["referer_nginx"]
+            assert {f: _text(result.document, f) for f in NGINX_FIELDS} == {
+                "source.address": row["address"], "http.request.method": row["method"] == method and method,
+                "url.original": target, "http.version": proto.split("/")[1],
+                "http.response.status_code": row["status"], "http.response.body.bytes": row["size"],
+                "http.request.referrer": None if referrer == "-" else referrer,
+                "user_agent.original": None if row["agent"] == "-" else row["agent"]}, row["line"]
     bundled = Pipeline(bundled_text_pipeline(), "smoke_event-access")
     results = list(verify_paths([tmp_path / "access.log"], bundled))
     assert all(r.failure is None for r in results)
@@ -233,6 +266,7 @@ def test_lnav_recognises_combined_as_access_log(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("%h %t %X", "unsupported directive %X"),
     ("%h %{Referer %t", "unclosed %{"),
+    ('%h %{Referer i" %t "%{User-Agent}i"', "unclosed %{ at position 4"),
     ("%h %l %u \"%r\" %>s %b", "the format has no time"),
     ("%h %{%H:%M}t %>s", "the format has no time"),
     ("%h %t %!200r", "status conditions"),
@@ -268,3 +302,31 @@ def test_synth_pipeline_prints_a_pipeline(capsys):
     body = json.loads(capsys.readouterr().out)
     grok = body["processors"][2]["grok"]
     assert grok["patterns"] == ["^%{HTTPD_COMMONLOG} %{INT:apache.access.response_time:long}$"]
+
+
+def test_response_times_follow_what_was_asked_and_the_load(tmp_path):
+    """combined_timing's %D: pages are built, static files only sent, so pages take far longer;
+    under the tenfold load of a spike, pages take longer still, static files hardly change."""
+    import numpy as np
+
+    from logread import Parsed
+
+    run = synth.generate(seed=8, days=2, rate=1, format="combined_timing", out_dir=tmp_path, end=END)
+    (window,) = run.windows
+    parsed = Parsed.read(tmp_path)
+    ok = (parsed.status == 200) & (parsed.duration > 0)
+    static = ok & np.array([u.rsplit(".", 1)[-1] in ("css", "js", "png", "jpg", "webp", "svg", "woff2")
+                            for u in parsed.url])
+    page = ok & np.array([u.endswith("/") for u in parsed.url])
+    inside = (parsed.t >= window.start) & (parsed.t < window.end)
+    # The same clock time a day away (the range holds two days: one of them is in it).
+    other = window.start - 86400 if window.start - 86400 >= run.start else window.start + 86400
+    same_time = (parsed.t >= other) & (parsed.t < other + window.seconds)
+    assert page.sum() > 1000 and static.sum() > 1000 and (page & same_time).sum() > 20
+
+    def median(mask):
+        return float(np.median(parsed.duration[mask]))
+
+    assert median(page & ~inside) > 5 * median(static & ~inside)
+    assert median(page & inside) > 3 * median(page & same_time)
+    assert median(static & inside) < 1.5 * median(static & same_time)
