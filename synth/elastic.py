@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .pipelines import JSON_PIPELINE_ID, PIPELINE_ID
 from .resources import resource_dir
 from .verify import PIPELINE_FILE, TEMPLATE_FILE
 
 ES, KIBANA = "es", "kibana"
-PIPELINE_ID = "smoke_event-access"
+# Both bundled pipelines: text lines of any built-in format, and --format ecs_json documents.
+PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, f"{JSON_PIPELINE_ID}.pipeline.json")]
 TEMPLATE_NAME = "smoke_event"
 INDEX_PATTERN = "smoke_event-*"
 DATA_VIEW = {"title": INDEX_PATTERN, "name": "smoke_event (synth)", "timeFieldName": "@timestamp"}
@@ -116,9 +118,9 @@ def read_bundled(name: str) -> dict[str, Any]:
     return json.loads((resource_dir("filebeat") / name).read_text(encoding="utf-8"))
 
 
-def pipeline_request() -> Request:
-    return Request("PUT", f"/_ingest/pipeline/{PIPELINE_ID}", read_bundled(PIPELINE_FILE),
-                   title=f"ingest pipeline {PIPELINE_ID} (filebeat/{PIPELINE_FILE})")
+def pipeline_request(pipeline_id: str, file: str) -> Request:
+    return Request("PUT", f"/_ingest/pipeline/{pipeline_id}", read_bundled(file),
+                   title=f"ingest pipeline {pipeline_id} (filebeat/{file})")
 
 
 def template_request() -> Request:
@@ -141,7 +143,7 @@ def data_view_request() -> Request:
 
 def setup_requests(jobs: list[JobSpec], kibana: bool) -> list[Request]:
     """Everything an empty cluster needs, in a working order."""
-    requests = [pipeline_request(), template_request()]
+    requests = [pipeline_request(*pipeline) for pipeline in PIPELINES] + [template_request()]
     for spec in jobs:
         requests += [job_request(spec), datafeed_request(spec)]
     if kibana:
@@ -445,10 +447,10 @@ def put_if_different(cluster: Cluster, request: Request, current: Any, what: str
     return Outcome(what, "unchanged")
 
 
-def setup_pipeline(cluster: Cluster) -> Outcome:
-    request = pipeline_request()
-    current = (cluster.get(request.path) or {}).get(PIPELINE_ID)
-    return put_if_different(cluster, request, current, f"ingest pipeline {PIPELINE_ID}", lambda body: body)
+def setup_pipeline(cluster: Cluster, pipeline_id: str, file: str) -> Outcome:
+    request = pipeline_request(pipeline_id, file)
+    current = (cluster.get(request.path) or {}).get(pipeline_id)
+    return put_if_different(cluster, request, current, f"ingest pipeline {pipeline_id}", lambda body: body)
 
 
 def setup_template(cluster: Cluster) -> Outcome:
@@ -508,7 +510,7 @@ def setup_data_view(kibana: Kibana) -> Outcome:
 
 def apply_setup(cluster: Cluster, kibana: Kibana | None, jobs: list[JobSpec],
                 on_outcome: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
-    """Put the template, the pipeline, each job and datafeed, and the data view: what is missing
+    """Put the pipelines, the template, each job and datafeed, and the data view: what is missing
     or (template, pipeline, datafeed) different. A second run changes nothing."""
     outcomes: list[Outcome] = []
 
@@ -516,7 +518,8 @@ def apply_setup(cluster: Cluster, kibana: Kibana | None, jobs: list[JobSpec],
         outcomes.append(outcome)
         on_outcome(outcome)
 
-    note(setup_pipeline(cluster))
+    for pipeline in PIPELINES:
+        note(setup_pipeline(cluster, *pipeline))
     note(setup_template(cluster))
     for spec in jobs:
         for outcome in setup_job(cluster, spec):

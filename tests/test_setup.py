@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JOB_FILES = sorted((ROOT / "ml" / "jobs").glob("*.json"))
 SPECS = [json.loads(p.read_text()) for p in JOB_FILES]
 PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-access.pipeline.json").read_text())
+JSON_PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-json.pipeline.json").read_text())
 TEMPLATE = json.loads((ROOT / "filebeat" / "smoke_event.template.json").read_text())
 
 
@@ -62,6 +63,7 @@ def expected_setup(specs=SPECS, kibana=True):
     then a PUT with the file's content, in a working order."""
     sent = [("GET", "/", None),
             ("GET", "/_ingest/pipeline/smoke_event-access", None), ("PUT", "/_ingest/pipeline/smoke_event-access", PIPELINE),
+            ("GET", "/_ingest/pipeline/smoke_event-json", None), ("PUT", "/_ingest/pipeline/smoke_event-json", JSON_PIPELINE),
             ("GET", "/_index_template/smoke_event", None), ("PUT", "/_index_template/smoke_event", TEMPLATE)]
     for spec in specs:
         job, feed = f"/_ml/anomaly_detectors/{spec['job_id']}", f"/_ml/datafeeds/{spec['datafeed_id']}"
@@ -87,7 +89,7 @@ def one_line(err):
 
 
 def test_setup_sends_our_files_in_a_working_order(stack, capsys):
-    """Against an empty cluster: look, then put the pipeline, the template, each job then its
+    """Against an empty cluster: look, then put both pipelines, the template, each job then its
     datafeed, the data view; every body is our file, byte for byte as JSON."""
     code, out, err = run_cli(setup_args(stack), capsys)
     assert code == 0, err
@@ -96,7 +98,7 @@ def test_setup_sends_our_files_in_a_working_order(stack, capsys):
     assert view["title"] == "smoke_event-*" and view["timeFieldName"] == "@timestamp"
     assert stack.seen[-1].headers.get("kbn-xsrf")
     assert out.splitlines()[0] == f"Elasticsearch 9.5.7 at {stack.es_url}"
-    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 2 + 2 * len(SPECS) + 1
+    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 3 + 2 * len(SPECS) + 1
     assert err == ""
 
 
