@@ -9,7 +9,7 @@ and merged, and a stretch starting at ``t0`` replays the blocks of the cap befor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Iterator
 
 import numpy as np
@@ -62,16 +62,23 @@ def merge_sorted(pending: Events, new: Events) -> Events:
     """``pending`` (in time order) and ``new`` (any order) as one time-ordered batch; on equal
     times, pending first and each keeps its own order, so the result does not depend on how
     blocks were grouped."""
-    new = new.take(np.argsort(new.t_ms, kind="stable"))
+    by_time = np.argsort(new.t_ms, kind="stable")
     if len(pending) == 0:
-        return new
-    slots = np.searchsorted(pending.t_ms, new.t_ms, side="right") + np.arange(len(new))
-    order = np.empty(len(pending) + len(new), np.int64)
-    from_new = np.zeros(len(order), bool)
-    from_new[slots] = True
-    order[slots] = len(pending) + np.arange(len(new))
-    order[~from_new] = np.arange(len(pending))
-    return Events.concat([pending, new]).take(order)
+        return new.take(by_time)
+    slots = np.searchsorted(pending.t_ms, new.t_ms[by_time], side="right") + np.arange(len(new))
+    from_pending = np.ones(len(pending) + len(new), bool)
+    from_pending[slots] = False
+
+    # Column by column into the merged batch: a spike's block is large, and a second copy of
+    # all its columns at once would set the worker's high-water mark.
+    def merged(old: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        out = np.empty(len(from_pending), np.result_type(old, drawn))
+        out[from_pending] = old
+        out[slots] = drawn[by_time]
+        return out
+
+    return Events(**{f.name: None if getattr(pending, f.name) is None
+                     else merged(getattr(pending, f.name), getattr(new, f.name)) for f in fields(Events)})
 
 
 class TrafficModel:
@@ -156,7 +163,7 @@ class TrafficModel:
 
     # -- expected rates (ground truth and anomaly effects) ------------------------------------
     def expected_human(self, t0: int, t1: int) -> np.ndarray:
-        return self.rates.human(t0, t1).sum(axis=0)
+        return self.rates.human_total(t0, t1)
 
     def expected_total(self, t0: int, t1: int) -> np.ndarray:
         return self.rates.total(t0, t1)

@@ -19,6 +19,7 @@ DAILY = np.array([
 ])
 
 DAY = 86400
+_PIECE_S = 3600
 # 1970-01-01 was a Thursday; with this shift, (days + 3) % 7 is 0 on Mondays.
 _MONDAY_SHIFT = 3
 
@@ -93,6 +94,18 @@ class RateModel:
         """Mean expected requests per second over the whole range, from every normal source."""
         return self.human_rate + self.bot_rate + self.periodic_rate
 
+    def human_total(self, t0: int, t1: int) -> np.ndarray:
+        """Expected human requests per second, all groups together, for seconds t0..t1-1.
+
+        Built an hour at a time: a day's rows of every group at once, and their intermediates,
+        would take tens of megabytes for a moment, and that high-water mark stays with the process.
+        """
+        out = np.empty(max(0, t1 - t0))
+        for a in range(t0, t1, _PIECE_S):
+            b = min(t1, a + _PIECE_S)
+            out[a - t0:b - t0] = self.human(a, b).sum(axis=0)
+        return out
+
     def total(self, t0: int, t1: int) -> np.ndarray:
         """Expected requests per second from every normal source, for seconds t0..t1-1."""
-        return self.human(t0, t1).sum(axis=0) + (self.bot_rate + self.periodic_rate)
+        return self.human_total(t0, t1) + (self.bot_rate + self.periodic_rate)

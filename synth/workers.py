@@ -65,7 +65,7 @@ class _State:
 
 
 _STATE: _State | None = None
-MAX_CHUNK_LINES = 50_000
+MAX_CHUNK_LINES = 20_000
 
 
 def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:

@@ -1,12 +1,15 @@
 """Workers and shards never change the bytes; the benchmark reports figures that agree."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 import synth
+from synth.bench import TreeMemory, tree_pss_kb
 
 from helpers import manifest
 
@@ -73,10 +76,13 @@ def test_shard_problems():
         synth.generate("classic", shard="1/2", rotate="size:10MB", out_dir="/tmp/never-written")
 
 
-def test_bench_reports_consistent_figures():
-    """`synth bench --lines 200000 --json`: figures that agree with each other (no timing asserted)."""
+def test_bench_reports_consistent_figures(tmp_path):
+    """`synth bench --lines 200000 --json`: figures that agree with each other (no timing
+    asserted), and nothing left in the folder it worked in."""
     result = subprocess.run([sys.executable, "-m", "synth", "bench", "--lines", "200000", "--repeat", "1",
-                             "--workers", "2", "--json"], capture_output=True, text=True, check=True)
+                             "--workers", "2", "--dir", str(tmp_path), "--json"],
+                            capture_output=True, text=True, check=True)
+    assert list(tmp_path.iterdir()) == []
     bench = json.loads(result.stdout)
     assert abs(bench["lines"] - 200_000) < 20_000
     assert bench["bytes"] > 100 * bench["lines"]
@@ -84,3 +90,28 @@ def test_bench_reports_consistent_figures():
     assert bench["mb_per_s"] == pytest.approx(bench["bytes"] / bench["seconds"] / 1e6)
     assert bench["ratio"] == pytest.approx(bench["mb_per_s"] / bench["raw_mb_per_s"])
     assert bench["peak_rss_mb"] > 10 and bench["workers"] == 2 and len(bench["runs"]) == 1
+    # three processes, each holding at most as much as the largest at its largest
+    assert bench["peak_rss_mb"] <= bench["peak_total_mb"] * 3 and bench["peak_total_mb"] <= 3 * bench["peak_rss_mb"]
+
+
+def test_tree_memory_counts_the_children():
+    """A child process that fills 64 MB shows in the tree's total and the sampler's peak, and
+    is its largest process; gone, it no longer counts."""
+    before = tree_pss_kb(os.getpid())
+    with TreeMemory() as memory:
+        child = subprocess.Popen([sys.executable, "-c", "import sys; b = bytearray(64 << 20); "
+                                  "b[::4096] = b'x' * len(b[::4096]); print(1, flush=True); sys.stdin.read()"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            assert child.stdout.readline() == b"1\n"
+            during = tree_pss_kb(os.getpid())
+            seen = memory.samples
+            deadline = time.monotonic() + 30
+            while memory.samples < seen + 2 and time.monotonic() < deadline:  # one begun after the child filled
+                time.sleep(0.01)
+        finally:
+            child.communicate(b"")
+    assert during - before > 60 << 10
+    assert memory.peak_kb > before + (60 << 10)
+    assert memory.largest_kb > 64 << 10
+    assert tree_pss_kb(os.getpid()) < during - (60 << 10)
