@@ -105,6 +105,14 @@ class _Segment:
         return out
 
 
+def _encoded(texts: np.ndarray) -> np.ndarray:
+    """Each distinct text as UTF-8 once, so a chunk is joined straight into bytes: no text of
+    the whole chunk is built, then copied again by an encode."""
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [text.encode("utf-8") for text in texts.tolist()]
+    return out
+
+
 class LineRenderer:
     """Events -> bytes for one line format; pools pre-joined once, chunks joined once."""
 
@@ -145,15 +153,15 @@ class LineRenderer:
             missing = ~segment.filled[values]
             if missing.any():
                 new = np.unique(values[missing])
-                segment.pool[new] = segment.texts(self.tables, new)
+                segment.pool[new] = _encoded(segment.texts(self.tables, new))
                 segment.filled[new] = True
             return segment.pool[values]
         if segment.key == "second":
             lo, hi = int(values[0]), int(values[-1])
             if hi - lo < 4 * len(values) + 64:  # events are in time order: a dense range
-                return segment.texts(self.tables, np.arange(lo, hi + 1, dtype=np.int64))[values - lo]
+                return _encoded(segment.texts(self.tables, np.arange(lo, hi + 1, dtype=np.int64)))[values - lo]
         unique, inverse = np.unique(values, return_inverse=True)
-        return segment.texts(self.tables, unique)[inverse]
+        return _encoded(segment.texts(self.tables, unique))[inverse]
 
     def render(self, events: Events) -> bytes:
         """The lines of ``events`` (in time order) as one block of bytes."""
@@ -164,7 +172,7 @@ class LineRenderer:
         parts = np.empty(n * k, dtype=object)
         for i, segment in enumerate(self.segments):
             parts[i::k] = self._column(segment, events)
-        return "".join(parts.tolist()).encode("utf-8")
+        return b"".join(parts.tolist())
 
     @property
     def needs_timing(self) -> bool:
@@ -181,7 +189,8 @@ class LineRenderer:
             if spec.key == "const":
                 columns[label(*item)] = [spec.text(self.tables, 0)] * len(events)
             else:
-                columns[label(*item)] = self._column(_Segment(spec.key, [spec]), events).tolist()
+                column = self._column(_Segment(spec.key, [spec]), events)
+                columns[label(*item)] = [value.decode("utf-8") for value in column.tolist()]
         return [{name: values[i] for name, values in columns.items()} for i in range(len(events))]
 
     def render_with_jinja(self, events: Events) -> bytes:
