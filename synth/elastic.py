@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .pipelines import JSON_PIPELINE_ID, PIPELINE_ID
+from .pipelines import JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
 from .resources import resource_dir
 from .verify import PIPELINE_FILE, TEMPLATE_FILE
 
 ES, KIBANA = "es", "kibana"
 # Both bundled pipelines: text lines of any built-in format, and --format ecs_json documents.
-PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, f"{JSON_PIPELINE_ID}.pipeline.json")]
+PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, JSON_PIPELINE_FILE)]
 TEMPLATE_NAME = "smoke_event"
 INDEX_PATTERN = "smoke_event-*"
 DATA_VIEW = {"title": INDEX_PATTERN, "name": "smoke_event (synth)", "timeFieldName": "@timestamp"}

@@ -17,6 +17,7 @@ from .logformat import grok_plan
 
 PIPELINE_ID = "smoke_event-access"
 JSON_PIPELINE_ID = "smoke_event-json"
+JSON_PIPELINE_FILE = f"{JSON_PIPELINE_ID}.pipeline.json"  # in filebeat/
 FAILED_INDEX = "failed-smoke_event"
 # How the index template maps `timestamp` first: Apache's %t. A time logged in another shape
 # would be refused by that mapping (or, as bare seconds, read as milliseconds).
@@ -135,7 +136,7 @@ def json_pipeline() -> dict[str, Any]:
         "description": "synth: ecs_json lines (one ECS document per line) into daily indices smoke_event-YYYY.MM.DD "
                        "by the event's UTC date. Load with PUT _ingest/pipeline/smoke_event-json.",
         "version": 1,
-        "_meta": {"managed_by": "synth", "source": "filebeat/smoke_event-json.pipeline.json"},
+        "_meta": {"managed_by": "synth", "source": f"filebeat/{JSON_PIPELINE_FILE}"},
         "processors": [
             _keep_raw(), _document_id(),
             {"json": {"tag": "decode", "description": "The line is an ECS document: its fields go to the root.",
