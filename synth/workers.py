@@ -65,7 +65,11 @@ class _State:
 
 
 _STATE: _State | None = None
-MAX_CHUNK_LINES = 20_000
+# Lines rendered at a time. A chunk costs several times its own bytes while it is joined (the
+# join keeps a buffer descriptor of 80 bytes for each of its pieces, five or so per line) and is
+# held again in the writer's queue; 5,000 lines (about 1.2 MB) keep that small, and are still
+# large writes.
+MAX_CHUNK_LINES = 5_000
 
 
 def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:

@@ -89,6 +89,9 @@ def test_bench_reports_consistent_figures(tmp_path):
     assert bench["lines_per_s"] == pytest.approx(bench["lines"] / bench["seconds"])
     assert bench["mb_per_s"] == pytest.approx(bench["bytes"] / bench["seconds"] / 1e6)
     assert bench["ratio"] == pytest.approx(bench["mb_per_s"] / bench["raw_mb_per_s"])
+    # the raw write to the disk (fdatasync) and into the page cache, each over the run's bytes
+    assert bench["raw_mb_per_s"] == pytest.approx(bench["bytes"] / bench["raw_runs"][0] / 1e6)
+    assert bench["cache_mb_per_s"] == pytest.approx(bench["bytes"] / bench["cache_runs"][0] / 1e6)
     assert bench["peak_rss_mb"] > 10 and bench["workers"] == 2 and len(bench["runs"]) == 1
     # three processes, each holding at most as much as the largest at its largest
     assert bench["peak_rss_mb"] <= bench["peak_total_mb"] * 3 and bench["peak_total_mb"] <= 3 * bench["peak_rss_mb"]
