@@ -27,6 +27,14 @@ from .files import Chunk, FileRecord, Stretch, WriteError, write_stretch
 from .lines import LineRenderer
 
 
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def keep_freed_memory() -> None:
     """Ask glibc to keep freed memory for reuse rather than hand big blocks back at once.
 
@@ -34,13 +42,20 @@ def keep_freed_memory() -> None:
     one fresh and unmaps it on free, so the kernel zeroes new pages for every chunk (a third
     of the system time of a run). Kept, the same pages serve chunk after chunk.
     """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 256 << 20)
-    libc.mallopt(m_trim_threshold, 512 << 20)
+    libc = _glibc()
+    if libc is not None:
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 256 << 20)
+        libc.mallopt(m_trim_threshold, 512 << 20)
+
+
+def hand_back_freed_memory() -> None:
+    """Return the freed memory glibc keeps to the system: before workers are forked (each would
+    start with the parent's leftovers from building the model) and when a run ends (a process
+    that runs again, as ``synth bench`` does, would otherwise carry each run's into the next)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def default_workers() -> int:
@@ -133,6 +148,7 @@ class Executor:
         counter = ctx.Value("q", 0) if self.workers > 1 else None
         _STATE = _State(model, renderer, hour0, hours, counter, progress, self.stopper)
         self._seen = 0
+        hand_back_freed_memory()
         # Forked now, before any thread of ours starts: workers inherit the model as built.
         self.pool = ctx.Pool(self.workers, initializer=worker_signals) if self.workers > 1 else None
         if self.pool is not None:
@@ -149,6 +165,7 @@ class Executor:
             self.pool.join()
             self.stopper.workers = []
         _STATE = None
+        hand_back_freed_memory()
 
     def _report(self) -> None:
         counter = _STATE.counter if _STATE else None
