@@ -12,6 +12,7 @@ memory: each ends its file at the next chunk, whole, and reports what it wrote.
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing as mp
 import os
 from collections import deque
@@ -27,7 +28,9 @@ from .files import Chunk, FileRecord, Stretch, WriteError, write_stretch
 from .lines import LineRenderer
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
+    """The C library, if it is glibc (loaded once)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
