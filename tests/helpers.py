@@ -9,9 +9,9 @@ import json
 import re
 from pathlib import Path
 
-from synth.pools import METHODS, PROTOCOLS
-from synth.run import prepare, resolve_scenario, time_range
-from synth.traffic import body_bytes
+from synth.generate.pools import METHODS, PROTOCOLS
+from synth.run.generate import prepare, resolve_scenario, time_range
+from synth.generate.traffic import body_bytes
 
 from conftest import END
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import synth
-from synth.anomalies import KIND_CLASSES
-from synth.scenario import KINDS, builtin_names, load_scenario
+from synth.generate.anomalies import KIND_CLASSES
+from synth.generate.scenario import KINDS, builtin_names, load_scenario
 
 from logread import Parsed
 

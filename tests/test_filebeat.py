@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synth.ingest import is_ip
-from synth.javatime import DateFormatter, DateParseError
-from synth.verify import PIPELINE_FILE, TEMPLATE_FILE, bundled_pipeline, verify_paths
+from synth.elastic.ingest import is_ip
+from synth.elastic.javatime import DateFormatter, DateParseError
+from synth.elastic.verify import PIPELINE_FILE, TEMPLATE_FILE, bundled_pipeline, verify_paths
 
 from helpers import REFERENCE, generated_run
 from test_verify import EDGE

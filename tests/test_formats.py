@@ -11,16 +11,16 @@ import pytest
 
 import synth
 from synth.cli import main
-from synth.escape import apache_unescape
-from synth.fields import nginx_escape
-from synth.formats import builtin_format, custom_format
-from synth.ingest import Pipeline
-from synth.javatime import date_processor_parser
-from synth.lines import layout, template_names
-from synth.logformat import Directive, LogFormatError, parse, template_expression
-from synth.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
+from synth.render.escape import apache_unescape
+from synth.render.fields import nginx_escape
+from synth.render.formats import builtin_format, custom_format
+from synth.elastic.ingest import Pipeline
+from synth.elastic.javatime import date_processor_parser
+from synth.render.lines import layout, template_names
+from synth.render.logformat import Directive, LogFormatError, parse, template_expression
+from synth.elastic.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
 from synth.resources import resource_dir
-from synth.verify import verify_paths
+from synth.elastic.verify import verify_paths
 
 from helpers import files_in_order, generated_run
 from conftest import END

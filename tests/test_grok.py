@@ -6,7 +6,7 @@ import ipaddress
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from synth.grok import (Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns, pattern_banks_from,
+from synth.elastic.grok import (Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns, pattern_banks_from,
                         read_patterns)
 
 from helpers import REFERENCE, generated_run
@@ -253,7 +253,7 @@ def test_pattern_files_read_as_elasticsearch_reads_them():
 def test_same_captures_for_logformat_patterns(tmp_path, logformat):
     """The patterns `synth pipeline` builds from LogFormat strings read generated lines the same
     way with our built-in definitions as with Elasticsearch's (ECS mode)."""
-    from synth.logformat import grok_plan
+    from synth.render.logformat import grok_plan
     plan = grok_plan(logformat)
     lines = [w["line"] for w in generated_run(13, "+0100", tmp_path / "c.log", days=0.03, rate=2.0,
                                                 log_format=logformat)]

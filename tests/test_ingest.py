@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-from synth.ingest import Pipeline, PipelineError, resolve_index
-from synth.javatime import DateFormatter, DateParseError, java_datetime_text
+from synth.elastic.ingest import Pipeline, PipelineError, resolve_index
+from synth.elastic.javatime import DateFormatter, DateParseError, java_datetime_text
 
 UTC = dt.timezone.utc
 NOON = dt.datetime(2026, 11, 28, 12, 0, 0, 250000, tzinfo=UTC)

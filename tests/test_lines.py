@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from synth.escape import apache_escape, apache_unescape
-from synth.lines import FormatError, LineRenderer, layout, load_template
-from synth.pools import build_pools
-from synth.traffic import Events, body_bytes
+from synth.render.escape import apache_escape, apache_unescape
+from synth.render.lines import FormatError, LineRenderer, layout, load_template
+from synth.generate.pools import build_pools
+from synth.generate.traffic import Events, body_bytes
 
 from helpers import COMBINED_RE, PRINTABLE_ASCII, epoch_seconds
 
@@ -109,6 +109,6 @@ def test_bad_templates_are_refused(source, message):
 def test_ipv6_text_is_rfc5952(hextets):
     """Our IPv6 formatting equals the standard library's compressed form (RFC 5952)."""
     import ipaddress
-    from synth.pools import ipv6_text
+    from synth.generate.pools import ipv6_text
     value = sum(h << (16 * (7 - i)) for i, h in enumerate(hextets))
     assert ipv6_text(hextets) == str(ipaddress.IPv6Address(value))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from synth.resources import resource_dir
-from synth.verify import verify_paths
+from synth.elastic.verify import verify_paths
 
 from helpers import generated_run
 from test_filebeat import mapping_of

@@ -22,7 +22,7 @@ def test_wheel_carries_data_and_runs_elsewhere(tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = ("import synth, synth.resources as r, synth.verify as v; "
+    code = ("import synth, synth.resources as r, synth.elastic.verify as v; "
             "assert str(r.resource_dir('templates')).startswith(%r); "
             "assert str(r.resource_dir('filebeat')).startswith(%r); "
             "run = synth.generate(seed=1, days=0.05, rate=0.05, spike_minutes=5, out_dir='out'); "

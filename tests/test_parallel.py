@@ -9,7 +9,7 @@ import time
 import pytest
 
 import synth
-from synth.bench import TreeMemory, tree_pss_kb
+from synth.analysis.bench import TreeMemory, tree_pss_kb
 
 from helpers import manifest
 

@@ -9,7 +9,7 @@ import pytest
 
 import synth
 from synth.cli import main
-from synth.profile import profile_log
+from synth.analysis.profile import profile_log
 
 from helpers import files_in_order, manifest
 

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import synth
-from synth.files import LOCK, OutputError, OutputLock
+from synth.output.files import LOCK, OutputError, OutputLock
 
 from helpers import COMBINED_RE, check_files, manifest, truth
 

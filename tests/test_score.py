@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from synth import elastic
-from synth.score import ScoreError, grade, parse_records
+from synth.elastic import cluster as elastic
+from synth.analysis.score import ScoreError, grade, parse_records
 
 from fake_elastic import FakeStack, free_port
 from test_cli import run_cli

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import synth
-from synth import elastic
-from synth.elastic import ElasticError
+from synth.elastic import cluster as elastic
+from synth.elastic.cluster import ElasticError
 
 from conftest import END
 from fake_elastic import FakeStack, es_error, free_port
@@ -351,7 +351,7 @@ def test_run_starts_each_datafeed_over_the_manifest_range(stack, capsys, run_dir
 
 
 def time_words(ms):
-    from synth.score import minute_text
+    from synth.analysis.score import minute_text
     return minute_text(ms).split()
 
 
@@ -430,7 +430,7 @@ def test_waiting_for_jobs_polls_until_stopped_and_closed(stack, run_dir):
 
 def test_progress_bars_follow_the_documents_and_the_jobs():
     """On a terminal: a bar for the documents, one per job through the run's range, full when done."""
-    from synth.report import StackProgress
+    from synth.run.report import StackProgress
     with StackProgress(enabled=True) as progress:
         progress.documents(50, 200)
         progress.jobs({"a": elastic.JobState("a", state="opened", datafeed_state="started", latest_ms=1_250)}, 1_000, 2_000)

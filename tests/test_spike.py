@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import synth
-from synth.run import prepare
+from synth.run.generate import prepare
 
 from helpers import all_bytes, line_times
 

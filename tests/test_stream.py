@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import synth
-from synth.stream import TICK_S, startup_seconds
+from synth.run.stream import TICK_S, startup_seconds
 
 from helpers import check_files, files_in_order, line_times, manifest, truth
 
@@ -181,9 +181,9 @@ def test_scenario_anomalies_start_relative_to_the_stream(tmp_path):
 def test_an_endless_stream_places_spikes_as_it_goes(tmp_path):
     """Without a duration the spikes are placed as the stream comes near them, and spikes
     long over are let go: after a thousand spikes the model holds only those ahead."""
-    from synth.stream import Feed, LiveTruth, SpikeTrain
-    from synth.run import prepare, resolve_scenario
-    from synth.scenario import AnomalySpec
+    from synth.run.stream import Feed, LiveTruth, SpikeTrain
+    from synth.run.generate import prepare, resolve_scenario
+    from synth.generate.scenario import AnomalySpec
 
     scenario = resolve_scenario(QUIET, rate=0.5)
     start = 1795000000

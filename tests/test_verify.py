@@ -11,9 +11,9 @@ import struct
 import pytest
 
 from synth.cli import main
-from synth.ingest import Pipeline
-from synth.javatime import DateFormatter
-from synth.verify import bundled_pipeline, log_files, verify_files, verify_paths
+from synth.elastic.ingest import Pipeline
+from synth.elastic.javatime import DateFormatter
+from synth.elastic.verify import bundled_pipeline, log_files, verify_files, verify_paths
 
 from conftest import END
 from helpers import REFERENCE, generated_run

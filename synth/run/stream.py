@@ -44,18 +44,18 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import __version__
-from .anomalies import Kind, Window, iso, place_windows
-from .control import Interrupted, Stopper, stop_on_signals
-from .events import PLACEMENT_STREAM, TrafficModel, stream as random_stream
-from .files import (TRUTH, FileRecord, LiveLog, Manifest, WriteError, check_output, claim_output,
+from synth.version import __version__
+from synth.generate.anomalies import Kind, Window, iso, place_windows
+from synth.run.signals import Interrupted, Stopper, stop_on_signals
+from synth.generate.model import PLACEMENT_STREAM, TrafficModel, seed_stream
+from synth.output.files import (TRUTH, FileRecord, LiveLog, Manifest, WriteError, check_output, claim_output,
                     clear_previous, write_by_size, write_json)
-from .lines import LineRenderer
-from .run import (SPIKE_OVERRIDES, check_seed, check_workers, expected_in, plan_work, prepare, resolve_scenario,
+from synth.render.lines import LineRenderer
+from synth.run.generate import (SPIKE_OVERRIDES, check_seed, check_workers, expected_in, plan_work, prepare, resolve_scenario,
                   save_manifest)
-from .scenario import KINDS, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
-from .traffic import SESSION_CAP_MS, Events
-from .workers import Executor, default_workers
+from synth.generate.scenario import KINDS, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
+from synth.generate.traffic import SESSION_CAP_MS, Events
+from synth.run.workers import Executor, default_workers
 
 TICK_S = 0.1  # wall time between writes
 MANIFEST_EVERY_S = 2.0  # wall time between manifest updates (rotations and windows update it too)
@@ -263,7 +263,7 @@ def _train(scenario: Scenario, every: int, start: int, until: int | None, spike:
 
 def _place(scenario: Scenario, seed: int, start: int, horizon: int, bounded: bool) -> list[Window]:
     try:
-        return place_windows(scenario.anomalies, start, horizon, random_stream(seed, PLACEMENT_STREAM))
+        return place_windows(scenario.anomalies, start, horizon, seed_stream(seed, PLACEMENT_STREAM))
     except ScenarioError as e:
         hint = "; a longer duration, or spikes by anomaly_every, would fit" if bounded else ""
         raise ScenarioError([(path, message + hint) for path, message in e.problems]) from None

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from .scenario import Rotation, ScenarioError
+from synth.generate.scenario import Rotation, ScenarioError
 
 ACTIVE = "access.log"
 MANIFEST = "manifest.json"

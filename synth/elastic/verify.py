@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .ingest import Failure, Pipeline, resolve_index
-from .resources import resource_dir
+from synth.elastic.ingest import Failure, Pipeline, resolve_index
+from synth.resources import resource_dir
 
 PIPELINE_FILE = "smoke_event-access.pipeline.json"
 TEMPLATE_FILE = "smoke_event.template.json"

@@ -16,11 +16,11 @@ import numpy as np
 
 from faker import Faker
 
-from .anomalies import Kind, Window, make_effects
-from .pools import GET, Pools
-from .rates import RateModel, Rhythm
-from .scenario import Scenario
-from .traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits,
+from synth.generate.anomalies import Kind, Window, make_effects
+from synth.generate.pools import GET, Pools
+from synth.generate.rates import RateModel, Rhythm
+from synth.generate.scenario import Scenario
+from synth.generate.traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits,
                       response_times)
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
@@ -30,7 +30,7 @@ BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
 
 
-def stream(seed: int, *key: int) -> np.random.Generator:
+def seed_stream(seed: int, *key: int) -> np.random.Generator:
     """The generator of one independent stream of the run."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
@@ -101,7 +101,7 @@ class TrafficModel:
         # Anomalies make what they need (clients, agents, URLs) once, from their own stream;
         # the pools grow, so the line renderer must be built after this.
         self.effects = make_effects(windows)
-        rng = stream(seed, ANOMALY_STREAM)
+        rng = seed_stream(seed, ANOMALY_STREAM)
         fake = Faker("en_US")
         fake.seed_instance(int(rng.integers(2**63)))
         for effect in self.effects:
@@ -135,7 +135,7 @@ class TrafficModel:
     @staticmethod
     def _calibrate(scenario: Scenario, pools: Pools, seed: int) -> Mix:
         """Split the scenario's rate between sources; measure each source's requests per session."""
-        rng = stream(seed, CALIBRATION_STREAM)
+        rng = seed_stream(seed, CALIBRATION_STREAM)
         pop = pools.population
         sample = 20_000
         humans = pop.group_clients[0]
@@ -193,7 +193,7 @@ class TrafficModel:
 
     def mean_response_us(self) -> float:
         """Mean response time of normal traffic at average load, measured on a sample."""
-        rng = stream(self.seed, CALIBRATION_STREAM, 1)
+        rng = seed_stream(self.seed, CALIBRATION_STREAM, 1)
         humans = self.pools.population.group_clients[0]
         sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
         return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
@@ -244,7 +244,7 @@ class TrafficModel:
 
     def draw_block(self, b: int) -> Events:
         """All requests of the sessions that start in block ``b`` (unsorted; may spill past it)."""
-        rng = stream(self.seed, BLOCK_STREAM, b)
+        rng = seed_stream(self.seed, BLOCK_STREAM, b)
         b0, b1 = b * self.block_s, (b + 1) * self.block_s
         mix, pools = self.mix, self.pools
         parts = [
@@ -261,7 +261,7 @@ class TrafficModel:
                 parts.append(extra)
         events = Events.concat(parts)
         if self.timing and len(events):
-            events.duration_us = response_times(stream(self.seed, TIMING_STREAM, b), pools, events,
+            events.duration_us = response_times(seed_stream(self.seed, TIMING_STREAM, b), pools, events,
                                                 self.load(events.t_ms // 1000))
         for effect in self.effects:
             events = effect.transform(self, events, rng)

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
-from .resources import scenarios_dir
+from synth.resources import scenarios_dir
 
 
 
@@ -140,7 +140,7 @@ class Scenario:
 
     @property
     def daily_curve(self) -> np.ndarray:
-        from .rates import DAILY
+        from synth.generate.rates import DAILY
         return DAILY if self.daily is None else np.array(self.daily, dtype=np.float64)
 
     @property

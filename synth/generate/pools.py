@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from faker import Faker
 
-from . import catalog
-from .escape import apache_escape
+from synth.generate import catalog
+from synth.render.escape import apache_escape
 
 METHODS = ("GET", "HEAD", "POST")
 GET, HEAD, POST = range(3)

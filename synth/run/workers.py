@@ -22,10 +22,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .control import Stopper, worker_signals
-from .events import TrafficModel
-from .files import Chunk, FileRecord, Stretch, WriteError, write_stretch
-from .lines import LineRenderer
+from synth.run.signals import Stopper, worker_signals
+from synth.generate.model import TrafficModel
+from synth.output.files import Chunk, FileRecord, Stretch, WriteError, write_stretch
+from synth.render.lines import LineRenderer
 
 
 @functools.cache

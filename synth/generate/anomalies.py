@@ -22,9 +22,9 @@ from typing import Any, Protocol
 import numpy as np
 from faker import Faker
 
-from .pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
-from .scenario import KINDS, AnomalySpec, ScenarioError
-from .traffic import SESSION_CAP_MS, Events, draw_visits, finish
+from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
+from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
+from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
 
 EDGE_MARGIN_S = 12 * 3600
 

@@ -110,7 +110,7 @@ def pattern_banks_from(folder: str | Path) -> dict[str, dict[str, str]]:
 
 def builtin_patterns(ecs: bool) -> dict[str, str]:
     """synth's own definitions of the patterns its pipeline and the httpd patterns need."""
-    from .grok_patterns import bank
+    from synth.elastic.grok_patterns import bank
     return bank(ecs)
 
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .pipelines import JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
-from .resources import resource_dir
-from .verify import PIPELINE_FILE, TEMPLATE_FILE
+from synth.elastic.pipelines import JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
+from synth.resources import resource_dir
+from synth.elastic.verify import PIPELINE_FILE, TEMPLATE_FILE
 
 ES, KIBANA = "es", "kibana"
 # Both bundled pipelines: text lines of any built-in format, and --format ecs_json documents.
@@ -691,7 +691,7 @@ def number_text(values: Any) -> str:
 
 
 def iter_record_rows(job_id: str, records: list[dict[str, Any]]) -> Iterator[tuple[str, ...]]:
-    from .score import minute_text
+    from synth.analysis.score import minute_text
     for r in records:
         detector = r.get("function", "?") + (f"({r['field_name']})" if r.get("field_name") else "")
         actual, typical = r.get("actual"), r.get("typical")

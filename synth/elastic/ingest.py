@@ -35,10 +35,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from . import javatime
-from .grok import (ECS_MODES, Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns,
+from synth.elastic import javatime
+from synth.elastic.grok import (ECS_MODES, Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns,
                    pattern_banks_from)
-from .useragent import PROPERTIES as UA_PROPERTIES, UserAgentParser
+from synth.elastic.useragent import PROPERTIES as UA_PROPERTIES, UserAgentParser
 
 UTC = dt.timezone.utc
 METADATA = ("_index", "_id", "_routing", "_version", "_version_type", "_if_seq_no", "_if_primary_term",
@@ -678,7 +678,7 @@ def _convert_integer(bits: int, name: str) -> Callable[[Any], int]:
 
 
 def _convert_float(single: bool) -> Callable[[Any], float]:
-    from .grok import _java_double, _java_float
+    from synth.elastic.grok import _java_double, _java_float
 
     def convert(value: Any) -> float:
         text = java_text(value)

@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, NoReturn
 
-from .files import WRITE_GUARD
+from synth.output.files import WRITE_GUARD
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GUARD_WAIT_S = 5.0  # a write that takes longer than this is stuck: exit anyway

@@ -17,10 +17,10 @@ from typing import Callable
 
 import numpy as np
 
-from .escape import apache_unescape
-from .pools import (ASSET, DOWNLOAD, FAVICON, FEED, METHODS, NONCANONICAL, PROTOCOLS, ROBOTS, SITEMAP,
+from synth.render.escape import apache_unescape
+from synth.generate.pools import (ASSET, DOWNLOAD, FAVICON, FEED, METHODS, NONCANONICAL, PROTOCOLS, ROBOTS, SITEMAP,
                     Pools)
-from .traffic import Events, body_bytes
+from synth.generate.traffic import Events, body_bytes
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

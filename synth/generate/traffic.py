@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .pools import (DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
+from synth.generate.pools import (DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
                     pick as _pick)
 
 SESSION_CAP_MS = 30 * 60 * 1000

@@ -19,16 +19,16 @@ from typing import Any, Callable
 import click
 
 import synth
-from .anomalies import iso
-from .formats import line_format
-from .ingest import Pipeline, PipelineError
-from .lines import FormatError
-from .pipelines import bundled_text_pipeline, pipeline_for
-from .profile import ProfileError, profile_lines, profile_log
-from .report import Progress, histogram_lines, seed_lines
-from .resources import resource_dir
-from .scenario import ScenarioError, builtin_scenarios, builtin_text
-from .verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.generate.anomalies import iso
+from synth.render.formats import line_format
+from synth.elastic.ingest import Pipeline, PipelineError
+from synth.render.lines import FormatError
+from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
+from synth.analysis.profile import ProfileError, profile_lines, profile_log
+from synth.run.report import Progress, histogram_lines, seed_lines
+from synth.resources import resource_dir
+from synth.generate.scenario import ScenarioError, builtin_scenarios, builtin_text
+from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
 
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
@@ -270,7 +270,7 @@ def bench_command(lines: int, workers: int | None, repeat: int, folder: str | No
         synth bench --lines 200000 --json
         synth bench --stream --rate 5000 --seconds 120
     """
-    from .bench import bench, bench_stream
+    from synth.analysis.bench import bench, bench_stream
 
     def bar() -> Callable[[int], None]:
         shown = Progress(enabled=True)
@@ -442,7 +442,7 @@ def connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def credentials(es_url: str | None, api_key: str | None, user: str | None, password: str | None,
                 ca_certs: str | None, insecure: bool, kibana_url: str | None = None) -> Any:
     """Check the connection options (each problem is one line, exit 2) and bundle them."""
-    from .elastic import Credentials
+    from synth.elastic.cluster import Credentials
     if es_url is None:
         raise UsageProblem("--es: give Elasticsearch's URL, e.g. --es https://localhost:9200 (or set SYNTH_ES)")
     for option, url in (("--es", es_url), ("--kibana", kibana_url)):
@@ -503,7 +503,7 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
         synth setup --es https://localhost:9200 --user elastic --ca-certs ca.crt \\
                     --kibana http://localhost:5601 --run output
     """
-    from . import elastic
+    from synth.elastic import cluster as elastic
     try:
         jobs = elastic.load_jobs(job_ids(jobs_text, "--jobs") if jobs_text is not None else None)
         run = elastic.read_run(run_dir) if run_dir is not None else None
@@ -552,9 +552,9 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
 
 def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: float, es_url: str) -> None:
     """The --run half of setup: wait for the documents, run the jobs, show their top anomalies."""
-    from . import elastic
-    from .report import StackProgress
-    from .score import table
+    from synth.elastic import cluster as elastic
+    from synth.run.report import StackProgress
+    from synth.analysis.score import table
     refused = elastic.check_before_run(cluster, jobs, reset)
     if refused:
         for line in refused:
@@ -620,7 +620,7 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
         synth score --es https://localhost:9200 --user elastic --job smoke-request-count
         synth score --records records.json --job smoke-request-count --truth output/ --json
     """
-    from .score import ScoreError, grade, parse_records, truth_windows
+    from synth.analysis.score import ScoreError, grade, parse_records, truth_windows
     ids = job_ids(jobs, "--job")
     truth_path = os.path.join(truth, "anomalies.json") if os.path.isdir(truth) else truth
     if not os.path.isfile(truth_path):
@@ -646,7 +646,7 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
         except (OSError, ValueError) as e:
             raise UsageProblem(f"--records: {e if isinstance(e, ScoreError) else f'{path}: not JSON ({e})'}") from None
     if not record_files:
-        from . import elastic
+        from synth.elastic import cluster as elastic
         creds = credentials(es_url, api_key, user, password, ca_certs, insecure)
         try:
             cluster = elastic.Cluster(es_url, creds)

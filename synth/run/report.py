@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
 
 if TYPE_CHECKING:
-    from .run import Run
+    from synth.run.generate import Run
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

@@ -17,17 +17,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import __version__
-from .anomalies import Window, ground_truth, iso, place_windows
-from .control import Interrupted, Stopper, stop_on_signals
-from .events import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, stream
-from .files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, WriteError, check_output, claim_output,
+from synth.version import __version__
+from synth.generate.anomalies import Window, ground_truth, iso, place_windows
+from synth.run.signals import Interrupted, Stopper, stop_on_signals
+from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
+from synth.output.files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, WriteError, check_output, claim_output,
                     clear_previous, plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
-from .formats import line_format
-from .lines import FormatError, LineRenderer, layout, needs_timing
-from .pools import Pools, build_pools, default_clients
-from .workers import Executor, default_workers
-from .scenario import (Rotation, Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
+from synth.render.formats import line_format
+from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
+from synth.generate.pools import Pools, build_pools, default_clients
+from synth.run.workers import Executor, default_workers
+from synth.generate.scenario import (Rotation, Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
                        scenario_from_dict, to_yaml)
 
 # Keyword overrides that generate() accepts, as scenario keys.
@@ -124,10 +124,10 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     except FormatError as e:
         raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
     if windows is None:
-        windows = place_windows(scenario.anomalies, start, end, stream(seed, PLACEMENT_STREAM))
+        windows = place_windows(scenario.anomalies, start, end, seed_stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
     when = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
-    pools = build_pools(stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
+    pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience)
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
     # Built after the model: anomalies add clients, agents and URLs to the pools.

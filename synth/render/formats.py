@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import jinja2
 
-from .lines import FormatError, layout, load_template, template_environment, template_names
-from .logformat import LogFormatError, parse, template_source
-from .resources import resource_dir
+from synth.render.lines import FormatError, layout, load_template, template_environment, template_names
+from synth.render.logformat import LogFormatError, parse, template_source
+from synth.resources import resource_dir
 
 _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formats import LineFormat, builtin_format
-from .logformat import grok_plan
+from synth.render.formats import LineFormat, builtin_format
+from synth.render.logformat import grok_plan
 
 PIPELINE_ID = "smoke_event-access"
 JSON_PIPELINE_ID = "smoke_event-json"

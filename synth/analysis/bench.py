@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .run import generate
+from synth.run.generate import generate
 
 BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.timezone.utc)  # noon: two half days balance two workers
 BENCH_DAYS = 7
@@ -276,7 +276,7 @@ class StreamBench:
 def bench_stream(rate: float = 5000.0, seconds: int = 60, window: int = 10, folder: str | None = None) -> StreamBench:
     """Stream a flat day at ``rate`` for ``seconds`` of real time and measure how evenly lines
     came: per window of wall time, lines written against the target. Nothing is left behind."""
-    from .stream import Batch, StreamRun, stream
+    from synth.run.stream import Batch, StreamRun, stream
 
     writes: list[tuple[float, int, np.ndarray]] = []
     marks: dict[str, float] = {}

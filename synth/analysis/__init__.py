@@ -1,0 +1,1 @@
+"""Reading logs back: profile, score and bench."""

@@ -1,0 +1,1 @@
+"""The Elastic side: the offline ingest engine, pipelines, verify and the cluster client."""

@@ -1,0 +1,1 @@
+"""The only writer of run files: rotation, folder ownership and lock, writers, manifest."""

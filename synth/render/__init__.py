@@ -1,0 +1,1 @@
+"""Events into line bytes: escaping, LogFormat, fields, line layouts and formats."""

@@ -1,0 +1,1 @@
+"""Orchestration: generate, stream, workers, signals and what a run prints."""
