@@ -14,13 +14,13 @@ The package is a subpackage per part of the data flow; imports run one way:
 ``synth``; import its modules by their full names (``from synth.generate.scenario import ...``).
 """
 
-from synth.version import __version__
 from synth.analysis.profile import Profile, ProfileError, profile_log
 from synth.generate.scenario import Scenario, ScenarioError, load_scenario
 from synth.output.files import WriteError
-from synth.run.signals import Interrupted
 from synth.run.generate import Run, generate, resolve_scenario
+from synth.run.signals import Interrupted
 from synth.run.stream import StreamRun, stream
+from synth.version import __version__
 
 __all__ = ["generate", "stream", "resolve_scenario", "load_scenario", "Scenario", "ScenarioError", "Run",
            "StreamRun", "WriteError", "Interrupted", "profile_log", "Profile", "ProfileError", "__version__"]

@@ -1,9 +1,33 @@
 import datetime as dt
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)
+
+# The reference material the project is held against (Elasticsearch's grok pattern files and
+# ingest test vectors, Filebeat's reference configuration): ../shared/reference beside the
+# checkout. A plain clone has none; tests marked `reference` then skip, except where
+# SYNTH_REQUIRE_REFERENCE is set (.ci/run sets it), where its absence is an error.
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reference: compares against ../shared/reference; skipped where it is absent")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds; run by .ci/run, left out by -m 'not slow'")
+
+
+def pytest_collection_modifyitems(config, items):
+    if REFERENCE.is_dir():
+        return
+    if os.environ.get("SYNTH_REQUIRE_REFERENCE"):
+        raise pytest.UsageError(f"SYNTH_REQUIRE_REFERENCE is set but {REFERENCE} is missing")
+    skip = pytest.mark.skip(reason=f"needs the reference material at {REFERENCE}, absent beside this checkout")
+    for item in items:
+        if "reference" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_addoption(parser):

@@ -78,7 +78,7 @@ class FakeStack:
         self.servers: list[ThreadingHTTPServer] = []
 
     # --- life ---
-    def start(self) -> "FakeStack":
+    def start(self) -> FakeStack:
         for target in ("es", "kibana"):
             server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self, target))
             server.daemon_threads = True

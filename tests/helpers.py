@@ -9,11 +9,11 @@ import json
 import re
 from pathlib import Path
 
-from synth.generate.pools import METHODS, PROTOCOLS
-from synth.run.generate import prepare, resolve_scenario, time_range
-from synth.generate.traffic import body_bytes
-
 from conftest import END
+
+from synth.generate.pools import METHODS, PROTOCOLS
+from synth.generate.traffic import body_bytes
+from synth.run.generate import prepare, resolve_scenario, time_range
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 
@@ -69,10 +69,6 @@ def line_times(data: bytes) -> list[int]:
     return out
 
 
-# The reference material the project is held against: Elasticsearch's grok pattern files,
-# Filebeat's reference configuration (../shared/reference beside the repository).
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
-assert REFERENCE.is_dir(), f"the reference material is missing: {REFERENCE}"
 
 
 def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_format=None):

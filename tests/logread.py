@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from helpers import COMBINED_RE, all_lines, epoch_seconds
 
 # combined_timing: combined and the response time in microseconds.
@@ -26,7 +25,7 @@ class Parsed:
     duration: np.ndarray  # int, microseconds (0 without a timing format)
 
     @classmethod
-    def read(cls, out: Path) -> "Parsed":
+    def read(cls, out: Path) -> Parsed:
         rows = []
         for line in all_lines(out):
             m = COMBINED_RE.match(line) or TIMING_RE.match(line)
@@ -40,6 +39,6 @@ class Parsed:
                    np.array(cols[3], np.int64), np.array(cols[4], np.int64), np.array(cols[5], object),
                    np.array(cols[6], object), np.array(cols[7], np.int64))
 
-    def take(self, mask: np.ndarray) -> "Parsed":
+    def take(self, mask: np.ndarray) -> Parsed:
         return Parsed(*(getattr(self, f)[mask] for f in ("t", "client", "url", "status", "size", "referrer", "agent",
                                                           "duration")))

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from logread import Parsed
 
 import synth
 from synth.generate.anomalies import KIND_CLASSES
 from synth.generate.scenario import KINDS, builtin_names, load_scenario
-
-from logread import Parsed
 
 END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.timezone.utc)
 JOBS = Path(__file__).resolve().parent.parent / "ml" / "jobs"

@@ -8,22 +8,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import END
+from helpers import files_in_order, generated_run
 
 import synth
 from synth.cli import main
+from synth.elastic.ingest import Pipeline
+from synth.elastic.javatime import date_processor_parser
+from synth.elastic.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
+from synth.elastic.verify import verify_paths
 from synth.render.escape import apache_unescape
 from synth.render.fields import nginx_escape
 from synth.render.formats import builtin_format, custom_format
-from synth.elastic.ingest import Pipeline
-from synth.elastic.javatime import date_processor_parser
 from synth.render.lines import layout, template_names
 from synth.render.logformat import Directive, LogFormatError, parse, template_expression
-from synth.elastic.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
 from synth.resources import resource_dir
-from synth.elastic.verify import verify_paths
-
-from helpers import files_in_order, generated_run
-from conftest import END
 
 GOLDEN = Path(__file__).parent / "golden"
 BUILTIN = template_names()
@@ -308,7 +307,6 @@ def test_response_times_follow_what_was_asked_and_the_load(tmp_path):
     """combined_timing's %D: pages are built, static files only sent, so pages take far longer;
     under the tenfold load of a spike, pages take longer still, static files hardly change."""
     import numpy as np
-
     from logread import Parsed
 
     run = synth.generate(seed=8, days=2, rate=1, format="combined_timing", out_dir=tmp_path, end=END)

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from helpers import COMBINED_RE, all_lines, files_in_order, manifest
 
 

@@ -4,9 +4,9 @@
 import json
 from pathlib import Path
 
-import synth
-
 from helpers import all_bytes, truth
+
+import synth
 
 GOLDEN = Path(__file__).parent / "golden"
 

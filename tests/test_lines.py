@@ -6,14 +6,14 @@ import re
 import jinja2
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import COMBINED_RE, PRINTABLE_ASCII, epoch_seconds
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from synth.render.escape import apache_escape, apache_unescape
-from synth.render.lines import FormatError, LineRenderer, layout, load_template
 from synth.generate.pools import build_pools
 from synth.generate.traffic import Events, body_bytes
-
-from helpers import COMBINED_RE, PRINTABLE_ASCII, epoch_seconds
+from synth.render.escape import apache_escape, apache_unescape
+from synth.render.lines import FormatError, LineRenderer, layout, load_template
 
 WHEN = dt.date(2026, 11, 28)
 
@@ -109,6 +109,7 @@ def test_bad_templates_are_refused(source, message):
 def test_ipv6_text_is_rfc5952(hextets):
     """Our IPv6 formatting equals the standard library's compressed form (RFC 5952)."""
     import ipaddress
+
     from synth.generate.pools import ipv6_text
     value = sum(h << (16 * (7 - i)) for i, h in enumerate(hextets))
     assert ipv6_text(hextets) == str(ipaddress.IPv6Address(value))

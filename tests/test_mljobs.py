@@ -5,12 +5,11 @@ import json
 import re
 
 import pytest
-
-from synth.resources import resource_dir
-from synth.elastic.verify import verify_paths
-
 from helpers import generated_run
 from test_filebeat import mapping_of
+
+from synth.elastic.verify import verify_paths
+from synth.resources import resource_dir
 
 JOBS = sorted((resource_dir("ml") / "jobs").glob("*.json"))
 JOB_ID = re.compile(r"^[a-z0-9](?:[a-z0-9_\-]*[a-z0-9])?$")

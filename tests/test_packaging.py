@@ -23,12 +23,12 @@ def test_wheel_carries_data_and_runs_elsewhere(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = ("import synth, synth.resources as r, synth.elastic.verify as v; "
-            "assert str(r.resource_dir('templates')).startswith(%r); "
-            "assert str(r.resource_dir('filebeat')).startswith(%r); "
+            f"assert str(r.resource_dir('templates')).startswith({str(site)!r}); "
+            f"assert str(r.resource_dir('filebeat')).startswith({str(site)!r}); "
             "run = synth.generate(seed=1, days=0.05, rate=0.05, spike_minutes=5, out_dir='out'); "
             "results = list(v.verify_paths(['out'])); "
             "assert len(results) == run.lines and not any(x.failed for x in results); "
-            "print(run.lines)") % (str(site), str(site))
+            "print(run.lines)")
     result = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True,
                             env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr

@@ -7,11 +7,10 @@ import sys
 import time
 
 import pytest
+from helpers import manifest
 
 import synth
 from synth.analysis.bench import TreeMemory, tree_pss_kb
-
-from helpers import manifest
 
 SPEC = dict(seed=31, end="2026-11-28T07:30:00Z")
 # Every kind of anomaly, some across file boundaries, in two and a half days.

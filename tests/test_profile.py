@@ -6,12 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from helpers import files_in_order, manifest
 
 import synth
-from synth.cli import main
 from synth.analysis.profile import profile_log
-
-from helpers import files_in_order, manifest
+from synth.cli import main
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"

@@ -1,14 +1,13 @@
 """Invariants of every run, over seeds, ranges, zones and rotations (hypothesis)."""
 
 import datetime as dt
-
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-import synth
+import hashlib
 
 from helpers import COMBINED_RE, all_bytes, files_in_order, line_times, manifest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import hashlib
+import synth
 
 END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)
 

@@ -15,11 +15,10 @@ import sys
 import time
 
 import pytest
+from helpers import COMBINED_RE, check_files, manifest, truth
 
 import synth
 from synth.output.files import LOCK, OutputError, OutputLock
-
-from helpers import COMBINED_RE, check_files, manifest, truth
 
 TIMEOUT = 180
 

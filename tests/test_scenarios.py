@@ -4,7 +4,14 @@ import pytest
 import yaml
 
 from synth.cli import main
-from synth.generate.scenario import ScenarioError, builtin_names, builtin_text, load_scenario, scenario_from_dict, to_yaml
+from synth.generate.scenario import (
+    ScenarioError,
+    builtin_names,
+    builtin_text,
+    load_scenario,
+    scenario_from_dict,
+    to_yaml,
+)
 
 # (file text, the exact problems reported)
 BROKEN = [

@@ -6,12 +6,11 @@ import json
 import math
 
 import pytest
-
-from synth.elastic import cluster as elastic
-from synth.analysis.score import ScoreError, grade, parse_records
-
 from fake_elastic import FakeStack, free_port
 from test_cli import run_cli
+
+from synth.analysis.score import ScoreError, grade, parse_records
+from synth.elastic import cluster as elastic
 
 T0 = 1795780800000  # 2026-11-27T12:00:00Z
 MIN = 60_000

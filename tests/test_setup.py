@@ -10,14 +10,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import END
+from fake_elastic import FakeStack, es_error, free_port
+from test_cli import run_cli
 
 import synth
 from synth.elastic import cluster as elastic
 from synth.elastic.cluster import ElasticError
-
-from conftest import END
-from fake_elastic import FakeStack, es_error, free_port
-from test_cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 JOB_FILES = sorted((ROOT / "ml" / "jobs").glob("*.json"))

@@ -4,11 +4,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from helpers import all_bytes, line_times
 
 import synth
 from synth.run.generate import prepare
-
-from helpers import all_bytes, line_times
 
 END = dt.datetime(2026, 11, 25, 17, 0, 0, tzinfo=dt.timezone.utc)
 WINDOW = 30  # minutes

@@ -9,11 +9,10 @@ import signal
 
 import numpy as np
 import pytest
+from helpers import check_files, files_in_order, line_times, manifest, truth
 
 import synth
 from synth.run.stream import TICK_S, startup_seconds
-
-from helpers import check_files, files_in_order, line_times, manifest, truth
 
 QUIET = {"anomalies": []}
 T0 = 1795000000.37  # the simulated clock's start: 2026-11-18T11:06:40.37Z
@@ -181,9 +180,9 @@ def test_scenario_anomalies_start_relative_to_the_stream(tmp_path):
 def test_an_endless_stream_places_spikes_as_it_goes(tmp_path):
     """Without a duration the spikes are placed as the stream comes near them, and spikes
     long over are let go: after a thousand spikes the model holds only those ahead."""
-    from synth.run.stream import Feed, LiveTruth, SpikeTrain
-    from synth.run.generate import prepare, resolve_scenario
     from synth.generate.scenario import AnomalySpec
+    from synth.run.generate import prepare, resolve_scenario
+    from synth.run.stream import Feed, LiveTruth, SpikeTrain
 
     scenario = resolve_scenario(QUIET, rate=0.5)
     start = 1795000000

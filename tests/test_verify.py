@@ -9,14 +9,13 @@ import json
 import struct
 
 import pytest
+from conftest import END
+from helpers import REFERENCE, generated_run
 
 from synth.cli import main
 from synth.elastic.ingest import Pipeline
 from synth.elastic.javatime import DateFormatter
 from synth.elastic.verify import bundled_pipeline, log_files, verify_files, verify_paths
-
-from conftest import END
-from helpers import REFERENCE, generated_run
 
 UTC = dt.timezone.utc
 
@@ -276,6 +275,7 @@ def test_cli_bad_patterns_dir_exit_2(tmp_path, capsys):
         assert "--patterns" in err and str(folder) in err
 
 
+@pytest.mark.reference
 def test_user_pipeline_and_patterns_dir(tmp_path, capsys):
     """A grok exercise: the user's own pipeline (as GET _ingest/pipeline returns it), legacy
     field names, Elasticsearch's pattern files given with --patterns."""

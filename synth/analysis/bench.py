@@ -18,9 +18,9 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -115,7 +115,7 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         if self.available:
             self._stop.clear()
             self._thread = threading.Thread(target=self._sample_until_stopped, name="synth-bench-memory", daemon=True)

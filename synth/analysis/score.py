@@ -46,8 +46,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 NAB_WEIGHTS = {"tp": 1.0, "fp": 0.11, "fn": 1.0}
 

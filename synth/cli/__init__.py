@@ -14,21 +14,22 @@ import re
 import signal
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 import synth
-from synth.generate.anomalies import iso
-from synth.render.formats import line_format
-from synth.elastic.ingest import Pipeline, PipelineError
-from synth.render.lines import FormatError
-from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
 from synth.analysis.profile import ProfileError, profile_lines, profile_log
-from synth.run.report import Progress, histogram_lines, seed_lines
-from synth.resources import resource_dir
-from synth.generate.scenario import ScenarioError, builtin_scenarios, builtin_text
+from synth.elastic.ingest import Pipeline, PipelineError
+from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
 from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.generate.anomalies import iso
+from synth.generate.scenario import ScenarioError, builtin_scenarios, builtin_text
+from synth.render.formats import line_format
+from synth.render.lines import FormatError
+from synth.resources import resource_dir
+from synth.run.report import Progress, histogram_lines, seed_lines
 
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
@@ -552,9 +553,9 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
 
 def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: float, es_url: str) -> None:
     """The --run half of setup: wait for the documents, run the jobs, show their top anomalies."""
+    from synth.analysis.score import table
     from synth.elastic import cluster as elastic
     from synth.run.report import StackProgress
-    from synth.analysis.score import table
     refused = elastic.check_before_run(cluster, jobs, reset)
     if refused:
         for line in refused:

@@ -23,13 +23,14 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from synth.elastic.pipelines import JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
-from synth.resources import resource_dir
 from synth.elastic.verify import PIPELINE_FILE, TEMPLATE_FILE
+from synth.resources import resource_dir
 
 ES, KIBANA = "es", "kibana"
 # Both bundled pipelines: text lines of any built-in format, and --format ecs_json documents.

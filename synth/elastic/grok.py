@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 import struct
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 ECS_MODES = ("disabled", "v1")
 

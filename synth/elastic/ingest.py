@@ -30,15 +30,25 @@ import math
 import re
 import struct
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from synth.elastic import javatime
-from synth.elastic.grok import (ECS_MODES, Grok, GrokError, GrokValueError, JavaFloat, JavaLong, builtin_patterns,
-                   pattern_banks_from)
-from synth.elastic.useragent import PROPERTIES as UA_PROPERTIES, UserAgentParser
+from synth.elastic.grok import (
+    ECS_MODES,
+    Grok,
+    GrokError,
+    GrokValueError,
+    JavaFloat,
+    JavaLong,
+    builtin_patterns,
+    pattern_banks_from,
+)
+from synth.elastic.useragent import PROPERTIES as UA_PROPERTIES
+from synth.elastic.useragent import UserAgentParser
 
 UTC = dt.timezone.utc
 METADATA = ("_index", "_id", "_routing", "_version", "_version_type", "_if_seq_no", "_if_primary_term",
@@ -1076,7 +1086,7 @@ class Pipeline:
         self.on_failure = build_processors(handlers, self.context, "on_failure") if handlers else []
 
     @classmethod
-    def load(cls, path: str | Path, *, patterns: str | Path | None = None) -> "Pipeline":
+    def load(cls, path: str | Path, *, patterns: str | Path | None = None) -> Pipeline:
         """A pipeline from a JSON file; its id is the file name without ``.json`` (and ``.pipeline``)."""
         path = Path(path)
         try:

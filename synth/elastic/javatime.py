@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from typing import Callable
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.timezone.utc
@@ -299,7 +299,7 @@ def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if count == 5 and seconds else "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixed_zone(seconds: int) -> dt.tzinfo:
     return UTC if seconds == 0 else dt.timezone(dt.timedelta(seconds=seconds))
 
@@ -398,7 +398,7 @@ class DateFormatter:
             raise DateFormatError(f"Invalid format: [{spec}]")
 
     @classmethod
-    def for_pattern(cls, spec: str) -> "DateFormatter":
+    def for_pattern(cls, spec: str) -> DateFormatter:
         return cls(spec)
 
     def parse(self, text: str, zone: dt.tzinfo = UTC, default_year: int = 1970) -> dt.datetime:

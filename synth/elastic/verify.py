@@ -23,9 +23,9 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from synth.elastic.ingest import Failure, Pipeline, resolve_index
 from synth.resources import resource_dir
@@ -199,7 +199,7 @@ class Summary:
             entry = self.reasons.setdefault(reason, [0, result.path, result.number])
             entry[0] += 1
 
-    def merge(self, other: "Summary") -> None:
+    def merge(self, other: Summary) -> None:
         """Add the counts of a later stretch of lines (first lines stay the earliest)."""
         self.lines += other.lines
         self.failed += other.failed

@@ -143,7 +143,9 @@ class Kind(abc.ABC):
         self.used: dict[str, Any] = {}  # the parameters as setup resolved them, defaults included
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
-        """Make what the window needs beyond normal traffic (clients, agents, URLs)."""
+        """Make what the window needs beyond normal traffic (clients, agents, URLs); most
+        kinds need nothing."""
+        return None
 
     def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
         return None
@@ -172,7 +174,7 @@ class Kind(abc.ABC):
         requests that overlapping dips let through.
         """
 
-    def truth(self, model: Model, neighbours: list["Kind"]) -> dict[str, Any]:
+    def truth(self, model: Model, neighbours: list[Kind]) -> dict[str, Any]:
         w = self.window
         kind = KINDS[w.kind]
         return {

@@ -9,19 +9,25 @@ and merged, and a stretch starting at ``t0`` replays the blocks of the cap befor
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Callable, Iterator
 
 import numpy as np
-
 from faker import Faker
 
 from synth.generate.anomalies import Kind, Window, make_effects
 from synth.generate.pools import GET, Pools
 from synth.generate.rates import RateModel, Rhythm
 from synth.generate.scenario import Scenario
-from synth.generate.traffic import (SESSION_CAP_MS, Events, draw_crawls, draw_periodic, draw_scans, draw_visits,
-                      response_times)
+from synth.generate.traffic import (
+    SESSION_CAP_MS,
+    Events,
+    draw_crawls,
+    draw_periodic,
+    draw_scans,
+    draw_visits,
+    response_times,
+)
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
 POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM = range(6)

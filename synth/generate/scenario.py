@@ -11,15 +11,15 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
 
 from synth.resources import scenarios_dir
-
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Rotation:
     max_bytes: int = 0
 
     @classmethod
-    def parse(cls, text: str) -> "Rotation":
+    def parse(cls, text: str) -> Rotation:
         value = str(text).strip()
         if value in ("day", "hour", "none"):
             return cls(value)
@@ -148,7 +148,7 @@ class Scenario:
         sign = -1 if self.tz[0] == "-" else 1
         return sign * (int(self.tz[1:3]) * 3600 + int(self.tz[3:5]) * 60)
 
-    def replace(self, **changes: Any) -> "Scenario":
+    def replace(self, **changes: Any) -> Scenario:
         return dataclasses.replace(self, **changes)
 
 

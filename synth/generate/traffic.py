@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from synth.generate.pools import (DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools,
-                    pick as _pick)
+from synth.generate.pools import DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools
+from synth.generate.pools import pick as _pick
 
 SESSION_CAP_MS = 30 * 60 * 1000
 
@@ -40,16 +40,16 @@ class Events:
         return len(self.t_ms)
 
     @classmethod
-    def empty(cls) -> "Events":
+    def empty(cls) -> Events:
         return cls(**{name: np.zeros(0, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
-    def build(cls, **columns: np.ndarray) -> "Events":
+    def build(cls, **columns: np.ndarray) -> Events:
         n = len(columns["t_ms"])
         return cls(**{name: column(columns[name], n, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
-    def concat(cls, parts: list["Events"]) -> "Events":
+    def concat(cls, parts: list[Events]) -> Events:
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
@@ -58,7 +58,7 @@ class Events:
         return cls(**{f.name: None if getattr(parts[0], f.name) is None
                       else np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
 
-    def take(self, index: np.ndarray | slice) -> "Events":
+    def take(self, index: np.ndarray | slice) -> Events:
         return Events(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
                          for f in fields(self)})
 

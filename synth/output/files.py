@@ -23,9 +23,10 @@ import resource
 import socket
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class WriteError(Exception):
         super().__init__(f"cannot write {path}: {reason}")
 
     @classmethod
-    def of(cls, path: str | Path, error: OSError, records: Iterable[FileRecord] = ()) -> "WriteError":
+    def of(cls, path: str | Path, error: OSError, records: Iterable[FileRecord] = ()) -> WriteError:
         return cls(path, error.strerror or str(error), records)
 
 
@@ -279,7 +280,7 @@ class OutputLock:
         self.path = out_dir / LOCK
         self.fd: int | None = None
 
-    def acquire(self) -> "OutputLock":
+    def acquire(self) -> OutputLock:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(self.TRIES):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -317,7 +318,7 @@ class OutputLock:
         os.close(self.fd)
         self.fd = None
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         return self.acquire() if self.fd is None else self
 
     def __exit__(self, *exc: object) -> None:

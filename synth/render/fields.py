@@ -12,15 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from synth.render.escape import apache_unescape
-from synth.generate.pools import (ASSET, DOWNLOAD, FAVICON, FEED, METHODS, NONCANONICAL, PROTOCOLS, ROBOTS, SITEMAP,
-                    Pools)
+from synth.generate.pools import (
+    ASSET,
+    DOWNLOAD,
+    FAVICON,
+    FEED,
+    METHODS,
+    NONCANONICAL,
+    PROTOCOLS,
+    ROBOTS,
+    SITEMAP,
+    Pools,
+)
 from synth.generate.traffic import Events, body_bytes
+from synth.render.escape import apache_unescape
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -59,28 +69,28 @@ class FieldSpec:
     """A field: the key it depends on, and how key values become text (one, or many at once)."""
 
     key: str  # client, agent, referrer, response, second, ms, epoch_ms, duration, bytes_in, const
-    text: Callable[["Tables", int], str]
-    texts: Callable[["Tables", np.ndarray], np.ndarray] | None = None
+    text: Callable[[Tables, int], str]
+    texts: Callable[[Tables, np.ndarray], np.ndarray] | None = None
 
-    def many(self, tables: "Tables", keys: np.ndarray) -> np.ndarray:
+    def many(self, tables: Tables, keys: np.ndarray) -> np.ndarray:
         if self.texts is not None:
             return self.texts(tables, keys)
         return strings([self.text(tables, int(k)) for k in keys])
 
 
-def _many_to_one(many: Callable[["Tables", np.ndarray], np.ndarray]) -> Callable[["Tables", int], str]:
+def _many_to_one(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[Tables, int], str]:
     return lambda t, k: str(many(t, np.array([k], np.int64))[0])
 
 
-def _per_value(one: Callable[["Tables", int], str]) -> Callable[["Tables", np.ndarray], np.ndarray]:
+def _per_value(one: Callable[[Tables, int], str]) -> Callable[[Tables, np.ndarray], np.ndarray]:
     return lambda t, keys: strings([one(t, k) for k in keys.tolist()])
 
 
-def field(key: str, many: Callable[["Tables", np.ndarray], np.ndarray]) -> FieldSpec:
+def field(key: str, many: Callable[[Tables, np.ndarray], np.ndarray]) -> FieldSpec:
     return FieldSpec(key, _many_to_one(many), many)
 
 
-def per_value(key: str, one: Callable[["Tables", int], str]) -> FieldSpec:
+def per_value(key: str, one: Callable[[Tables, int], str]) -> FieldSpec:
     return FieldSpec(key, one, _per_value(one))
 
 
@@ -314,11 +324,11 @@ def _query_member(t: Tables, keys: np.ndarray) -> np.ndarray:
     return strings([f',"query":"{json_text(apache_unescape(q[1:]))}"' if q else "" for q in t.query_texts(keys)])
 
 
-def _json_of(many: Callable[["Tables", np.ndarray], np.ndarray]) -> Callable[["Tables", np.ndarray], np.ndarray]:
+def _json_of(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[Tables, np.ndarray], np.ndarray]:
     return lambda t, keys: strings([json_text(apache_unescape(v)) for v in many(t, keys).tolist()])
 
 
-def _nginx_of(many: Callable[["Tables", np.ndarray], np.ndarray]) -> Callable[["Tables", np.ndarray], np.ndarray]:
+def _nginx_of(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[Tables, np.ndarray], np.ndarray]:
     return lambda t, keys: strings([nginx_escape(apache_unescape(v)) for v in many(t, keys).tolist()])
 
 
@@ -327,7 +337,7 @@ def _languages(t: Tables, keys: np.ndarray) -> np.ndarray:
     return strings([languages[k] for k in keys.tolist()])
 
 
-def _ints(scale: float, digits: int = 0) -> Callable[["Tables", np.ndarray], np.ndarray]:
+def _ints(scale: float, digits: int = 0) -> Callable[[Tables, np.ndarray], np.ndarray]:
     if digits:
         return lambda t, keys: strings([f"{int(v * scale) % 10 ** digits:0{digits}d}" for v in keys.tolist()])
     return lambda t, keys: strings([str(int(v * scale)) for v in keys.tolist()])

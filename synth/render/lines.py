@@ -17,10 +17,10 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from synth.render.fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
 from synth.generate.pools import Pools
-from synth.resources import resource_dir
 from synth.generate.traffic import Events
+from synth.render.fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
+from synth.resources import resource_dir
 
 _MARK = "\x00"
 _ARG = "\x01"

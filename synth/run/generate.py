@@ -11,24 +11,47 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from synth.version import __version__
 from synth.generate.anomalies import Window, ground_truth, iso, place_windows
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
-from synth.output.files import (ACTIVE, TRUTH, FileRecord, Manifest, Stretch, WriteError, check_output, claim_output,
-                    clear_previous, plan_stretches, shard_stretches, write_by_size, write_json, write_stretch)
+from synth.generate.pools import Pools, build_pools, default_clients
+from synth.generate.scenario import (
+    Rotation,
+    Scenario,
+    ScenarioError,
+    check_scenario,
+    load_scenario,
+    parse_time,
+    scenario_from_dict,
+    to_yaml,
+)
+from synth.output.files import (
+    ACTIVE,
+    TRUTH,
+    FileRecord,
+    Manifest,
+    Stretch,
+    WriteError,
+    check_output,
+    claim_output,
+    clear_previous,
+    plan_stretches,
+    shard_stretches,
+    write_by_size,
+    write_json,
+    write_stretch,
+)
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
-from synth.generate.pools import Pools, build_pools, default_clients
+from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
-from synth.generate.scenario import (Rotation, Scenario, ScenarioError, check_scenario, load_scenario, parse_time,
-                       scenario_from_dict, to_yaml)
+from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
 OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")

@@ -7,7 +7,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
 
 if TYPE_CHECKING:
     from synth.run.generate import Run
@@ -19,7 +20,7 @@ def _days_text(days: float) -> str:
     return f"{days:g}"
 
 
-def seed_lines(run: "Run") -> list[str]:
+def seed_lines(run: Run) -> list[str]:
     """The lines the original tool printed; users' scripts grep for them."""
     days = _days_text(run.scenario.days)
     lines = [f"creating time series for previous {days} days"]
@@ -31,7 +32,7 @@ def seed_lines(run: "Run") -> list[str]:
     return lines
 
 
-def histogram_lines(run: "Run", color: bool = False) -> list[str]:
+def histogram_lines(run: Run, color: bool = False) -> list[str]:
     """Lines per UTC hour as one row of bars per day; hours touched by an anomaly are marked.
 
         lines per UTC hour (full block = 21,304 or more; anomaly hours marked)
@@ -91,7 +92,7 @@ class Progress:
         self._bar: RichProgress | None = None
         self._task: Any = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -120,7 +121,7 @@ class StackProgress:
         self._bar: RichProgress | None = None
         self._tasks: dict[str, Any] = {}
 
-    def __enter__(self) -> "StackProgress":
+    def __enter__(self) -> StackProgress:
         if self.enabled:
             self._bar = RichProgress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[note]}"),
                                      console=Console(stderr=True), transient=True)

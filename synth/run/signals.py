@@ -13,8 +13,9 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, NoReturn
+from typing import NoReturn
 
 from synth.output.files import WRITE_GUARD
 

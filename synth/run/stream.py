@@ -38,24 +38,43 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from synth.version import __version__
 from synth.generate.anomalies import Kind, Window, iso, place_windows
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.generate.model import PLACEMENT_STREAM, TrafficModel, seed_stream
-from synth.output.files import (TRUTH, FileRecord, LiveLog, Manifest, WriteError, check_output, claim_output,
-                    clear_previous, write_by_size, write_json)
-from synth.render.lines import LineRenderer
-from synth.run.generate import (SPIKE_OVERRIDES, check_seed, check_workers, expected_in, plan_work, prepare, resolve_scenario,
-                  save_manifest)
 from synth.generate.scenario import KINDS, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
 from synth.generate.traffic import SESSION_CAP_MS, Events
+from synth.output.files import (
+    TRUTH,
+    FileRecord,
+    LiveLog,
+    Manifest,
+    WriteError,
+    check_output,
+    claim_output,
+    clear_previous,
+    write_by_size,
+    write_json,
+)
+from synth.render.lines import LineRenderer
+from synth.run.generate import (
+    SPIKE_OVERRIDES,
+    check_seed,
+    check_workers,
+    expected_in,
+    plan_work,
+    prepare,
+    resolve_scenario,
+    save_manifest,
+)
+from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
+from synth.version import __version__
 
 TICK_S = 0.1  # wall time between writes
 MANIFEST_EVERY_S = 2.0  # wall time between manifest updates (rotations and windows update it too)

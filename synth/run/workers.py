@@ -16,16 +16,16 @@ import functools
 import multiprocessing as mp
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
-from synth.run.signals import Stopper, worker_signals
 from synth.generate.model import TrafficModel
 from synth.output.files import Chunk, FileRecord, Stretch, WriteError, write_stretch
 from synth.render.lines import LineRenderer
+from synth.run.signals import Stopper, worker_signals
 
 
 @functools.cache
@@ -77,7 +77,7 @@ class _State:
     renderer: LineRenderer
     hour0: int
     hours: int
-    counter: "mp.sharedctypes.Synchronized | None"
+    counter: mp.sharedctypes.Synchronized | None
     progress: Callable[[int], None] | None
     stopper: Stopper
 
@@ -158,7 +158,7 @@ class Executor:
             # Pool keeps its processes in _pool; a forced exit ends them by pid.
             self.stopper.workers = [p.pid for p in self.pool._pool]  # type: ignore[attr-defined]
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,7 +178,7 @@ class Executor:
                 self.progress(value - self._seen)
                 self._seen = value
 
-    def _wait(self, result: "mp.pool.AsyncResult"):  # type: ignore[name-defined]
+    def _wait(self, result: mp.pool.AsyncResult):  # type: ignore[name-defined]
         while not result.ready():
             result.wait(self.POLL_S)
             self._report()
