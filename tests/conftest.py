@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
 
 # The reference material the project is held against (Elasticsearch's grok pattern files and
 # ingest test vectors, Filebeat's reference configuration): ../shared/reference beside the

@@ -15,7 +15,7 @@ import synth
 from synth.generate.anomalies import KIND_CLASSES
 from synth.generate.scenario import KINDS, builtin_names, load_scenario
 
-END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.UTC)
 JOBS = Path(__file__).resolve().parent.parent / "ml" / "jobs"
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REFERENCE, generated_run
+from conftest import REFERENCE
+from helpers import generated_run
 from test_verify import EDGE
 
 from synth.elastic.ingest import is_ip

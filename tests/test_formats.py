@@ -57,7 +57,7 @@ def _text(document, dotted):
 
 
 def _iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def _expected(directive: Directive, row: dict, text: str) -> dict:
@@ -122,7 +122,7 @@ def _as_mapped(text):
     """The instant Elasticsearch would index for ``timestamp``: its formats tried in order."""
     for fmt in MAPPED_TIME["format"].split("||"):
         try:
-            return date_processor_parser(_MAPPING_FORMATS.get(fmt, fmt))(str(text), dt.timezone.utc)
+            return date_processor_parser(_MAPPING_FORMATS.get(fmt, fmt))(str(text), dt.UTC)
         except ValueError:
             continue
     raise AssertionError(f"the template's timestamp mapping refuses {text!r}")
@@ -143,7 +143,7 @@ def _check_lines(tmp_path, rows, line_format, tz="+0000", by_directive=True):
     for row, result in zip(rows, results):
         doc = result.document
         assert result.failure is None, (row["line"], result.failure)
-        assert doc["_index"] == "smoke_event-" + dt.datetime.fromtimestamp(row["second"], dt.timezone.utc).strftime("%Y.%m.%d")
+        assert doc["_index"] == "smoke_event-" + dt.datetime.fromtimestamp(row["second"], dt.UTC).strftime("%Y.%m.%d")
         when = row["t_ms"] if time.arg == "msec" else row["second"] * 1000
         instant = dt.datetime.fromisoformat(doc["@timestamp"].replace("Z", "+00:00"))
         assert instant.timestamp() * 1000 == when, row["line"]

@@ -4,7 +4,8 @@ cases (reference/grok/EXPECTED.md) and on generated lines; and the engine's sema
 import ipaddress
 
 import pytest
-from helpers import REFERENCE, generated_run
+from conftest import REFERENCE
+from helpers import generated_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ import pytest
 from synth.elastic.ingest import Pipeline, PipelineError, resolve_index
 from synth.elastic.javatime import DateFormatter, DateParseError, java_datetime_text
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOON = dt.datetime(2026, 11, 28, 12, 0, 0, 250000, tzinfo=UTC)
 
 

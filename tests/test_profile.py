@@ -258,7 +258,7 @@ def test_our_own_output_profiles_without_a_single_unparsed_line(tmp_path):
     """A generated run, profiled: every line parses, and the line count is the manifest's."""
     out = tmp_path / "out"
     synth.generate("classic", seed=3, days=1, rate=0.05, out_dir=out,
-                   end=dt.datetime(2026, 11, 28, 12, tzinfo=dt.timezone.utc))
+                   end=dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
     p = profile_log(files_in_order(out))
     assert p.unparsed == 0 and p.log_format == "combined"
     assert p.lines == p.profiled == sum(f["lines"] for f in manifest(out)["files"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import synth
 
-END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
 
 runs = st.fixed_dictionaries({
     "seed": st.integers(0, 2**40),

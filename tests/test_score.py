@@ -30,7 +30,7 @@ def window(id_, kind, start, minutes, jobs):
     import datetime as dt
 
     def iso(ms):
-        return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"id": id_, "kind": kind, "start": iso(start), "end": iso(start + minutes * MIN), "start_ms": start,
             "end_ms": start + minutes * MIN, "minutes": float(minutes), "magnitude": 10.0, "params": {},
             "affected": {"field": None, "values": []}, "expected": {}, "jobs": jobs}

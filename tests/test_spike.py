@@ -9,7 +9,7 @@ from helpers import all_bytes, line_times
 import synth
 from synth.run.generate import prepare
 
-END = dt.datetime(2026, 11, 25, 17, 0, 0, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 25, 17, 0, 0, tzinfo=dt.UTC)
 WINDOW = 30  # minutes
 
 

@@ -99,7 +99,7 @@ def test_rotation_only_cuts(tmp_path, rotate, tz, backfill):
         local = np.array(line_times(path.read_bytes())) + offset
         period, stamp = (3600, "%Y%m%d%H") if rotate == "hour" else (86400, "%Y%m%d")
         assert len(set(local // period)) == 1
-        assert name == "access.log-" + dt.datetime.fromtimestamp(int(local[0]), dt.timezone.utc).strftime(stamp)
+        assert name == "access.log-" + dt.datetime.fromtimestamp(int(local[0]), dt.UTC).strftime(stamp)
     if rotate.startswith("size"):
         assert names[:-1] == [f"access.log.{n}" for n in range(len(names) - 1, 0, -1)]
     assert run.backfill_lines == sum(1 for t in line_times(whole) if t < run.start) > 0

@@ -9,15 +9,15 @@ import json
 import struct
 
 import pytest
-from conftest import END
-from helpers import REFERENCE, generated_run
+from conftest import END, REFERENCE
+from helpers import generated_run
 
 from synth.cli import main
 from synth.elastic.ingest import Pipeline
 from synth.elastic.javatime import DateFormatter
 from synth.elastic.verify import bundled_pipeline, log_files, verify_files, verify_paths
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture(scope="module")

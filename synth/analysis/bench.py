@@ -26,7 +26,7 @@ import numpy as np
 
 from synth.run.generate import generate
 
-BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.timezone.utc)  # noon: two half days balance two workers
+BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.UTC)  # noon: two half days balance two workers
 BENCH_DAYS = 7
 RAW_BLOCK = 8 << 20  # large writes, small enough not to count in the peak memory measured
 

@@ -655,6 +655,46 @@ def wait_for_jobs(cluster: Cluster, jobs: list[JobSpec], timeout: float, poll: f
     return states
 
 
+class RunRefused(ElasticError):
+    """Jobs that cannot be run as asked (already run, open without a datafeed, ...)."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass
+class JobsRun:
+    """What running the jobs over a run's range gave: the documents seen, each job's final
+    state and its top records."""
+
+    documents: int
+    states: dict[str, JobState]
+    records: dict[str, list[dict[str, Any]]]
+
+
+def _nothing(*_: Any) -> None:
+    return None
+
+
+def run_jobs(cluster: Cluster, jobs: list[JobSpec], run: RunRange, reset: bool, timeout: float, *,
+             on_documents: Callable[[int], None] = _nothing, on_counted: Callable[[int], None] = _nothing,
+             on_started: Callable[[], None] = _nothing,
+             on_states: Callable[[dict[str, JobState]], None] = _nothing, top: int = 5) -> JobsRun:
+    """Wait until the run's documents are in, run the jobs over its range, and collect each
+    job's top records. Raises RunRefused when a job cannot be run as asked."""
+    refused = check_before_run(cluster, jobs, reset)
+    if refused:
+        raise RunRefused(refused)
+    count = wait_for_documents(cluster, run, on_count=on_documents)
+    on_counted(count)
+    start_jobs(cluster, jobs, run)
+    on_started()
+    states = wait_for_jobs(cluster, jobs, timeout, on_states=on_states)
+    records = {spec.job_id: top_records(cluster, spec.job_id, size=top) for spec in jobs}
+    return JobsRun(documents=count, states=states, records=records)
+
+
 def top_records(cluster: Cluster, job_id: str, size: int = 5) -> list[dict[str, Any]]:
     return (cluster.send(Request("GET", records_path(job_id, size=size))) or {}).get("records", [])
 

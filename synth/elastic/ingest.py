@@ -50,7 +50,7 @@ from synth.elastic.grok import (
 from synth.elastic.useragent import PROPERTIES as UA_PROPERTIES
 from synth.elastic.useragent import UserAgentParser
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 METADATA = ("_index", "_id", "_routing", "_version", "_version_type", "_if_seq_no", "_if_primary_term",
             "_dynamic_templates")
 

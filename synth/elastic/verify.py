@@ -137,7 +137,7 @@ class LineResult:
 
 def target_index(today: dt.date | None = None) -> str:
     """Where the bundled filebeat.yml sends an event before the pipeline routes it."""
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     return f"smoke_event-{today:%Y.%m.%d}"
 
 

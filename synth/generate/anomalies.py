@@ -73,7 +73,7 @@ class Model(Protocol):
 
 
 def iso(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,

@@ -167,8 +167,8 @@ def parse_time(value: Any) -> dt.datetime:
         except ValueError:
             raise ValueError(f"not an ISO 8601 time: {value!r}") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc).replace(microsecond=0)
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).replace(microsecond=0)
 
 
 class _Fields:

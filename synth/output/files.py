@@ -86,7 +86,7 @@ class WriteError(Exception):
 
 
 def _utc(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rotation_period(rotation: Rotation) -> tuple[int, str]:
@@ -102,7 +102,7 @@ def next_boundary(t: int, rotation: Rotation, tz_seconds: int) -> int:
 
 def dated_name(t0: int, rotation: Rotation, tz_seconds: int) -> str:
     """``access.log-YYYYMMDD`` (or ``-YYYYMMDDHH``) of the local day (hour) holding ``t0``."""
-    local = dt.datetime.fromtimestamp(t0 + tz_seconds, dt.timezone.utc)
+    local = dt.datetime.fromtimestamp(t0 + tz_seconds, dt.UTC)
     return f"{ACTIVE}-{local.strftime(rotation_period(rotation)[1])}"
 
 
@@ -229,7 +229,7 @@ def clear_previous(out_dir: Path, keep: Iterable[str] = ()) -> None:
 
 def _lock_text(command: str) -> str:
     return json.dumps({"pid": os.getpid(), "command": command, "host": socket.gethostname(),
-                       "since": _utc(int(dt.datetime.now(dt.timezone.utc).timestamp()))}) + "\n"
+                       "since": _utc(int(dt.datetime.now(dt.UTC).timestamp()))}) + "\n"
 
 
 def _read_lock(fd: int) -> dict[str, Any]:
@@ -645,6 +645,18 @@ class LiveLog:
 
 
 @dataclass
+def versions_used() -> dict[str, str]:
+    """The versions of what reaches the bytes: synth, Python, numpy and Faker."""
+    import platform
+
+    import faker
+    import numpy
+
+    from synth.version import __version__
+    return {"synth": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "faker": faker.VERSION}
+
+
 class Manifest:
     version: str
     seed: int
@@ -659,6 +671,8 @@ class Manifest:
     bytes: int = 0
     files: list[FileRecord] = field(default_factory=list)
     generator: str = "synth"
+    # What made the bytes: the same seed gives the same bytes only with the same versions.
+    made_with: dict[str, str] = field(default_factory=lambda: versions_used())
 
     def save(self, out_dir: Path) -> None:
         data = asdict(self)

@@ -116,7 +116,7 @@ def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **ove
 
 def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int, int]:
     """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now)."""
-    end = scenario.end or parse_time(now or dt.datetime.now(dt.timezone.utc))
+    end = scenario.end or parse_time(now or dt.datetime.now(dt.UTC))
     end_s = int(end.timestamp())
     return end_s - int(round(scenario.days * 86400)), end_s
 
@@ -149,7 +149,7 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     if windows is None:
         windows = place_windows(scenario.anomalies, start, end, seed_stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
-    when = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
+    when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience)
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)

@@ -69,7 +69,7 @@ def histogram_lines(run: Run, color: bool = False) -> list[str]:
                 block = f"[bold red]{block}[/]" if color else block
                 notes.extend(n for n in marked[i] if n not in notes)
             cells.append(block)
-        label = dt.datetime.fromtimestamp(day0 + d * 86400, dt.timezone.utc).strftime("%a %d %b")
+        label = dt.datetime.fromtimestamp(day0 + d * 86400, dt.UTC).strftime("%a %d %b")
         row = f"{label}  {''.join(cells)}"
         if notes:
             row += "  <- " + "; ".join(notes)

@@ -1,0 +1,61 @@
+"""synth bench."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from synth.cli.common import cli
+from synth.run.report import Progress
+
+
+@cli.command("bench")
+@click.option("--lines", type=click.IntRange(min=1000), default=5_000_000, show_default=True,
+              help="About how many lines each run makes.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs; figures are medians.")
+@click.option("--dir", "folder", default=None, metavar="DIR", help="Where to write (default: the system's temp folder).")
+@click.option("--progress", is_flag=True, help="Draw the progress bar on stderr, to measure what it costs.")
+@click.option("--stream", "live", is_flag=True,
+              help="Measure synth stream's pacing instead: lines per window of wall time against --rate.")
+@click.option("--rate", type=click.FloatRange(min=1), default=5000, show_default=True,
+              help="With --stream: the target, lines per second.")
+@click.option("--seconds", type=click.IntRange(min=10), default=60, show_default=True,
+              help="With --stream: how long to stream.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
+def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, live: bool,
+                  rate: float, seconds: int, as_json: bool) -> None:
+    """Time generation end to end (lines/s, MB/s, peak memory) against a raw write of the same bytes.
+
+    With --stream, stream a day without rhythm at --rate for --seconds of real time and show
+    how evenly the lines came: per 10 seconds and per sliding minute against the target, the
+    share written within their own second, and how late writes were.
+
+    \b
+    Example:
+        synth bench --workers 2
+        synth bench --lines 200000 --json
+        synth bench --stream --rate 5000 --seconds 120
+    """
+    from synth.analysis.bench import bench, bench_stream
+
+    def bar() -> Callable[[int], None]:
+        shown = Progress(enabled=True)
+        shown.start(lines)
+        return shown.advance
+
+    if live:
+        result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
+    else:
+        result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder,
+                       progress_factory=bar if progress else None)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        for line in result.lines_text():
+            click.echo(line)
+
+

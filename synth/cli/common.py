@@ -1,0 +1,133 @@
+"""What every command shares: the one-line usage error, the option groups, the root group."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+import synth
+from synth.generate.scenario import ScenarioError
+
+# Scenario keys as the options that set them, so errors name what the user typed.
+OPTION_FOR_KEY = {
+    "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
+    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format", "clients": "--clients",
+    "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
+    "workers": "--workers", "shard": "--shard", "speed": "--speed", "duration": "--duration",
+    "backfill": "--backfill", "anomaly_every": "--anomaly-every",
+}
+# Options whose values only ever come from the command line: errors always name them.
+ALWAYS_OPTIONS = ("out", "seed", "scenario", "workers", "shard", "speed", "duration", "backfill", "anomaly_every")
+
+
+class UsageProblem(click.ClickException):
+    """One line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        for line in self.format_message().splitlines():
+            click.echo(f"synth: {line}", err=True)
+
+
+def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
+    """A ScenarioError as one line, naming the option when the value came from one."""
+    lines = []
+    for path, message in error.problems:
+        option = OPTION_FOR_KEY.get(path)
+        if option and (path in given or path in ALWAYS_OPTIONS):
+            lines.append(f"{option}: {message}")
+        else:
+            lines.append(f"{path}: {message}" if path else message)
+    return UsageProblem("\n".join(lines))
+
+
+def output_options(command: Callable) -> Callable:
+    """--out, --rotate, --tz, --format and --log-format: where and how lines are written."""
+    options = [
+        click.option("--out", "out_dir", default="output", show_default=True, metavar="DIR", help="Output folder."),
+        click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
+                     help="How closed files are cut (default day)."),
+        click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000)."),
+        click.option("--format", "format_", default=None, metavar="NAME",
+                     help="Line format: combined (default), common, vhost_combined, combined_timing, nginx_combined, "
+                          "ecs_json."),
+        click.option("--log-format", "log_format", default=None, metavar="'STRING'",
+                     help="Any Apache LogFormat string, e.g. '%h %l %u %t \"%r\" %>s %b %D'."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(synth.__version__, prog_name="synth")
+def cli() -> None:
+    """Realistic web-server access logs with anomalies whose time and kind are known.
+
+    \b
+    Example:
+        synth generate                 # 7 days of Apache logs with a 10x spike in output/
+        synth verify output/           # every line through the ingest pipeline, offline
+        goaccess output/access.log* --log-format=COMBINED
+    """
+
+
+
+def connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--es and its credentials and TLS options, shared by setup and score."""
+    options = [
+        click.option("--es", "es_url", default=None, metavar="URL", envvar="SYNTH_ES",
+                     help="Elasticsearch, e.g. https://localhost:9200 (env SYNTH_ES)."),
+        click.option("--api-key", default=None, metavar="KEY", envvar="SYNTH_ES_API_KEY",
+                     help="An encoded API key (env SYNTH_ES_API_KEY)."),
+        click.option("--user", default=None, metavar="USER", envvar="SYNTH_ES_USER",
+                     help="Basic authentication user, e.g. elastic (env SYNTH_ES_USER)."),
+        click.option("--password", default=None, metavar="PASSWORD", envvar="SYNTH_ES_PASSWORD",
+                     help="Its password (env SYNTH_ES_PASSWORD; asked for on a terminal when missing)."),
+        click.option("--ca-certs", default=None, metavar="FILE", envvar="SYNTH_ES_CA_CERTS",
+                     type=click.Path(exists=True, dir_okay=False),
+                     help="The CA certificate that signed the cluster's (env SYNTH_ES_CA_CERTS)."),
+        click.option("--insecure", is_flag=True, help="Do not verify the cluster's TLS certificate."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def credentials(es_url: str | None, api_key: str | None, user: str | None, password: str | None,
+                ca_certs: str | None, insecure: bool, kibana_url: str | None = None) -> Any:
+    """Check the connection options (each problem is one line, exit 2) and bundle them."""
+    from synth.elastic.cluster import Credentials
+    if es_url is None:
+        raise UsageProblem("--es: give Elasticsearch's URL, e.g. --es https://localhost:9200 (or set SYNTH_ES)")
+    for option, url in (("--es", es_url), ("--kibana", kibana_url)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise UsageProblem(f"{option}: {url}: must start with http:// or https://")
+    if api_key and user:
+        raise UsageProblem("--api-key, --user: give one of them")
+    if password is not None and user is None:
+        raise UsageProblem("--password: only with --user")
+    if ca_certs and insecure:
+        raise UsageProblem("--ca-certs, --insecure: give one of them")
+    if (ca_certs or insecure) and not any(u and u.startswith("https://") for u in (es_url, kibana_url)):
+        raise UsageProblem(f"{'--ca-certs' if ca_certs else '--insecure'}: only for https:// URLs")
+    if user is not None and password is None:
+        if not sys.stdin.isatty():
+            raise UsageProblem("--password: needed with --user (or set SYNTH_ES_PASSWORD)")
+        password = click.prompt(f"password for {user}", hide_input=True, err=True)
+    return Credentials(api_key=api_key, user=user, password=password, ca_certs=ca_certs, verify=not insecure)
+
+
+def job_ids(values: tuple[str, ...] | str, option: str) -> list[str]:
+    """Job ids given comma-separated, repeated, or both."""
+    texts = [values] if isinstance(values, str) else list(values)
+    ids = [i.strip() for text in texts for i in text.split(",") if i.strip()]
+    if not ids:
+        raise UsageProblem(f"{option}: give job ids, comma-separated")
+    return ids
+
+

@@ -1,0 +1,151 @@
+"""synth profile, synth verify and synth pipeline: commands that read logs or describe formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+
+import click
+
+from synth.analysis.profile import ProfileError, profile_lines, profile_log
+from synth.cli.common import UsageProblem, cli
+from synth.elastic.ingest import Pipeline, PipelineError
+from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
+from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.render.formats import line_format
+from synth.render.lines import FormatError
+from synth.resources import resource_dir
+
+
+@cli.command("profile")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every figure (shares as fractions).")
+@click.option("--minute", type=click.IntRange(0, 59), default=None, metavar="M",
+              help="Profile only lines whose minute, as written, is M (a sample of one minute an hour).")
+def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -> None:
+    """Print the statistical profile of Apache combined or common access logs.
+
+    Reads the PATHs (plain or gzip) and measures, over the lines that parse (the others are
+    counted as unparsed): shares of methods, statuses and request kinds; body sizes; how
+    concentrated clients and paths are; bots, referrers, sessions; hourly and weekly rhythm.
+
+    \b
+    Definitions (shares are of the profiled lines):
+      requests      robots = /robots.txt; static = path ends in an asset extension (css js png
+                    woff mp4 ...); page = ends in /, has no extension or .html .php .asp(x) .jsp;
+                    other = the rest (feeds, xml, json, downloads, junk)
+      bytes         median and p90 over lines with a body (%b not - and not 0)
+      same size     GET 200s: per target (with query) seen twice or more, lines with its most
+                    common size / lines
+      clients       distinct per 10,000 lines; share of the busiest 1 and 10
+      Zipf slope    least-squares slope of log10(count) on log10(rank), ranks with count >= 5,
+                    top 1000 (clients; paths without query)
+      bots          agent matches a bot marker (bot crawl spider curl python-requests uptime
+                    scan ...) or is - or empty
+      referrer      referrer is not - and not empty
+      sessions      lines of one client and agent until a gap of more than 30 minutes
+      hour ratio    mean lines per clock hour (0-23, clock as written) over whole hours, the
+                    log's first and last hour left out; busiest over quietest
+      weekday ratio mean lines per whole Monday-Friday over per whole Saturday-Sunday, the
+                    log's first and last day left out
+    Bots, referrer and sessions count combined lines only: n/a (null) for common format.
+
+    \b
+    Example:
+        synth profile output/access.log*
+        synth profile --minute 5 --json /var/log/apache2/access.log*.gz
+    """
+    try:
+        profile = profile_log(paths, minute=minute)
+    except ProfileError as e:
+        raise UsageProblem(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(profile.as_dict(), indent=2))
+    else:
+        for line in profile_lines(profile):
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True,
+              help="Write each line's document (_index, _id and _source) as one JSON object per line.")
+@click.option("--pipeline", "pipeline_file", default=None, metavar="FILE",
+              help="Ingest pipeline JSON to run (default: the bundled smoke_event-access).")
+@click.option("--patterns", "patterns_dir", default=None, metavar="DIR",
+              help="Grok pattern files in Elasticsearch's format (default: synth's own definitions).")
+def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None) -> None:
+    """Run log files through the ingest pipeline offline, as Elasticsearch would.
+
+    A folder means its access.log* files. Prints lines, parsed and failed, and per failing
+    reason a count and the first line; exits 1 if any line failed.
+
+    \b
+    Example:
+        synth verify output/
+        synth verify --json output/access.log | head -1
+        synth verify --pipeline my-pipeline.json --patterns grok/ my.log
+    """
+    if pipeline_file is not None and not os.path.isfile(pipeline_file):
+        raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
+    try:
+        files = log_files(paths)
+        pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+    except (VerifyError, PipelineError) as e:
+        raise UsageProblem(str(e)) from None
+    summary = Summary(files=files)
+    began = time.perf_counter()
+    out = sys.stdout
+    workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
+    try:
+        for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers):
+            summary.merge(counts)
+            if text:
+                out.write(text)
+        out.flush()
+    except BrokenPipeError:  # the reader stopped early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        raise click.exceptions.Exit(0) from None
+    if not as_json:
+        for line in summary.report(pipeline.id, time.perf_counter() - began):
+            click.echo(line)
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("pipeline")
+@click.option("--format", "format_", default=None, metavar="NAME", help="A built-in format (default combined).")
+@click.option("--log-format", "log_format", default=None, metavar="'STRING'", help="An Apache LogFormat string.")
+@click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
+              help="Zone of times written without one (strftime formats without %z).")
+@click.option("--bundled", is_flag=True, help="The bundled pipeline: every built-in text format, combined first.")
+def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundled: bool) -> None:
+    """Print the ingest pipeline (JSON) that reads a line format into ECS fields.
+
+    The grok pattern comes from the format's LogFormat; around it, the same steps as the bundled
+    pipeline (raw line kept, document id, source.ip, @timestamp, user agent, daily index, and
+    failed lines kept in failed-smoke_event). Load it with PUT _ingest/pipeline/<name>.
+
+    \b
+    Example:
+        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
+        synth pipeline --format vhost_combined
+        synth verify --pipeline my-pipeline.json output/access.log
+    """
+    if sum(x is not None for x in (format_, log_format)) + bundled > 1:
+        raise UsageProblem("--format, --log-format and --bundled: choose one")
+    if not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
+        raise UsageProblem(f"--tz: must be an offset like +0000 or -0800, got {tz!r}")
+    try:
+        if bundled:
+            pipeline = bundled_text_pipeline()
+        else:
+            pipeline = pipeline_for(line_format(format_, log_format), tz)
+    except FormatError as e:
+        raise UsageProblem(f"{'--log-format' if log_format else '--format'}: {e}") from None
+    click.echo(json.dumps(pipeline, indent=2))
+
+
