@@ -644,7 +644,6 @@ class LiveLog:
         return self.records()
 
 
-@dataclass
 def versions_used() -> dict[str, str]:
     """The versions of what reaches the bytes: synth, Python, numpy and Faker."""
     import platform
@@ -657,6 +656,7 @@ def versions_used() -> dict[str, str]:
             "faker": faker.VERSION}
 
 
+@dataclass
 class Manifest:
     version: str
     seed: int
