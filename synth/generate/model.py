@@ -31,6 +31,9 @@ from synth.generate.traffic import (
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
 POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM = range(6)
+# Blocks before the epoch (the sessions a range that starts in 1970's first hour replays) are
+# keyed under a stream of their own: a spawn key holds no negative number.
+BEFORE_EPOCH_STREAM = 6
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
@@ -39,6 +42,11 @@ EVENTS_PER_BLOCK = 40_000
 def seed_stream(seed: int, *key: int) -> np.random.Generator:
     """The generator of one independent stream of the run."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def block_stream(seed: int, stream: int, b: int) -> np.random.Generator:
+    """The generator of block ``b``'s part of ``stream``."""
+    return seed_stream(seed, stream, b) if b >= 0 else seed_stream(seed, BEFORE_EPOCH_STREAM, stream, -b)
 
 
 def block_seconds(rate: float) -> int:
@@ -250,7 +258,7 @@ class TrafficModel:
 
     def draw_block(self, b: int) -> Events:
         """All requests of the sessions that start in block ``b`` (unsorted; may spill past it)."""
-        rng = seed_stream(self.seed, BLOCK_STREAM, b)
+        rng = block_stream(self.seed, BLOCK_STREAM, b)
         b0, b1 = b * self.block_s, (b + 1) * self.block_s
         mix, pools = self.mix, self.pools
         parts = [
@@ -267,7 +275,7 @@ class TrafficModel:
                 parts.append(extra)
         events = Events.concat(parts)
         if self.timing and len(events):
-            events.duration_us = response_times(seed_stream(self.seed, TIMING_STREAM, b), pools, events,
+            events.duration_us = response_times(block_stream(self.seed, TIMING_STREAM, b), pools, events,
                                                 self.load(events.t_ms // 1000))
         for effect in self.effects:
             events = effect.transform(self, events, rng)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from synth.generate.anomalies import Window, ground_truth, iso, place_windows
+from synth.generate.checks import Bounds, check_number, range_problem, time_problem
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
 from synth.generate.scenario import (
@@ -50,13 +51,14 @@ from synth.output.files import (
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.run.signals import Interrupted, Stopper, stop_on_signals
-from synth.run.workers import Executor, default_workers
+from synth.run.workers import MAX_WORKERS, Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
 OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
+WORKERS = Bounds(1, MAX_WORKERS, integer=True)
 
 
 @dataclass
@@ -115,10 +117,18 @@ def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **ove
 
 
 def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int, int]:
-    """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now)."""
+    """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now), inside
+    the span of times synth writes (ScenarioError naming ``days`` or ``end`` otherwise)."""
     end = scenario.end or parse_time(now or dt.datetime.now(dt.UTC))
+    problem = time_problem(end)
+    if problem:
+        raise ScenarioError([("end", problem)])
     end_s = int(end.timestamp())
-    return end_s - int(round(scenario.days * 86400)), end_s
+    start = end_s - int(round(scenario.days * 86400))
+    problem = range_problem(start, end_s)
+    if problem:
+        raise ScenarioError([("days", problem)])
+    return start, end_s
 
 
 def check_seed(seed: int | None) -> int:
@@ -130,8 +140,8 @@ def check_seed(seed: int | None) -> int:
 
 
 def check_workers(workers: int | None) -> None:
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ScenarioError([("workers", f"must be a whole number >= 1, got {workers!r}")])
+    if workers is not None:
+        check_number("workers", workers, WORKERS)
 
 
 def prepare(scenario: Scenario, seed: int, start: int, end: int,

@@ -113,6 +113,7 @@ def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:
                 state.progress(len(events))
 
 
+MAX_WORKERS = 256  # processes a run may fork
 Failure = tuple[str, str]  # the file that could not be written, and why
 
 
