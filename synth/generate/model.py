@@ -37,6 +37,11 @@ BEFORE_EPOCH_STREAM = 6
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
+# A site so quiet that an hour holds fewer than this many requests is drawn a week at a time:
+# a block costs about a millisecond to draw however few requests it holds, so a year of hours
+# would cost seconds for no lines. (Busier sites keep the hour; their bytes never changed.)
+QUIET_HOUR_REQUESTS = 100
+QUIET_BLOCK_S = 7 * 86400
 
 
 def seed_stream(seed: int, *key: int) -> np.random.Generator:
@@ -52,6 +57,8 @@ def block_stream(seed: int, stream: int, b: int) -> np.random.Generator:
 def block_seconds(rate: float) -> int:
     """The longest block that holds about EVENTS_PER_BLOCK requests at ``rate``: big enough for
     numpy to work in bulk, small enough to keep memory flat."""
+    if rate * 3600 < QUIET_HOUR_REQUESTS:
+        return QUIET_BLOCK_S
     fitting = [b for b in BLOCK_CHOICES if b * rate <= EVENTS_PER_BLOCK]
     return max(fitting) if fitting else BLOCK_CHOICES[0]
 
@@ -106,6 +113,8 @@ class TrafficModel:
         self.timing = timing
         self.windows = windows
         self.block_s = block_seconds(scenario.rate)
+        # Human visits are drawn per minute (per hour in a quiet site's week-long blocks).
+        self.human_step = 3600 if self.block_s == QUIET_BLOCK_S else 60
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
         rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve)
@@ -182,6 +191,11 @@ class TrafficModel:
     def expected_total(self, t0: int, t1: int) -> np.ndarray:
         return self.rates.total(t0, t1)
 
+    def expected_count(self, t0: int, t1: int) -> float:
+        """Expected normal requests in seconds [t0, t1) (``expected_total(t0, t1).sum()``, at
+        the cost of a sample a minute: for planning files over ranges of any length)."""
+        return self.rates.expected_count(t0, t1)
+
     def expected_visits(self, t0: int, t1: int) -> float:
         return float(self.expected_human(t0, t1).sum()) / self.mix.per_visit
 
@@ -239,9 +253,10 @@ class TrafficModel:
         """Visits starting in seconds [t0, t1), at the normal rate times ``scale`` (per second).
 
         Rates change slowly, so on whole minutes they are taken per minute (one Poisson draw per
-        group and minute, starts spread evenly within it); otherwise per second.
+        group and minute, starts spread evenly within it; per hour for a quiet site, whose
+        hours hold a few visits each); otherwise per second.
         """
-        step = 60 if t0 % 60 == 0 and (t1 - t0) % 60 == 0 else 1
+        step = next(s for s in (self.human_step, 60, 1) if t0 % s == 0 and (t1 - t0) % s == 0)
         bins = np.arange(t0, t1, step, dtype=np.int64)
         rates = self.rates.human_at(bins + step // 2) * (step / self.mix.per_visit)
         if scale is not None:

@@ -50,7 +50,7 @@ from synth.output.files import (
 )
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
+from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
 from synth.run.workers import MAX_WORKERS, Executor, default_workers
 from synth.version import __version__
 
@@ -215,7 +215,7 @@ def plan_work(scenario: Scenario, model: TrafficModel, start: int, end: int,
 
 
 def expected_in(model: TrafficModel, t0: int, t1: int) -> float:
-    return float(model.expected_total(t0, t1).sum())
+    return model.expected_count(t0, t1)
 
 
 def write_planned(executor: Executor, rotation: Rotation, stretches: list[Stretch], slices: list[tuple[int, int]],
@@ -257,40 +257,32 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     'spike'
     """
     began = time.perf_counter()
-    resolved = resolve_scenario(scenario, **overrides)
-    seed = check_seed(seed)
-    shard = parse_shard(shard)
-    check_workers(workers)
-    out = Path(out_dir)
-    check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
-    start, end = time_range(resolved, now)
-    windows, pools, model, renderer = prepare(resolved, seed, start, end)
-    truth = ground_truth(model.effects, model)
-    stretches, slices = plan_work(resolved, model, start, end, shard)
-
-    hour0 = start // 3600 * 3600
-    hours = (end - 1 - hour0) // 3600 + 1
-    run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
     stopper = Stopper()
-    failure: WriteError | None = None
-    with claim_output(out, force, "generate"), stop_on_signals(stopper), \
-            Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
-        if on_start:
-            todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
-            on_start(run, int(todo) if shard else expected_lines(model, truth))
-        clear_previous(out)
-        manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
-                            options={"out": str(out), "force": force, "workers": executor.workers,
-                                     "shard": f"{shard[0]}/{shard[1]}" if shard else None},
-                            start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
-        manifest.save(out)
-        write_json(out / TRUTH, truth)
-        try:
-            run.files = write_planned(executor, resolved.rotate, stretches, slices, out, model)
-        except WriteError as e:
-            failure, run.files = e, e.records
-        run.hourly = executor.hourly
-        save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
+    try:
+        # Until the folder is claimed nothing is written: a signal ends the run at once.
+        with stop_on_signals(stopper, setting_up=True):
+            resolved = resolve_scenario(scenario, **overrides)
+            seed = check_seed(seed)
+            shard = parse_shard(shard)
+            check_workers(workers)
+            out = Path(out_dir)
+            check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
+            start, end = time_range(resolved, now)
+            windows, pools, model, renderer = prepare(resolved, seed, start, end)
+            truth = ground_truth(model.effects, model)
+            stretches, slices = plan_work(resolved, model, start, end, shard)
+            hour0 = start // 3600 * 3600
+            hours = (end - 1 - hour0) // 3600 + 1
+            run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
+            stopper.setting_up = False
+            with claim_output(out, force, "generate"), \
+                    Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
+                if stopper.requested:  # a signal while the folder was claimed and the workers forked
+                    raise SetupInterrupted(stopper.signal)
+                manifest, failure = _write_run(run, executor, model, stretches, slices, shard, force, stopper,
+                                               on_start)
+    except SetupInterrupted as e:
+        raise Interrupted(e.signum, 0, 0, written=False) from None
     run.lines, run.bytes = manifest.lines, manifest.bytes
     run.seconds = time.perf_counter() - began
     if failure is not None:
@@ -298,3 +290,33 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     if stopper.signal:
         raise Interrupted(stopper.signal, run.lines, len(run.files))
     return run
+
+
+def _write_run(run: Run, executor: Executor, model: TrafficModel, stretches: list[Stretch],
+               slices: list[tuple[int, int]], shard: tuple[int, int] | None, force: bool, stopper: Stopper,
+               on_start: Callable[[Run, int], None] | None) -> tuple[Manifest, WriteError | None]:
+    """The writing part of generate(), in the claimed folder: the manifest, the ground truth, the
+    files, the manifest again with the files as they are on disk."""
+    out, resolved, start, end, truth = run.out_dir, run.scenario, run.start, run.end, run.truth
+    if on_start:
+        todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
+        on_start(run, int(todo) if shard else expected_lines(model, truth))
+    clear_previous(out)
+    manifest = Manifest(version=__version__, seed=run.seed, scenario=to_yaml(resolved),
+                        options={"out": str(out), "force": force, "workers": executor.workers,
+                                 "shard": f"{shard[0]}/{shard[1]}" if shard else None},
+                        start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
+    manifest.save(out)
+    write_json(out / TRUTH, truth)
+    failure: WriteError | None = None
+    try:
+        run.files = write_planned(executor, resolved.rotate, stretches, slices, out, model)
+    except WriteError as e:
+        failure, run.files = e, e.records
+    run.hourly = executor.hourly
+    save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
+    if stopper.signal and manifest.complete:
+        # The signal came while the manifest was written: the run exits 128 + n, so the manifest
+        # must not say the run finished as asked.
+        save_manifest(manifest, out, run.files, complete=False)
+    return manifest, failure
