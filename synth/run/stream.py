@@ -73,7 +73,7 @@ from synth.run.generate import (
     resolve_scenario,
     save_manifest,
 )
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
+from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
@@ -337,6 +337,21 @@ def stream(scenario: Scenario | str | Path | dict | None = None, *, seed: int | 
     >>> [a["complete"] for a in run.anomalies]
     [True, True]
     """
+    stopper = Stopper()
+    # Until the folder is claimed nothing is written: a signal ends the stream at once.
+    with stop_on_signals(stopper, setting_up=True):
+        try:
+            return _stream(stopper, scenario, seed, out_dir, force, speed, duration, backfill, anomaly_every,
+                           workers, clock, on_start, on_window, on_batch, overrides)
+        except SetupInterrupted as e:
+            raise Interrupted(e.signum, 0, 0, written=False) from None
+
+
+def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, seed: int | None, out_dir: str | Path,
+            force: bool, speed: float, duration: Any, backfill: Any, anomaly_every: Any, workers: int | None,
+            clock: Clock | None, on_start: Callable[[StreamRun], None] | None,
+            on_window: Callable[[dict[str, Any], str], None] | None, on_batch: Callable[[Batch], None] | None,
+            overrides: dict[str, Any]) -> StreamRun:
     began = time.perf_counter()
     clock = clock or Clock()
     unknown = set(overrides) - set(STREAM_OPTIONS)
@@ -366,8 +381,10 @@ def stream(scenario: Scenario | str | Path | dict | None = None, *, seed: int | 
     _, _, model, renderer = prepare(model_scenario, seed, first, horizon, windows)
     run = StreamRun(seed, resolved, start, first, speed, out, rate_now=float(model.expected_total(start, start + 60).mean()))
 
-    stopper = Stopper()
-    with claim_output(out, force, "stream"), stop_on_signals(stopper):
+    stopper.setting_up = False
+    with claim_output(out, force, "stream"):
+        if stopper.requested:  # a signal while the folder was claimed
+            raise SetupInterrupted(stopper.signal)
         clear_previous(out)
         manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(model_scenario),
                             options={"out": str(out), "force": force, "mode": "stream", "speed": speed,
