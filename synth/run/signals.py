@@ -4,8 +4,8 @@ exits at once, still between lines. Before the first byte is written (the set-up
 model, the plan) a signal ends the run at once, with nothing written.
 
 Forked workers ignore SIGINT (a terminal sends it to the whole process group: the parent
-decides) and read the request from shared memory. SIGTERM while their parent lives is a stop
-request like the parent's own (``kill`` of the process group must not leave the parent waiting
+decides) and read the request from shared memory. SIGTERM while their parent lives (and has
+not begun to end its pool) is a stop request like the parent's own (``kill`` of the process group must not leave the parent waiting
 for work a dead worker will never return); once the parent is gone (it dies: the kernel sends
 SIGTERM, ``PR_SET_PDEATHSIG``; or a worker sees its parent pid change) a worker exits as soon
 as no write is in progress. No worker holds the output folder's lock: it closes its copy.
@@ -48,6 +48,7 @@ class Stopper:
 
     def __init__(self) -> None:
         self._shared = mp.get_context("fork").RawValue("i", 0)
+        self._ending = mp.get_context("fork").RawValue("i", 0)  # set: SIGTERM ends a worker at once
         self._signal = 0  # the first signal this process received, 0 if none
         self.signals = 0
         self.setting_up = False
@@ -68,6 +69,14 @@ class Stopper:
         if self._shared.value <= 0:
             self._shared.value = signum
 
+    @property
+    def ending(self) -> bool:
+        return self._ending.value != 0
+
+    def end_workers(self) -> None:
+        """From now on SIGTERM ends a worker at once (the parent's own way to end its pool)."""
+        self._ending.value = 1
+
     def on_signal(self, signum: int, frame: object = None) -> None:
         self.signals += 1
         if self.signals > 1:
@@ -79,6 +88,7 @@ class Stopper:
 
     def exit_now(self, signum: int) -> NoReturn:
         """Exit at once, between lines: end the workers, wait for a write in progress, cut."""
+        self.end_workers()
         for pid in self.workers:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -132,7 +142,7 @@ def exit_between_lines(signum: int) -> None:
 
 
 def _worker_term(signum: int, frame: object) -> None:
-    if _WORKER_STOPPER is not None and not orphaned():
+    if _WORKER_STOPPER is not None and not _WORKER_STOPPER.ending and not orphaned():
         _WORKER_STOPPER.request(signum)  # the parent ends the run: files whole, manifest true
         return
     exit_between_lines(signum)

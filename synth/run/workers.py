@@ -115,15 +115,20 @@ class _Blocks:
         assert _STATE is not None
         self._blocks = _STATE.model.events(t0, t1)
         self._held: Events | None = None
+        self._lo = t0 * 1000
 
     def until(self, t1: int) -> Iterator[Events]:
-        """The events before second ``t1`` not yet handed out, in time order."""
-        limit = t1 * 1000
+        """The events from the previous call's ``t1`` up to second ``t1``, in time order (what a
+        stretch cut short left unread is skipped)."""
+        lo, limit = self._lo, t1 * 1000
+        self._lo = limit
         while True:
             events = self._held if self._held is not None else next(self._blocks, None)
             self._held = None
             if events is None:
                 return
+            if len(events) and int(events.t_ms[0]) < lo:
+                events = events.take(slice(int(np.searchsorted(events.t_ms, lo)), None))
             if len(events) and int(events.t_ms[-1]) >= limit:
                 cut = int(np.searchsorted(events.t_ms, limit))
                 self._held = events.take(slice(cut, None))
@@ -177,7 +182,7 @@ def _write_files(stretches: list[Stretch], out_dir: Path) -> list[Written]:
     results: list[Written] = []
     for stretch in stretches:
         hours = _hours_of(stretch.t0, stretch.t1)
-        if state.stopper.requested or (results and results[-1][2] is not None):
+        if state.stopper.requested or any(failed is not None for _, _, failed in results):
             results.append((None, hours, None))
             continue
         try:
@@ -241,7 +246,11 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         global _STATE
         if self.pool is not None:
-            self.pool.terminate() if exc[0] else self.pool.close()
+            if exc[0]:
+                self.stopper.end_workers()  # terminate() ends the workers with SIGTERM
+                self.pool.terminate()
+            else:
+                self.pool.close()
             self.pool.join()
             self.stopper.workers = []
         _STATE = None
