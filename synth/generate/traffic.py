@@ -334,8 +334,8 @@ def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int
 
 
 
-# Server time of a response by what was asked (median ms, spread), before the transfer.
-_CATEGORIES = ("static", "page", "search", "post", "not_modified", "redirect", "missing", "probe")
+# Server time of a response by what was asked (median ms, spread), before the transfer, for
+# static, page, search, post, not modified, redirect, missing and probe requests.
 _SERVER_MS = np.array([0.6, 60.0, 250.0, 120.0, 0.3, 2.0, 3.0, 1.0])
 _SPREAD = np.array([0.7, 0.55, 0.5, 0.5, 0.5, 0.5, 0.6, 0.5])
 _ERROR_MS = {500: 200.0, 502: 50.0, 503: 5.0, 504: 60_000.0}
