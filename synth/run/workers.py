@@ -311,7 +311,8 @@ class Executor:
                 records.append(record)
             failure = failure or failed
         if failure is not None:
-            raise WriteError(*failure, records)
+            path, reason = failure
+            raise WriteError(path, reason, records)
         return records
 
     def _add_hours(self, hours: Hours) -> None:
