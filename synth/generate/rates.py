@@ -7,7 +7,7 @@ rhythm; the weekly curve follows the same local clock. Anomalies bend these rate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -89,6 +89,8 @@ class RateModel:
     human_rate: float  # mean human requests per second over the range
     bot_rate: float  # steady bot requests per second (crawlers, scanners)
     periodic_rate: float  # feed readers and monitors, on fixed schedules
+    _norm: float = field(init=False, repr=False, compare=False, default=1.0)
+    _week_prefix: np.ndarray = field(init=False, repr=False, compare=False, default_factory=lambda: np.zeros(1))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_norm", self.rhythm.mean_shape(self.start, self.end))
@@ -102,7 +104,7 @@ class RateModel:
     def _shape_before(self, minute: int) -> float:
         """The summed shape of every minute from the epoch's week start up to ``minute``."""
         weeks, rest = divmod(minute, _WEEK_MINUTES)
-        prefix = self._week_prefix  # type: ignore[attr-defined]
+        prefix = self._week_prefix
         return weeks * float(prefix[-1]) + float(prefix[rest])
 
     def human(self, t0: int, t1: int) -> np.ndarray:

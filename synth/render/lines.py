@@ -115,7 +115,7 @@ class _Segment:
             return _encoded(self.texts(tables, keys))
         n = len(keys)
         rows = [np.broadcast_to(np.frombuffer(item.encode("utf-8"), np.uint8), (n, len(item.encode("utf-8"))))
-                if isinstance(item, str) else item.fixed(tables, keys) for item in self.items]  # type: ignore[misc]
+                if isinstance(item, str) else item.fixed(tables, keys) for item in self.items]
         matrix = np.ascontiguousarray(np.concatenate(rows, axis=1))
         # Each row as one bytes value (no line holds a NUL byte, so none is lost at a row's end).
         return matrix.view(f"S{matrix.shape[1]}").ravel().astype(object)
