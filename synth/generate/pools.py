@@ -15,9 +15,11 @@ import numpy as np
 from faker import Faker
 
 from synth.generate import catalog
+from synth.generate.shape import NO_SHAPE, Shape
 from synth.render.escape import apache_escape
 
-METHODS = ("GET", "HEAD", "POST")
+# The first three are the generator's own; the rest only come from a fitted method mix.
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 GET, HEAD, POST = range(3)
 PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
 HTTP11, HTTP2 = range(2)
@@ -33,6 +35,60 @@ ERROR_SIZE_TABLE = np.zeros(600, np.int64)
 ERROR_SIZE_TABLE[400:600] = 196  # Apache's own short error page, for statuses the site has none for
 for _status, _size in ERROR_SIZES.items():
     ERROR_SIZE_TABLE[_status] = _size
+
+
+# Kinds of request as ``synth profile`` classes paths (shape.REQUEST_KINDS, in that order).
+STATIC_KIND, PAGE_KIND, ROBOTS_KIND, OTHER_KIND = range(4)
+_STATIC_EXTENSIONS = frozenset(
+    "css js mjs map png jpg jpeg gif webp avif svg ico bmp tif tiff apng cur webmanifest wasm "
+    "woff woff2 ttf otf eot mp4 webm ogv mov m4v mp3 ogg oga wav flac m4a aac opus".split())
+_PAGE_EXTENSIONS = frozenset("html htm xhtml shtml php asp aspx jsp jspx cfm cgi".split())
+
+
+def request_kind(target: str) -> int:
+    """STATIC_KIND, PAGE_KIND, ROBOTS_KIND or OTHER_KIND of a target, by the rule ``synth
+    profile`` documents (its request classes), so a fitted status mix per kind lands on the
+    requests the profile counts in that kind.
+
+    >>> [request_kind(t) for t in ("/", "/a/x.CSS?v=1", "/robots.txt", "/feed.xml", "/about")]
+    [1, 0, 2, 3, 1]
+    """
+    path = target
+    for mark in "?#;":
+        path = path.split(mark, 1)[0]
+    path = path.lower()
+    if path == "/robots.txt":
+        return ROBOTS_KIND
+    if not path.startswith("/"):
+        return OTHER_KIND
+    last = path.rsplit("/", 1)[1]
+    if "." not in last:
+        return PAGE_KIND
+    extension = last.rsplit(".", 1)[1]
+    if extension in _STATIC_EXTENSIONS:
+        return STATIC_KIND
+    return PAGE_KIND if extension in _PAGE_EXTENSIONS else OTHER_KIND
+
+
+@dataclass(frozen=True)
+class VisitShape:
+    """How visits unfold: page views, where landings come from, how often a later view has no
+    referrer. The defaults are the generator's own; a fitted scenario's shape keys change them."""
+
+    view_p: float = 0.5  # page views per visit are geometric with this p (mean 1/p)
+    search: float = 0.46  # share of landings from a search engine
+    social: float = 0.07  # ... from a social site
+    other: float = 0.07  # ... from another site
+    typed: float = 0.04  # share of later page views without a referrer
+
+    @classmethod
+    def from_shape(cls, shape: Shape) -> VisitShape:
+        base = cls()
+        sites = shape.referrer("sites", base.social + base.other)
+        internal = shape.referrer("internal", -1.0)
+        return cls(view_p=base.view_p if shape.pages_per_visit is None else 1.0 / shape.pages_per_visit,
+                   search=shape.referrer("search", base.search), social=sites / 2, other=sites / 2,
+                   typed=base.typed if internal < 0 else 1.0 - internal)
 
 
 @dataclass
@@ -64,6 +120,7 @@ class Site:
     size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # Every status the site answers with; anomalies add theirs.
     statuses: list[int] = field(default_factory=lambda: [200, *ERROR_SIZES])
+    request_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
 
     def add(self, target: str, kind: int, size: int) -> int:
         self.targets.append(apache_escape(target))
@@ -74,6 +131,7 @@ class Site:
     def freeze(self) -> None:
         self.kind = np.array(self.kind_list, dtype=np.int8)
         self.size = np.array(self.size_list, dtype=np.int64)
+        self.request_kind = np.array([request_kind(t) for t in self.targets], dtype=np.int8)
 
 
 @dataclass
@@ -165,6 +223,7 @@ class Pools:
     population: Population
     referrers: Referrers
     versions: dict[str, int]
+    visits: VisitShape = field(default_factory=VisitShape)
 
 
 def _cdf(weights: np.ndarray) -> np.ndarray:
@@ -182,7 +241,7 @@ def _lognormal_sizes(rng: np.random.Generator, n: int, median: float, sigma: flo
 
 
 def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.date,
-               referrers: Referrers) -> Site:
+               referrers: Referrers, shape: Shape = NO_SHAPE) -> Site:
     """A small site: sections of pages, each page with its own images, shared CSS/JS/fonts,
     feeds, robots.txt, a favicon, downloads, and the removed pages that still get links."""
     site = Site(host="www." + fake.domain_name())
@@ -222,15 +281,21 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
             seen.add(path)
             paths.append(path)
     paths = paths[:n_pages]
-    page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
+    page_size = shape.size("page")
+    if page_size is None:
+        page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
+    else:
+        page_sizes = _fitted_sizes(rng, len(paths), *page_size)
+    if shape.paths is not None:
+        paths, page_sizes, kept_weights = _kept_pages(shape.paths)
     site.pages = np.array([site.add(p, SEARCH if p.startswith("/search/?") else PAGE, s)
                            for p, s in zip(paths, page_sizes)], np.int32)
-    site.contact = int(site.pages[2])
+    site.contact = int(site.pages[min(2, len(site.pages) - 1)])
     site.comments = site.add("/comments/", PAGE, 0)
     # Popularity: the home page first, then a Zipf law over a shuffled catalogue.
-    popularity = zipf_weights(len(paths), 1.15)
+    popularity = zipf_weights(len(paths), 1.15 if shape.popularity is None else shape.popularity)
     order = np.concatenate([[0], 1 + rng.permutation(len(paths) - 1)])
-    site.page_cdf = _cdf(popularity[np.argsort(order)])
+    site.page_cdf = _cdf(popularity[np.argsort(order)] if shape.paths is None else kept_weights)
     site.page_referrer = np.array([referrers.add(base + p) for p in paths], np.int32)
     # Links without the trailing slash get a 301 to the canonical page.
     site.page_noncanonical = np.array(
@@ -238,18 +303,27 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
          for p in paths], np.int32)
 
     # Images of each page: a few, lazily loaded, mostly small.
-    counts = np.where([p.startswith("/search/") for p in paths], 0, np.minimum(rng.poisson(1.6, len(paths)), 10))
+    images = 1.6 if shape.assets_per_page is None else shape.assets_per_page
+    counts = np.where([p.startswith("/search/") for p in paths], 0,
+                      np.minimum(rng.poisson(images, len(paths)), 10 if shape.assets_per_page is None else 40))
     offsets = np.zeros(len(paths) + 1, np.int64)
     offsets[1:] = np.cumsum(counts)
-    image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
-    ids = []
-    k = 0
-    for p, count in zip(paths, counts):
-        stem = p.strip("/").replace("/", "-") or "home"
-        for j in range(int(count)):
-            ext = ("webp", "jpg", "png", "svg")[int(rng.integers(0, 4))]
-            ids.append(site.add(f"/media/{stem}-{j + 1}.{ext}", ASSET, int(image_sizes[k])))
-            k += 1
+    static_size = shape.size("static")
+    if static_size is None:
+        image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
+    else:
+        image_sizes = _fitted_sizes(rng, int(offsets[-1]), *static_size)
+    if shape.paths is not None:
+        ids = _kept_assets(site, rng, shape.paths, int(offsets[-1]))
+    else:
+        ids = []
+        k = 0
+        for p, count in zip(paths, counts):
+            stem = p.strip("/").replace("/", "-") or "home"
+            for j in range(int(count)):
+                ext = ("webp", "jpg", "png", "svg")[int(rng.integers(0, 4))]
+                ids.append(site.add(f"/media/{stem}-{j + 1}.{ext}", ASSET, int(image_sizes[k])))
+                k += 1
     site.asset_offsets = offsets
     site.asset_ids = np.array(ids, np.int32)
 
@@ -260,8 +334,47 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     site.missing = np.array([site.add(f"/blog/{when.year - 5}/{int(rng.integers(1, 13)):02d}/{fake.slug()}/",
                                       MISSING, 0) for _ in range(max(8, n_pages // 25))], np.int32)
     site.probes = np.array([site.add(p, PROBE, 0) for p in catalog.SCANNER_PATHS], np.int32)
+    _fit_fixed_sizes(site, rng, shape)
     site.freeze()
     return site
+
+
+def _fitted_sizes(rng: np.random.Generator, n: int, median: float, spread: float) -> np.ndarray:
+    """Sizes of a fitted kind of path: lognormal, cut where a real server's would hardly go."""
+    return _lognormal_sizes(rng, n, median, spread, max(1, int(median / 60)), max(2, int(median * 400)))
+
+
+def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None:
+    """A fitted size per kind also sizes the site's fixed files: the shared CSS/JS (static),
+    the feed and the sitemap (other). Drawn last, so nothing else of the site moves."""
+    for kind, ids in (("static", [int(i) for i in site.shared_assets]), ("other", [site.feed, site.sitemap])):
+        fitted = shape.size(kind)
+        if fitted is not None:
+            for i, size in zip(ids, _fitted_sizes(rng, len(ids), *fitted)):
+                site.size_list[i] = int(size)
+
+
+def _kept_pages(kept: tuple[tuple[str, int, float], ...]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The kept paths that are pages, busiest first: paths, sizes and weights."""
+    pages = sorted((p for p in kept if request_kind(p[0]) == PAGE_KIND), key=lambda p: -p[2])
+    if not pages:
+        pages = [("/", 0, 1.0)]
+    return ([p for p, _, _ in pages], np.array([s for _, s, _ in pages], np.int64),
+            np.array([w for _, _, w in pages], np.float64))
+
+
+def _kept_assets(site: Site, rng: np.random.Generator, kept: tuple[tuple[str, int, float], ...], n: int) -> list[int]:
+    """Pages embed kept static paths, drawn by how often each was asked for; other kept paths
+    (feeds, downloads) join the site as downloads."""
+    statics = [p for p in kept if request_kind(p[0]) == STATIC_KIND]
+    ids = [site.add(p, ASSET, s) for p, s, _ in statics]
+    for path, size, _ in kept:
+        if request_kind(path) == OTHER_KIND:
+            site.add(path, DOWNLOAD, size)
+    if not statics:
+        return [int(site.shared_assets[0])] * n
+    chosen = pick(rng, _cdf(np.array([w for _, _, w in statics])), n)
+    return [ids[i] for i in chosen.tolist()]
 
 
 def ipv6_text(hextets: list[int]) -> str:
@@ -317,13 +430,28 @@ def _address_in(network: str, fake: Faker) -> str:
     return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
 
 
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+def _mobile(template: str) -> bool:
+    return any(mark in template for mark in ("Mobile", "iPad", "iPhone", "Android"))
+
+
+def browser_shares(mobile_share: float | None = None) -> np.ndarray:
+    """Each browser family's share; with ``mobile_share``, phones and tablets scaled to it."""
+    shares = np.array([share for share, _ in catalog.BROWSERS])
+    if mobile_share is None:
+        return shares
+    mobile = np.array([_mobile(t) for _, t in catalog.BROWSERS])
+    return np.where(mobile, shares / shares[mobile].sum() * mobile_share,
+                    shares / shares[~mobile].sum() * (1.0 - mobile_share))
+
+
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int],
+                   mobile_share: float | None = None) -> tuple[list[str], np.ndarray]:
     """``n`` browser agents: a family by market share, versions spread over the last releases.
 
     Returns the distinct agent texts and, for each of the ``n``, the index of its text.
     """
     templates = [t for _, t in catalog.BROWSERS]
-    family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
+    family = pick(rng, _cdf(browser_shares(mobile_share)), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
     model = rng.integers(0, 4, n)
@@ -352,7 +480,8 @@ def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 
 
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
-                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE) -> Population:
+                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE,
+                     shape: Shape = NO_SHAPE) -> Population:
     """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
     pop = Population()
     offsets = np.array([o for o, _ in audience], np.int64)
@@ -360,7 +489,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    agents = browser_agents(rng, n_clients, versions)
+    agents = browser_agents(rng, n_clients, versions, shape.mobile_share)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
@@ -369,7 +498,8 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
-    activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
+    slope = 0.9 if shape.client_slope is None else shape.client_slope
+    activity = zipf_weights(n_clients, slope)[rng.permutation(n_clients)]
     for g in range(len(offsets)):
         members = np.flatnonzero(groups == g)
         if members.size == 0:  # a tiny population may leave a group empty: give it one visitor
@@ -417,17 +547,19 @@ def default_clients(rate: float, days: float) -> int:
 
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                 when: dt.date, n_pages: int = 600,
-                audience: tuple[tuple[int, float], ...] | None = None) -> Pools:
+                audience: tuple[tuple[int, float], ...] | None = None, shape: Shape = NO_SHAPE) -> Pools:
     """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
     versions = catalog.browser_versions(when)
     referrers = build_referrers(fake, rng)
-    site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers)
+    site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers, shape=shape)
     population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
-                                  audience=audience or catalog.AUDIENCE)
+                                  audience=audience or catalog.AUDIENCE, shape=shape)
     _add_monitors(population, site, fake)
-    return Pools(site, population, referrers, versions)
+    for mix in dict(shape.statuses or ()).values():
+        site.statuses.extend(code for code, _ in mix if code not in site.statuses)
+    return Pools(site, population, referrers, versions, VisitShape.from_shape(shape))
 
 
 def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:
