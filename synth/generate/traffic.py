@@ -19,11 +19,16 @@ from synth.generate.pools import (
     HEAD,
     HTTP11,
     METHODS,
+    MISSING,
+    NONCANONICAL,
     PAGE,
+    PAGE_KIND,
     POST,
     PROBE,
     SEARCH,
+    STATIC_KIND,
     Pools,
+    Site,
 )
 from synth.generate.pools import pick as _pick
 from synth.generate.shape import REQUEST_KINDS, Shape
@@ -331,12 +336,39 @@ def reshape(rng: np.random.Generator, pools: Pools, events: Events, shape: Shape
         ids = np.array([METHODS.index(m) for m in names], np.int8)
         events.method = ids[_pick(rng, _cdf(shares), n)]
     if shape.statuses is not None:
-        kind = pools.site.request_kind[events.target]
+        site = pools.site
+        kind = site.request_kind[events.target]
         for name, mix in shape.statuses:
             where = np.flatnonzero(kind == REQUEST_KINDS.index(name))
             codes, shares = zip(*mix)
             events.status[where] = np.array(codes, np.int16)[_pick(rng, _cdf(shares), len(where))]
+        _fit_targets(rng, site, events)
     return events
+
+
+def _fit_targets(rng: np.random.Generator, site: Site, events: Events) -> None:
+    """Targets that agree with a redrawn status: a page answered 404 becomes a removed page, one
+    answered 301 its link without the trailing slash; a removed or moved page, or a scanner's
+    probe, answered with a success becomes a page of the site (a missing file, an image)."""
+    target, status = events.target, events.status
+    target_kind = site.kind[target]
+    page = np.isin(target_kind, (PAGE, SEARCH)) & (site.request_kind[target] == PAGE_KIND)
+    fake = np.isin(target_kind, (MISSING, NONCANONICAL, PROBE))
+    ok = (status < 300) | (status == 304)
+    gone = np.flatnonzero(page & ((status == 404) | (status == 410)))
+    target[gone] = site.missing[rng.integers(0, len(site.missing), len(gone))]
+    moved = np.flatnonzero(page & ((status == 301) | (status == 308)))
+    if len(moved):
+        index = np.minimum(np.searchsorted(site.pages, target[moved]), len(site.pages) - 1)
+        link = np.where(site.pages[index] == target[moved], site.page_noncanonical[index], -1)
+        target[moved[link >= 0]] = link[link >= 0]
+    served = np.flatnonzero(fake & ok)
+    if len(served):
+        static = site.request_kind[target[served]] == STATIC_KIND
+        images = site.asset_ids if len(site.asset_ids) else site.shared_assets
+        target[served[static]] = images[rng.integers(0, len(images), int(static.sum()))]
+        rest = served[~static]
+        target[rest] = site.pages[_pick(rng, site.page_cdf, len(rest))]
 
 
 def _cdf(shares: tuple[float, ...]) -> np.ndarray:
