@@ -133,8 +133,8 @@ def order_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 @cache
-def _builtin_reader(name: str) -> _Reader:
-    return _Reader(builtin_format(name))
+def _builtin_reader(name: str) -> LineParser:
+    return LineParser(builtin_format(name))
 
 
 def _first_time(path: Path) -> int:
@@ -345,7 +345,7 @@ class Batch:
 _NO_BRACKET = set("haluvpsbBDTIOmH")  # directives whose values never hold "[" (HTTPDUSER has none)
 
 
-class _Reader:
+class LineParser:
     """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
 
     def __init__(self, fmt: LineFormat):
@@ -364,8 +364,12 @@ class _Reader:
         bank = dict(builtin_patterns(ecs=True))
         bank.update(EXTRA_PATTERNS)
         bank.update(plan.definitions)
+        # A field that may be written "-" is captured with its dash, so that every field has a
+        # place in the line (for rewriting it) and "-" reads as written; the language matched
+        # is the plan's own.
+        pattern = re.sub(r"\(\?:-\|%\{(\w+):([\w.@]+)(?::\w+)?\}\)", r"(?<\2>-|%{\1})", plan.pattern)
         try:
-            grok = Grok(bank, [plan.pattern])
+            grok = Grok(bank, [pattern])
         except GrokError as e:
             raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
         self.regex = re.compile(grok.regex.pattern.encode("latin-1"))
@@ -409,6 +413,24 @@ class _Reader:
             return None
         return self._row(m.groups())
 
+    def spans(self, line: bytes) -> dict[str, tuple[int, int]] | None:
+        """Where each column's value is in a text line: ``{"status": (start, end), ...}``, for
+        the columns status, bytes and duration_us; None when the line does not parse."""
+        if self.json:
+            raise LogReadError("spans are for text formats; JSON lines are rewritten as JSON")
+        m = self.regex.fullmatch(line[:-1] if line.endswith(b"\r") else line)
+        if m is None:
+            return None
+        out = {}
+        for column, names in (("status", ("http.response.status_code",)),
+                              ("bytes", ("http.response.body.bytes", "http.response.bytes")),
+                              ("duration_us", (self.duration[0],) if self.duration else ())):
+            for name in names:
+                for g in self.groups.get(name, ()):
+                    if m.group(g + 1) is not None and column not in out:
+                        out[column] = m.span(g + 1)
+        return out
+
     def _group(self, values: Sequence[bytes | None], name: str) -> bytes | None:
         for g in self.groups.get(name, ()):
             if values[g] is not None:
@@ -444,7 +466,8 @@ class _Reader:
             duration = int(value) * self.duration[1] if value is not None else -1
         return {"t_ms": t, "client": g(values, "source.address") or b"", "method": g(values, "http.request.method") or b"",
                 "target": target or b"", "protocol": b"HTTP/" + version if version else b"",
-                "status": int(status) if status is not None else -1, "bytes": int(size) if size is not None else -1,
+                "status": int(status) if status not in (None, b"-") else -1,
+                "bytes": int(size) if size not in (None, b"-") else -1,
                 "referrer": g(values, "http.request.referrer") or b"-", "agent": g(values, "user_agent.original") or b"-",
                 "duration_us": duration, "host": g(values, "url.domain") or b""}
 
@@ -638,7 +661,7 @@ def read_log(paths: Iterable[str | Path], format: str | None = None, log_format:
     unknown = wanted - set(COLUMNS)
     if unknown:
         raise LogReadError(f"unknown columns: {', '.join(sorted(unknown))} (columns: {', '.join(COLUMNS)})")
-    reader = _Reader(fmt)
+    reader = LineParser(fmt)
     for index, path in enumerate(files):
         first = 1
         for block, terminated in read_blocks(path, block_bytes):
@@ -649,8 +672,17 @@ def read_log(paths: Iterable[str | Path], format: str | None = None, log_format:
 
 def reader_columns(format: LineFormat) -> set[str]:
     """The columns a format's lines carry (t_ms always)."""
-    return {"t_ms"} | _Reader(format).has
+    return {"t_ms"} | LineParser(format).has
+
+
+def parse_lines(format: LineFormat, lines: Sequence[bytes]) -> dict[str, np.ndarray]:
+    """Columns (as in a Batch, plus ``parsed``) of a few lines, for work on a chosen sample."""
+    parser = LineParser(format)
+    block = b"".join(line + b"\n" for line in lines)
+    batch = parser.batch(Path("-"), 0, block, True, 1, frozenset(COLUMNS))
+    return {name: getattr(batch, name) for name in ("parsed", *COLUMNS)}
 
 
 __all__ = ["Batch", "LogReadError", "COLUMNS", "order_files", "detect_format", "detect_files_format",
-           "resolve_format", "read_log", "read_blocks", "parse_apache_times", "reader_columns", "is_gzip"]
+           "resolve_format", "read_log", "read_blocks", "parse_apache_times", "reader_columns", "is_gzip",
+           "LineParser", "parse_lines"]
