@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from synth.analysis.fit import Coverage, Fit, FitError
-from synth.analysis.profile import Profile, ProfileError, _parse_times, profile_log
+from synth.analysis.logread import parse_apache_times
+from synth.analysis.profile import Profile, ProfileError, profile_log
 from synth.analysis.twin import Row, compare, table_lines
 from synth.run.generate import generate
 
@@ -55,7 +56,7 @@ def covered_copy(files: list[Path], cov: Coverage, out: Path) -> int:
             lines = [line for line in lines if line]
             if not lines:
                 continue
-            utc = _parse_times(_stamps(lines))["utc"]
+            utc = parse_apache_times(_stamps(lines))["utc"]
             hour = utc // 3600 - first_hour
             inside = (utc >= cov.start) & (utc < cov.end) & (hour >= 0) & (hour < len(cov.hours))
             inside[inside] &= cov.hours[hour[inside]] > 0
