@@ -173,10 +173,10 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
             size = batch.bytes[ok] if batch.bytes is not None else np.zeros(int(ok.sum()), np.int64)
             parts["size"].append(np.maximum(size, 0))
             for name in ("client", "method", "referrer", "agent"):
-                column = getattr(batch, name)
-                if column is not None:
+                values = getattr(batch, name)
+                if values is not None:
                     has.add(name)
-                    parts[name].append(tables[name].add(column[ok].tolist()))
+                    parts[name].append(tables[name].add(values[ok].tolist()))
             targets = batch.target[ok].tolist() if batch.target is not None else [b""] * int(ok.sum())
             parts["path"].append(tables["path"].add(t.split(b"?", 1)[0] for t in targets))
     except LogReadError as e:
@@ -185,13 +185,13 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
         raise FitError("the log is empty")
     if not parts["t_ms"]:
         raise FitError(f"no line of the log parses as {fmt.name}")
-    joined = {name: np.concatenate(p) if p else None for name, p in parts.items()}
+    joined = {name: np.concatenate(p) for name, p in parts.items() if p}
     utc = joined["t_ms"] // 1000
     order = np.argsort(utc, kind="stable")
     tz = _written_offset(sample)
 
     def column(name: str) -> np.ndarray:
-        value = joined[name]
+        value = joined.get(name)
         return np.zeros(len(utc), np.int64) if value is None else value[order]
 
     return Columns(

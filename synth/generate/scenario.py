@@ -392,7 +392,7 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
     values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
-    values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.5)
+    values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.95)
     values["weekend"] = f.number("weekend", base.weekend, above=0, at_most=5)
     values["daily"] = _daily(f)
     values["audience"] = _audience(f)
