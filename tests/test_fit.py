@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from helpers import COMBINED_RE, all_lines
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import synth
@@ -60,7 +60,8 @@ def test_bad_shape_keys_are_named(keys, where):
 def test_shape_keys_round_trip_through_yaml():
     """to_yaml writes the shape keys so that scenario_from_dict reads back the same scenario."""
     keys = dict(weekly=[1, 1, 1, 1, 1, 0.5, 0.4], popularity=0.8, assets_per_page=3, pages_per_visit=3,
-                sizes={"page": {"median": 20000, "spread": 0.3}}, statuses={"page": {200: 0.9, 404: 0.1}},
+                sizes={"page": {"median": 20000, "spread": 0.3}, "static": {"median": 900, "spread": 1, "shared": [5, 6]}},
+                statuses={"page": {200: 0.9, 404: 0.1}},
                 methods={"GET": 0.9, "POST": 0.1}, client_slope=1.1, referrers={"search": 0.3, "sites": 0.1},
                 mobile_share=0.6, scanner_share=0.1, paths=[["/a/", 100, 3.0]])
     scenario = scenario_from_dict(_scenario(**keys))
@@ -153,7 +154,7 @@ def test_a_quiet_log_has_no_gaps():
 
 def _peaked(hour: int) -> list[float]:
     distance = np.minimum(np.abs(np.arange(24) - hour), 24 - np.abs(np.arange(24) - hour))
-    return (0.15 + np.exp(-distance ** 2 / 18.0)).round(3).tolist()
+    return (0.15 + np.exp(-distance ** 2 / 8.0)).round(3).tolist()
 
 
 def _near(fitted, drawn, share=False, rel=None, absolute=None):
@@ -165,7 +166,8 @@ def _near(fitted, drawn, share=False, rel=None, absolute=None):
 
 
 @pytest.mark.slow
-@settings(max_examples=3, deadline=None, derandomize=True,
+@settings(max_examples=3, deadline=None, derandomize=True, database=None,
+          phases=[Phase.explicit, Phase.generate],  # no shrinking: each example is a whole round trip
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rate=st.floats(0.3, 0.9), peak=st.integers(0, 23), bots=st.floats(0.05, 0.45),
        missing=st.floats(0.01, 0.12), slope=st.floats(0.7, 1.4), ipv6=st.floats(0.0, 0.7),
@@ -180,7 +182,7 @@ def test_round_trip_recovers_the_knobs(tmp_path_factory, rate, peak, bots, missi
     s = fit.scenario
     assert _near(s["rate"], rate, rel=0.25)
     busiest = int(np.argmax(s["daily"]))
-    assert min(abs(busiest - peak), 24 - abs(busiest - peak)) <= 1
+    assert min(abs(busiest - peak), 24 - abs(busiest - peak)) <= 2  # a day and a half: hours seen once or twice
     assert _near(s["bot_share"], bots, share=True)
     assert _near(s["statuses"]["page"][404], missing, share=True)
     assert _near(s["popularity"], slope, absolute=0.25)

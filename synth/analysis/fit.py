@@ -640,10 +640,16 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         median, p90 = np.percentile(per_path, [50, 90])
         spread = math.log(max(p90, 1) / max(median, 1)) / Z90
         sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3)}
+        if name == "static":
+            # The site's shared CSS and JS, fetched on most landings, take the sizes of the two
+            # static files asked for most.
+            ids, counts = np.unique(cols.path[where], return_counts=True)
+            top = ids[np.argsort(-counts, kind="stable")[:2]]
+            sizes[name]["shared"] = [int(np.median(cols.size[where][cols.path[where] == i])) for i in top]
     if sizes:
         s["sizes"] = sizes
         notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over distinct "
-                          "paths (each path's median size)"]
+                          "paths (each path's median size); shared: the two static files asked for most"]
 
     # Visits: requests, pages and assets per visit, referrers.
     if has_agents and human.any():

@@ -345,13 +345,15 @@ def _fitted_sizes(rng: np.random.Generator, n: int, median: float, spread: float
 
 
 def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None:
-    """A fitted size per kind also sizes the site's fixed files: the shared CSS/JS (static),
-    the feed and the sitemap (other). Drawn last, so nothing else of the site moves."""
-    for kind, ids in (("static", [int(i) for i in site.shared_assets]), ("other", [site.feed, site.sitemap])):
-        fitted = shape.size(kind)
-        if fitted is not None:
-            for i, size in zip(ids, _fitted_sizes(rng, len(ids), *fitted)):
-                site.size_list[i] = int(size)
+    """Fitted sizes of the site's fixed files: the shared CSS and JS take the sizes of the log's
+    most requested static files (``shape.shared_sizes``); the feed and the sitemap are drawn from
+    the fitted size of other paths. Drawn last, so nothing else of the site moves."""
+    for i, size in zip(site.shared_assets.tolist(), shape.shared_sizes or ()):
+        site.size_list[i] = int(size)
+    fitted = shape.size("other")
+    if fitted is not None:
+        for i, size in zip((site.feed, site.sitemap), _fitted_sizes(rng, 2, *fitted)):
+            site.size_list[i] = int(size)
 
 
 def _kept_pages(kept: tuple[tuple[str, int, float], ...]) -> tuple[list[str], np.ndarray, np.ndarray]:

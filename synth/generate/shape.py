@@ -7,7 +7,8 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
     weekly            7 numbers >= 0: traffic Monday .. Sunday (visitors' local days); wins over weekend
     popularity        Zipf exponent of page popularity (default 1.15)
     assets_per_page   mean number of images a page embeds (default 1.6)
-    sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma}
+    sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma};
+                      static may add shared: [bytes, bytes], the sizes of the site's shared CSS and JS
     statuses          per kind of request (page, static, robots, other): {status: share}
     methods           {GET: share, HEAD: share, ...} over the site's normal traffic
     pages_per_visit   mean page views of a visit (default 2)
@@ -40,6 +41,7 @@ class Shape:
     popularity: float | None = None
     assets_per_page: float | None = None
     sizes: tuple[tuple[str, float, float], ...] | None = None  # (kind, median, spread)
+    shared_sizes: tuple[int, ...] | None = None  # the shared CSS and JS (sizes.static.shared)
     statuses: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None = None
     methods: tuple[tuple[str, float], ...] | None = None
     pages_per_visit: float | None = None
@@ -125,22 +127,32 @@ def _weekly(f: Fields) -> tuple[float, ...] | None:
     return tuple(float(v) for v in value)
 
 
-def _sizes(f: Fields) -> tuple[tuple[str, float, float], ...] | None:
+def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tuple[int, ...] | None]:
     value = f.get("sizes", None)
+    shared = None
     if value is None:
-        return None
+        return None, None
     if not isinstance(value, Mapping) or not value:
         f.problem("sizes", f"must map kinds of path ({', '.join(SIZE_KINDS)}) to {{median, spread}}")
-        return None
+        return None, None
     out = []
     for kind, spec in value.items():
         key = f"sizes.{kind}"
         if kind not in SIZE_KINDS:
             f.problem(key, f"must be one of {', '.join(SIZE_KINDS)}")
             continue
-        if not isinstance(spec, Mapping) or set(spec) - {"median", "spread"} or "median" not in spec:
-            f.problem(key, "must be {median: bytes, spread: number}")
+        if (not isinstance(spec, Mapping) or "median" not in spec
+                or set(spec) - {"median", "spread", *(("shared",) if kind == "static" else ())}):
+            f.problem(key, "must be {median: bytes, spread: number}" + (", shared: [bytes, bytes]"
+                                                                        if kind == "static" else ""))
             continue
+        if "shared" in spec:
+            given = spec["shared"]
+            if (not isinstance(given, list) or not 1 <= len(given) <= 2
+                    or not all(_is_number(v) and 0 <= v <= 1e9 for v in given)):
+                f.problem(f"{key}.shared", f"must be one or two sizes in bytes, got {given!r}")
+            else:
+                shared = tuple(int(v) for v in given)
         median, spread = spec["median"], spec.get("spread", 0.5)
         if not _is_number(median) or not 1 <= median <= 1e9:
             f.problem(f"{key}.median", f"must be a number of bytes from 1 to 1e9, got {median!r}")
@@ -149,7 +161,7 @@ def _sizes(f: Fields) -> tuple[tuple[str, float, float], ...] | None:
             f.problem(f"{key}.spread", f"must be a number from 0 to 3, got {spread!r}")
             continue
         out.append((str(kind), float(median), float(spread)))
-    return tuple(out) or None
+    return tuple(out) or None, shared
 
 
 def _statuses(f: Fields) -> tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None:
@@ -209,11 +221,13 @@ def _paths(f: Fields) -> tuple[tuple[str, int, float], ...] | None:
 def parse_shape(f: Fields) -> Shape:
     """Read the shape keys from a scenario mapping; problems go to ``f``."""
     methods = f.get("methods", None)
+    sizes, shared = _sizes(f)
     return Shape(
         weekly=_weekly(f),
         popularity=f.number("popularity", None, above=0, at_most=4),
         assets_per_page=f.number("assets_per_page", None, at_least=0, at_most=30),
-        sizes=_sizes(f),
+        sizes=sizes,
+        shared_sizes=shared,
         statuses=_statuses(f),
         methods=None if methods is None else _shares(f, "methods", methods, METHOD_NAMES),
         pages_per_visit=f.number("pages_per_visit", None, at_least=1, at_most=25),
@@ -236,6 +250,8 @@ def shape_yaml(shape: Shape) -> dict[str, Any]:
         data["weekly"] = list(shape.weekly)
     if shape.sizes is not None:
         data["sizes"] = {kind: {"median": median, "spread": spread} for kind, median, spread in shape.sizes}
+        if shape.shared_sizes is not None and "static" in data["sizes"]:
+            data["sizes"]["static"]["shared"] = list(shape.shared_sizes)
     if shape.statuses is not None:
         data["statuses"] = {kind: {code: share for code, share in mix} for kind, mix in shape.statuses}
     if shape.methods is not None:
