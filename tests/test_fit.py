@@ -120,7 +120,7 @@ def test_population_size_and_slope_are_recovered():
     counts = np.sort(np.bincount(draws))[::-1]
     seen = int((counts > 0).sum())
     assert seen_population(seen, visits, slope, 10, 10**6) == pytest.approx(n, rel=0.15)
-    fitted_slope, size = fit_population(seen, visits, counts[:10].sum() / visits)
+    fitted_slope, size = fit_population(seen, visits, {k: counts[:k].sum() / visits for k in (1, 2, 3, 5, 10)})
     assert fitted_slope == pytest.approx(slope, abs=0.1)
     assert size == pytest.approx(n, rel=0.3)
 
@@ -173,9 +173,13 @@ def _near(fitted, drawn, share=False, rel=None, absolute=None):
        missing=st.floats(0.01, 0.12), slope=st.floats(0.7, 1.4), ipv6=st.floats(0.0, 0.7),
        pages=st.floats(1.5, 4.0))
 def test_round_trip_recovers_the_knobs(tmp_path_factory, rate, peak, bots, missing, slope, ipv6, pages):
-    """generate -> fit: the fitted knobs are the drawn ones within the bands, and --check passes."""
+    """generate -> fit: the fitted knobs are the drawn ones within the bands, and --check passes.
+
+    The visitors sit in one time zone, as the fit models them (a log does not tell a mix of
+    zones; synth's default audience of eleven zones, each with its own activity law, makes the
+    busiest visitor's share a point or two lower than one law over everyone would)."""
     out = tmp_path_factory.mktemp("rt")
-    keys = dict(rate=rate, daily=_peaked(peak), bot_share=bots, ipv6_share=ipv6, popularity=slope,
+    keys = dict(rate=rate, daily=_peaked(peak), bot_share=bots, ipv6_share=ipv6, popularity=slope, audience={"+0000": 1},
                 pages_per_visit=pages, statuses={"page": {200: round(1 - missing - 0.01, 4), 404: missing, 500: 0.01}})
     synth.generate(_scenario(**keys), seed=11, out_dir=out, workers=1)
     fit = fit_log(sorted(out.glob("access.log*")))

@@ -364,30 +364,44 @@ def seen_population(seen: int, visits: float, slope: float, low: int, high: int)
     return int(hi)
 
 
-def top_share(n: int, slope: float, top: int = 10) -> float:
-    """The share of draws that go to the ``top`` busiest of ``n`` Zipf(``slope``) members."""
-    w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** slope
-    return float(w[:top].sum() / w.sum())
+def zipf_norm(n: int, slope: float, exact: int = 2000) -> float:
+    """sum(i ** -slope for i in 1..n): the first ``exact`` terms summed, the rest as an integral."""
+    head = np.arange(1, min(n, exact) + 1, dtype=np.float64) ** -slope
+    total = float(head.sum())
+    if n > exact:
+        a, b = exact + 0.5, n + 0.5
+        total += math.log(b / a) if abs(slope - 1) < 1e-9 else (b ** (1 - slope) - a ** (1 - slope)) / (1 - slope)
+    return total
 
 
-def fit_population(seen: int, visits: float, top10: float) -> tuple[float, int]:
+TOP_RANKS = (1, 2, 3, 5, 10)
+
+
+def fit_population(seen: int, visits: float, top: dict[int, float]) -> tuple[float, int]:
     """The activity slope and the size of a visitor population in which ``visits`` Zipf draws
-    show ``seen`` distinct visitors, the ten busiest taking ``top10`` of them: each fixes one
-    unknown given the other, so the two are solved in turn until they settle."""
-    slope, size = 0.9, max(seen, 10)
+    show ``seen`` distinct visitors, the busiest k of them taking ``top[k]`` of the draws. The
+    size fixes how many are seen given the slope; the slope is the one whose top shares fit the
+    measured ones best (least squares of their logarithms) given the size; solved in turn."""
+    slope = 0.9
+    ranks = [k for k in TOP_RANKS if top.get(k, 0) > 0]
+
+    def misfit(s: float, n: int) -> float:
+        norm = zipf_norm(n, s)
+        return sum((math.log(zipf_norm(min(k, n), s) / norm) - math.log(top[k])) ** 2 for k in ranks)
+
     for _ in range(8):
         size = seen_population(seen, visits, slope, 10, 5_000_000)
         lo, hi = 0.0, 4.0
-        for _ in range(40):
-            mid = (lo + hi) / 2
-            if top_share(size, mid) < top10:
-                lo = mid
+        for _ in range(50):  # golden-section search: the misfit has one minimum in the slope
+            a, b = hi - 0.618 * (hi - lo), lo + 0.618 * (hi - lo)
+            if misfit(a, size) < misfit(b, size):
+                hi = b
             else:
-                hi = mid
-        if abs(hi - slope) < 0.005:
-            slope = hi
+                lo = a
+        settled = abs((lo + hi) / 2 - slope) < 0.005
+        slope = (lo + hi) / 2
+        if settled:
             break
-        slope = hi
     return slope, seen_population(seen, visits, slope, 10, 5_000_000)
 
 
@@ -670,11 +684,12 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         agent = cols.agent[human] if cols.agent is not None else np.zeros(len(human_clients), np.int64)
         visits = visit_count(human_clients, agent, cols.utc[human])
         counts = np.sort(np.bincount(human_clients))[::-1]
-        top10 = float(counts[:10].sum() / counts.sum())
-        slope, clients = fit_population(len(distinct), visits, top10)
+        top = {k: float(counts[:k].sum() / counts.sum()) for k in TOP_RANKS}
+        top10 = top[10]
+        slope, clients = fit_population(len(distinct), visits, top)
         s["client_slope"] = _round(slope, 3)
-        notes["client_slope"] = [f"Zipf exponent of visitors' activity: the ten busiest of them send {top10:.1%} "
-                                 "of their lines"]
+        notes["client_slope"] = [f"Zipf exponent of visitors' activity: the busiest of them sends {top[1]:.1%} of "
+                                 f"their lines, the ten busiest {top10:.1%}"]
         s["clients"] = int(min(max(clients, 10), 5_000_000, 20 * len(distinct)))
         notes["clients"] = [f"{len(distinct):,} distinct clients seen in about {visits:,.0f} visits; a population of "
                             f"{s['clients']:,} at this slope shows that many"]
