@@ -406,16 +406,23 @@ def fit_population(seen: int, visits: float, top: dict[int, float]) -> tuple[flo
 
 
 def _per_hour_rate(local: np.ndarray, covered: np.ndarray, first_hour: int, offset: int) -> np.ndarray:
-    """Lines per covered second in each clock hour (0-23, as written); NaN where none is covered."""
+    """Lines per covered second in each clock hour (0-23, as written); NaN where none is covered.
+
+    The median over the hours of that clock hour where three or more are covered, so that an
+    anomaly in the log (a spike, an outage) does not bend the curve; the mean of one or two.
+    """
     n = len(covered)
     hour_index = (local - offset) // 3600 - first_hour
     counts = np.bincount(hour_index, minlength=n)[:n].astype(np.float64)
-    counts[covered == 0] = 0
     clock = (np.arange(first_hour, first_hour + n) * 3600 + offset) // 3600 % 24
-    seconds = np.bincount(clock, weights=covered, minlength=24)
-    lines = np.bincount(clock, weights=counts, minlength=24)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(seconds > 0, lines / seconds, np.nan)
+    out = np.full(24, np.nan)
+    for h in range(24):
+        seen = (clock == h) & (covered > 0)
+        if seen.sum() >= 3:
+            out[h] = float(np.median(counts[seen] / covered[seen]))
+        elif seen.any():
+            out[h] = float(counts[seen].sum() / covered[seen].sum())
+    return out
 
 
 def _per_weekday_rate(local: np.ndarray, covered: np.ndarray, first_hour: int, offset: int) -> np.ndarray:
@@ -564,7 +571,8 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     known = int((~np.isnan(hourly)).sum())
     if known >= 12:
         hourly = np.maximum(_fill_circular(hourly) - base_bots, 0.02 * np.nanmax(hourly))
-        s["daily"] = [_round(v / hourly.max(), 3) for v in desmooth_daily(hourly / hourly.max()).tolist()]
+        knots = desmooth_daily(hourly / hourly.max())
+        s["daily"] = [_round(v, 3) for v in (knots / knots.max()).tolist()]
         notes["daily"] = [f"activity by clock hour 00-23 (busiest 1), from {int(human.sum()) if has_agents else n:,} "
                           f"{'human ' if has_agents else ''}lines; {24 - known} hours interpolated" if known < 24 else
                           f"activity by clock hour 00-23 (busiest 1), from "
@@ -646,24 +654,26 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     sizes = {}
     for name, k in (("page", PAGE), ("static", STATIC), ("other", 3)):
         where = (kind == k) & (cols.status == 200) & (cols.size > 0)
-        if where.sum() < 20:
+        shared: list[int] = []
+        if name == "static" and where.any():
+            # The three static files asked for most stand for synth's shared CSS, JS and favicon
+            # (fetched on landings): they keep their own sizes, the rest is fitted as images.
+            ids, counts = np.unique(cols.path[where], return_counts=True)
+            top = ids[np.argsort(-counts, kind="stable")[:3]]
+            shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in top]
+            where &= ~np.isin(cols.path, top)
+        if where.sum() < 20 or len(np.unique(cols.path[where])) < 3:
             continue
-        per_path = _median_by(cols.path[where], cols.size[where])
-        if len(per_path) < 3:
-            continue
-        median, p90 = np.percentile(per_path, [50, 90])
+        # Per request, as synth lays sizes out so that its requests' sizes follow the law.
+        median, p90 = np.percentile(cols.size[where], [50, 90])
         spread = math.log(max(p90, 1) / max(median, 1)) / Z90
         sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3)}
-        if name == "static":
-            # The site's shared CSS and JS, fetched on most landings, take the sizes of the two
-            # static files asked for most.
-            ids, counts = np.unique(cols.path[where], return_counts=True)
-            top = ids[np.argsort(-counts, kind="stable")[:2]]
-            sizes[name]["shared"] = [int(np.median(cols.size[where][cols.path[where] == i])) for i in top]
+        if shared:
+            sizes[name]["shared"] = shared
     if sizes:
         s["sizes"] = sizes
-        notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over distinct "
-                          "paths (each path's median size); shared: the two static files asked for most"]
+        notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over the requests;",
+                          "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon)"]
 
     # Visits: requests, pages and assets per visit, referrers.
     if has_agents and human.any():

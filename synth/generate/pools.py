@@ -344,11 +344,63 @@ def _fitted_sizes(rng: np.random.Generator, n: int, median: float, spread: float
     return _lognormal_sizes(rng, n, median, spread, max(1, int(median / 60)), max(2, int(median * 400)))
 
 
+def normal_quantile(p: np.ndarray) -> np.ndarray:
+    """The standard normal's quantile function (Acklam's rational approximation, |error| < 1.2e-9)."""
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+         -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+         -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+         4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+    p = np.clip(np.asarray(p, np.float64), 1e-12, 1 - 1e-12)
+    out = np.empty_like(p)
+    low, high = p < 0.02425, p > 1 - 0.02425
+    mid = ~low & ~high
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+                / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1))
+    for tail, sign in ((low, 1.0), (high, -1.0)):
+        t = np.sqrt(-2 * np.log(p[tail] if sign > 0 else 1 - p[tail]))
+        out[tail] = sign * ((((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5])
+                            / ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1))
+    return out
+
+
+def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, spread: float) -> np.ndarray:
+    """Lognormal sizes for targets requested in proportion to ``mass``, laid so that the sizes of
+    the *requests* follow the lognormal whichever targets are popular: in a random order, each
+    target takes the quantile at the middle of its share of the cumulative mass."""
+    n = len(mass)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = rng.permutation(n)
+    m = np.asarray(mass, np.float64)[order]
+    m = m / m.sum() if m.sum() > 0 else np.full(n, 1 / n)
+    middle = np.cumsum(m) - m / 2
+    sizes = np.empty(n, np.int64)
+    sizes[order] = np.maximum(1, np.round(median * np.exp(spread * normal_quantile(middle)))).astype(np.int64)
+    return sizes
+
+
 def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None:
-    """Fitted sizes of the site's fixed files: the shared CSS and JS take the sizes of the log's
-    most requested static files (``shape.shared_sizes``); the feed and the sitemap are drawn from
-    the fitted size of other paths. Drawn last, so nothing else of the site moves."""
-    for i, size in zip(site.shared_assets.tolist(), shape.shared_sizes or ()):
+    """Fitted sizes. Pages and images take stratified sizes (their requests' sizes follow the
+    fitted law); the shared CSS, the JS and the favicon take the sizes of the log's most requested
+    static files (``shape.shared_sizes``); the feed and the sitemap are drawn from the fitted size
+    of other paths. Drawn last, so nothing else of the site moves."""
+    page_mass = np.diff(site.page_cdf, prepend=0.0)
+    page_size = shape.size("page")
+    if page_size is not None and shape.paths is None:
+        for i, size in zip(site.pages.tolist(), stratified_sizes(rng, page_mass, *page_size).tolist()):
+            site.size_list[i] = size
+    static_size = shape.size("static")
+    if static_size is not None and shape.paths is None and len(site.asset_ids):
+        counts = np.diff(site.asset_offsets)
+        image_mass = np.repeat(page_mass, counts)
+        for i, size in zip(site.asset_ids.tolist(), stratified_sizes(rng, image_mass, *static_size).tolist()):
+            site.size_list[i] = size
+    for i, size in zip([*site.shared_assets.tolist(), site.favicon], shape.shared_sizes or ()):
         site.size_list[i] = int(size)
     fitted = shape.size("other")
     if fitted is not None:

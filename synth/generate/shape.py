@@ -8,7 +8,7 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
     popularity        Zipf exponent of page popularity (default 1.15)
     assets_per_page   mean number of images a page embeds (default 1.6)
     sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma};
-                      static may add shared: [bytes, bytes], the sizes of the site's shared CSS and JS
+                      static may add shared: [bytes, ...], the sizes of the shared CSS, JS and favicon
     statuses          per kind of request (page, static, robots, other): {status: share}
     methods           {GET: share, HEAD: share, ...} over the site's normal traffic
     pages_per_visit   mean page views of a visit (default 2)
@@ -41,7 +41,7 @@ class Shape:
     popularity: float | None = None
     assets_per_page: float | None = None
     sizes: tuple[tuple[str, float, float], ...] | None = None  # (kind, median, spread)
-    shared_sizes: tuple[int, ...] | None = None  # the shared CSS and JS (sizes.static.shared)
+    shared_sizes: tuple[int, ...] | None = None  # the shared CSS, JS and favicon (sizes.static.shared)
     statuses: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None = None
     methods: tuple[tuple[str, float], ...] | None = None
     pages_per_visit: float | None = None
@@ -143,14 +143,14 @@ def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tupl
             continue
         if (not isinstance(spec, Mapping) or "median" not in spec
                 or set(spec) - {"median", "spread", *(("shared",) if kind == "static" else ())}):
-            f.problem(key, "must be {median: bytes, spread: number}" + (", shared: [bytes, bytes]"
+            f.problem(key, "must be {median: bytes, spread: number}" + (", shared: [bytes, ...]"
                                                                         if kind == "static" else ""))
             continue
         if "shared" in spec:
             given = spec["shared"]
-            if (not isinstance(given, list) or not 1 <= len(given) <= 2
+            if (not isinstance(given, list) or not 1 <= len(given) <= 3
                     or not all(_is_number(v) and 0 <= v <= 1e9 for v in given)):
-                f.problem(f"{key}.shared", f"must be one or two sizes in bytes, got {given!r}")
+                f.problem(f"{key}.shared", f"must be one to three sizes in bytes, got {given!r}")
             else:
                 shared = tuple(int(v) for v in given)
         median, spread = spec["median"], spec.get("spread", 0.5)
