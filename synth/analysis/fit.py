@@ -650,6 +650,11 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     s["pages"] = int(min(max(pages, distinct_pages, 10), 200_000))
     notes["pages"] = [f"{distinct_pages:,} distinct pages answered 200; a Zipf({slope:g}) site of {s['pages']:,} "
                       f"pages shows that many in {int(human_pages.sum()):,} views"]
+    feeds = np.array([bool(re.search(rb"feed|rss|atom", p, re.I)) for p in cols.paths] or [False], bool)
+    shares = np.bincount(kind, minlength=4) / n
+    notes["pages"].append("requests: " + ", ".join(f"{name} {share:.1%}" for name, share in zip(KIND_NAMES, shares))
+                          + f" (feeds {float(feeds[cols.path].mean()):.1%}); synth's visits, crawls and bots make "
+                          "these from the keys below")
 
     sizes = {}
     for name, k in (("page", PAGE), ("static", STATIC), ("other", 3)):
