@@ -500,9 +500,9 @@ class Fit:
                 text = f"{key}: " + yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
             out.append(text.rstrip("\n"))
         for key, lines in self.notes.items():
-            if key not in self.scenario and key.startswith("("):
+            if key not in self.scenario:  # what fell back to synth's defaults, and why
                 out.append("")
-                out.extend(f"# {line}" for line in [key[1:-1] + ":", *lines])
+                out.extend(f"# {line}" for line in [key.strip("()") + ":", *lines])
         return "\n".join(out) + "\n"
 
 
@@ -646,13 +646,17 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         notes["popularity"] = [f"Zipf exponent of page popularity, from {int(human_pages.sum()):,} page views "
                                f"(synth profile's slope rule)"]
     slope = s.get("popularity", 1.15)
-    pages = seen_population(distinct_human, float(human_pages.sum()), slope, 10, 200_000)
-    s["pages"] = int(min(max(pages, distinct_pages, 10), 200_000))
-    notes["pages"] = [f"{distinct_pages:,} distinct pages answered 200; a Zipf({slope:g}) site of {s['pages']:,} "
-                      f"pages shows that many in {int(human_pages.sum()):,} views"]
+    views = int(human_pages.sum())
+    if views >= 200:
+        pages = seen_population(distinct_human, float(views), slope, 10, 200_000)
+        s["pages"] = int(min(max(pages, distinct_pages, 10), 200_000, max(10, 20 * distinct_pages)))
+        notes["pages"] = [f"{distinct_pages:,} distinct pages answered 200; a Zipf({slope:g}) site of "
+                          f"{s['pages']:,} pages shows that many in {views:,} views"]
+    else:
+        notes["pages"] = [f"only {views:,} page views: too few to size the site; synth's 600 pages are used"]
     feeds = np.array([bool(re.search(rb"feed|rss|atom", p, re.I)) for p in cols.paths] or [False], bool)
     shares = np.bincount(kind, minlength=4) / n
-    notes["pages"].append("requests: " + ", ".join(f"{name} {share:.1%}" for name, share in zip(KIND_NAMES, shares))
+    notes.setdefault("pages", []).append("requests: " + ", ".join(f"{name} {share:.1%}" for name, share in zip(KIND_NAMES, shares))
                           + f" (feeds {float(feeds[cols.path].mean()):.1%}); synth's visits, crawls and bots make "
                           "these from the keys below")
 
@@ -715,9 +719,11 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         s["paths"] = _kept_paths(cols)
         notes["paths"] = [f"--keep-paths: the log's {len(s['paths']):,} paths (no queries) answered 200, "
                           "with their median size and request count"]
-    s["anomalies"] = [{"kind": "spike"}]
+    s["anomalies"] = [{"kind": "spike"}] if days >= 1 else []
     notes["anomalies"] = ["anomalies on top of the fitted traffic, labelled in anomalies.json; add any kind "
                           "of synth's catalogue (synth scenarios shows them)"]
+    if days < 1:
+        notes["anomalies"].append("none for a range under a day: a longer --days can hold synth's 30-minute spike")
     return Fit(s, notes, header, cov, n)
 
 
