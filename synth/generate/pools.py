@@ -119,6 +119,7 @@ class Site:
     # Every status the site answers with; anomalies add theirs.
     statuses: list[int] = field(default_factory=lambda: [200, *ERROR_SIZES])
     request_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    image_cdf: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def add(self, target: str, kind: int, size: int) -> int:
         self.targets.append(apache_escape(target))
@@ -324,6 +325,8 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
                 k += 1
     site.asset_offsets = offsets
     site.asset_ids = np.array(ids, np.int32)
+    if len(site.asset_ids):  # how often each image is asked for: as often as its page
+        site.image_cdf = _cdf(np.repeat(np.diff(site.page_cdf, prepend=0.0), counts) + 1e-12)
 
     site.downloads = np.array([
         site.add(f"/downloads/{fake.slug()}.{ext}", DOWNLOAD, int(size))
@@ -368,15 +371,17 @@ def normal_quantile(p: np.ndarray) -> np.ndarray:
 
 def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, spread: float) -> np.ndarray:
     """Lognormal sizes for targets requested in proportion to ``mass``, laid so that the sizes of
-    the *requests* follow the lognormal whichever targets are popular: in a random order, each
-    target takes the quantile at the middle of its share of the cumulative mass."""
+    the *requests* follow the lognormal whichever targets are popular: in turn, each target takes
+    the quantile at the middle of its share of the cumulative mass, in a random order (so that
+    what asks for targets evenly, a crawler, sees the same law)."""
     n = len(mass)
     if n == 0:
         return np.zeros(0, np.int64)
-    order = rng.permutation(n)
-    m = np.asarray(mass, np.float64)[order]
+    m = np.asarray(mass, np.float64)
     m = m / m.sum() if m.sum() > 0 else np.full(n, 1 / n)
-    middle = np.cumsum(m) - m / 2
+    order = rng.permutation(n)
+    share = m[order]
+    middle = np.cumsum(share) - share / 2
     sizes = np.empty(n, np.int64)
     sizes[order] = np.maximum(1, np.round(median * np.exp(spread * normal_quantile(middle)))).astype(np.int64)
     return sizes

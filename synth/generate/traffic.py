@@ -369,8 +369,10 @@ def _fit_targets(rng: np.random.Generator, site: Site, events: Events) -> None:
     served = np.flatnonzero(fake & ok)
     if len(served):
         static = site.request_kind[target[served]] == STATIC_KIND
-        images = site.asset_ids if len(site.asset_ids) else site.shared_assets
-        target[served[static]] = images[rng.integers(0, len(images), int(static.sum()))]
+        if len(site.asset_ids):  # an image, as often as its page is asked for
+            target[served[static]] = site.asset_ids[_pick(rng, site.image_cdf, int(static.sum()))]
+        else:
+            target[served[static]] = site.shared_assets[rng.integers(0, len(site.shared_assets), int(static.sum()))]
         rest = served[~static]
         target[rest] = site.pages[_pick(rng, site.page_cdf, len(rest))]
 
