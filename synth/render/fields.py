@@ -391,7 +391,7 @@ FIELDS: dict[str, FieldSpec] = {
 
 # Fields that take an argument: a header's name, a time format, a cookie, a status condition.
 PARAMETRIC = ("header_in", "header_out", "time_format", "cookie", "env", "note", "trailer_in", "trailer_out",
-              "only")
+              "only", "nginx")
 
 
 def header_in(name: str) -> FieldSpec:

@@ -62,6 +62,10 @@ def key_column(key: str, events: Events, tables: Tables) -> np.ndarray:
         unique, inverse = np.unique(tables.response_key(events), return_inverse=True)
         sent = tables.sizes(unique) + tables.response_header_bytes(unique)
         return tables.request_bytes(events) + sent[inverse]
+    if key == "resp_dur":  # a response and its time, for nginx's $upstream_* variables
+        if events.duration_us is None:
+            raise FieldError("this format writes upstream times, but the events have no response times")
+        return (tables.response_key(events) << 24) | np.minimum(events.duration_us, (1 << 24) - 1)
     if key in ("epoch_us", "end_us", "end_second"):
         begin = events.t_ms * 1000
         if key == "epoch_us":
@@ -306,6 +310,12 @@ FIELDS: dict[str, FieldSpec] = {
     "connection_log_id": field("conn_request", _log_ids),  # %{c}L
     "bytes_total": field("transfer", _bytes_texts),  # %S
 }
+def nginx_variable(arg: str) -> FieldSpec:
+    """``e.nginx("MODE|name")``: an nginx variable as log_format escape=MODE writes it."""
+    from synth.render.nginx import variable_field
+    return variable_field(arg)
+
+
 PARAMETRIC = {"cookie": cookie, "env": env, "note": note, "trailer_in": trailer, "trailer_out": trailer,
-              "only": only, "time_format": time_field}
-TIMED_KEYS = ("duration", "end_us", "end_second")
+              "only": only, "time_format": time_field, "nginx": nginx_variable}
+TIMED_KEYS = ("duration", "end_us", "end_second", "resp_dur")

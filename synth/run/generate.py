@@ -54,7 +54,7 @@ from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
-OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
 
@@ -142,10 +142,11 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     stream places them from its own start, after its backfill).
     """
     try:
-        template = line_format(scenario.format, scenario.log_format).template
+        template = line_format(scenario.format, scenario.log_format, scenario.nginx_log_format).template
         timing = needs_timing(layout(template))
     except FormatError as e:
-        raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
+        key = "nginx_log_format" if scenario.nginx_log_format else "log_format" if scenario.log_format else "format"
+        raise ScenarioError([(key, str(e))]) from None
     if windows is None:
         windows = place_windows(scenario.anomalies, start, end, seed_stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
