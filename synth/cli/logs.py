@@ -101,12 +101,12 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
     if sum(x is not None for x in (pipeline_file, log_format, nginx_log_format)) > 1:
         raise UsageProblem("--pipeline, --log-format and --nginx-log-format: choose one")
     try:
-        files = log_files(paths)
         if log_format or nginx_log_format:
             body = pipeline_for(line_format(None, log_format, nginx_log_format), tz)
             pipeline = Pipeline(body, "smoke_event-access")
         else:
             pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+        files = log_files(paths)
     except FormatError as e:
         raise UsageProblem(f"{'--nginx-log-format' if nginx_log_format else '--log-format'}: {e}") from None
     except (VerifyError, PipelineError) as e:

@@ -30,7 +30,7 @@ import numpy as np
 from synth.generate.pools import DOWNLOAD, FEED, PAGE, SEARCH
 from synth.render.connections import mix
 from synth.render.escape import apache_unescape
-from synth.render.fields import FIELDS, FieldSpec, Tables, constant, field, header_in, header_out, strings
+from synth.render.fields import FIELDS, FieldSpec, Tables, field, header_in, header_out, strings
 from synth.render.logformat import GrokPlan, raw_text, regex_literal
 
 ESCAPES = ("default", "json", "none")
@@ -382,7 +382,9 @@ def variable_grok(name: str, mode: str) -> str:
         piece = f"%{{DATA:http.request.headers.{_field_part(name[len('http_'):])}}}"
     if name in _ALWAYS:
         return piece
-    return f"(?:{piece})?" if mode == "json" else f"(?:-|{piece})"
+    # No value: "-", or in json the empty string (matched by looking at the closing quote, so
+    # that no empty field is captured).
+    return f"(?:(?=\")|{piece})" if mode == "json" else f"(?:-|{piece})"
 
 
 def grok_plan(fmt: NginxFormat) -> GrokPlan:
@@ -396,7 +398,7 @@ def grok_plan(fmt: NginxFormat) -> GrokPlan:
         label = f'nginx("{fmt.escape}|{item.name}")'
         if item.name in TIME_VARIABLES:
             grok, java = {"time_local": ("%{HTTPDATE:timestamp}", "dd/MMM/yyyy:HH:mm:ss Z"),
-                          "time_iso8601": ("%{TIMESTAMP_ISO8601:timestamp}", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+                          "time_iso8601": ("%{NGINXISOTIME:timestamp}", "yyyy-MM-dd'T'HH:mm:ssXXX"),
                           "msec": ("%{NUMBER:timestamp}", "UNIX")}[item.name]
             if date_field is None:
                 date_field, date_formats = "timestamp", (java,)
@@ -414,4 +416,8 @@ def grok_plan(fmt: NginxFormat) -> GrokPlan:
             return m.group(0)
 
         pieces.append(re.sub(r"%\{(\w+):([\w.@]+)(?::\w+)?\}", once, piece))
-    return GrokPlan("^" + "".join(pieces) + "$", date_field, date_formats, fields, {}, labels)
+    definitions = {"NGINXISOTIME": ISO_TIME} if "NGINXISOTIME" in "".join(pieces) else {}
+    return GrokPlan("^" + "".join(pieces) + "$", date_field, date_formats, fields, definitions, labels)
+
+
+ISO_TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:Z|[+-]\\d{2}:\\d{2})"

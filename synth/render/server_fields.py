@@ -14,7 +14,7 @@ import datetime as dt
 
 import numpy as np
 
-from synth.generate.pools import ASSET, FAVICON, FEED, PAGE, SEARCH
+from synth.generate.pools import FEED, PAGE, SEARCH
 from synth.generate.traffic import Events
 from synth.render import strftime
 from synth.render.connections import STATUS_TEXT, Connections, child_pids, find_connections, mix, thread_ids

@@ -54,7 +54,7 @@ from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
-OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients")
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
 
