@@ -130,6 +130,7 @@ class Scenario:
     format: str = "combined"
     log_format: str | None = None  # an Apache LogFormat string; wins over format
     nginx_log_format: str | None = None  # an nginx log_format string (escape=... first, optionally)
+    messy: float = 0.0  # share of lines that are the junk real servers log (synth/render/messy.py)
     clients: int | None = None  # visitor population; None: sized from the rate
     pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
@@ -395,6 +396,7 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
     if nginx is not None and log_format is not None:
         f.problem("nginx_log_format", "give log_format or nginx_log_format, not both")
     values["nginx_log_format"] = nginx
+    values["messy"] = f.number("messy", base.messy, at_least=0, at_most=0.5)
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
     values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
@@ -503,6 +505,8 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
         data["log_format"] = scenario.log_format
     if scenario.nginx_log_format is not None:
         data["nginx_log_format"] = scenario.nginx_log_format
+    if scenario.messy:
+        data["messy"] = scenario.messy
     if scenario.end is not None:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:
