@@ -8,6 +8,8 @@ from collections import defaultdict
 
 import pytest
 from helpers import generated_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synth.elastic.ingest import Pipeline
 from synth.elastic.pipelines import pipeline_for
@@ -161,3 +163,33 @@ def test_strftime_times_parse_back_to_the_second(tmp_path):
         assert result.failure is None, row["line"]
         when = dt.datetime.fromisoformat(result.document["@timestamp"].replace("Z", "+00:00"))
         assert int(when.timestamp()) == row["second"]
+
+
+_RAW = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])
+               | st.sampled_from(['"', "\\", "\n", "\r", "\t", "\x00", "\x7f", "\udce9", "\udcff"]), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=_RAW, agent=_RAW)
+def test_no_value_breaks_an_apache_line_or_forges_a_field(request, agent):
+    """Whatever bytes a client sends (quotes, backslashes, control bytes, bytes that are not
+    UTF-8), Apache's escaping keeps them inside their field: the line is one printable ASCII
+    line, the bundled pipeline reads the agent and the status it was given, and the escaped
+    text unescapes to the bytes sent."""
+    from synth.elastic.verify import bundled_pipeline
+    from synth.render.escape import apache_unescape
+    from synth.render.messy import _apache
+    r, a = _apache(request), _apache(agent)
+    line = f'192.0.2.1 - - [28/Nov/2026:12:00:00 +0000] "{r}" 404 196 "-" "{a}"'
+    assert line.isascii() and line.isprintable()
+    for raw, text in ((request, r), (agent, a)):
+        if raw:
+            assert apache_unescape(text).encode("utf-8", "surrogateescape") == raw.encode("utf-8", "surrogateescape")
+    outcome = _PIPELINE.setdefault("p", bundled_pipeline()).run({"message": line}, "smoke_event-x")
+    assert outcome.failure is None, line
+    doc = outcome.doc.source
+    assert doc["http"]["response"]["status_code"] == 404
+    assert doc.get("user_agent", {}).get("original") == (None if a == "-" else a)
+
+
+_PIPELINE: dict = {}

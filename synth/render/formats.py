@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jinja2
 
 from synth.render.lines import FormatError, layout, load_template, template_environment, template_names
-from synth.render.logformat import LogFormatError, parse, template_source
+from synth.render.logformat import GrokPlan, LogFormatError, parse, template_source
 from synth.resources import resource_dir
 
 _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
@@ -67,7 +67,7 @@ def line_format(name: str | None = None, logformat: str | None = None, nginx: st
     return custom_format(logformat) if logformat else builtin_format(name or "combined")
 
 
-def grok_plan_of(line_format: LineFormat):  # type: ignore[no-untyped-def]
+def grok_plan_of(line_format: LineFormat) -> GrokPlan:
     """The grok plan that reads a text format's lines back."""
     from synth.render import logformat, nginx
     if line_format.nginx is not None:

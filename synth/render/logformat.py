@@ -377,7 +377,8 @@ def grok_plan(text: str) -> GrokPlan:
     codes = {item.code for item in items if isinstance(item, Directive) and item.arg is None}
     pieces, fields, labels = [], {}, {}
     definitions: dict[str, str] = {}
-    date_field, date_formats = None, ()
+    date_field: str | None = None
+    date_formats: tuple[str, ...] = ()
 
     def capture(piece: str, directive: Directive) -> str:
         # A field already captured is matched again but not captured twice.

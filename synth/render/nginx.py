@@ -390,7 +390,8 @@ def variable_grok(name: str, mode: str) -> str:
 def grok_plan(fmt: NginxFormat) -> GrokPlan:
     """The anchored grok pattern that parses lines of a log_format into ECS fields."""
     pieces, fields, labels = [], {}, {}
-    date_field, date_formats = None, ()
+    date_field: str | None = None
+    date_formats: tuple[str, ...] = ()
     for item in fmt.items:
         if isinstance(item, str):
             pieces.append(regex_literal(item))
