@@ -83,8 +83,10 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
               help="Check with the pipeline `synth pipeline --nginx-log-format STRING` prints.")
 @click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
               help="With --log-format: zone of times written without one.")
+@click.option("--grade", "grade_file", default=None, metavar="MESSY.JSONL|DIR",
+              help="Grade the pipeline on the messy lines of a `generate --messy` run: per kind, lines parsed.")
 def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None,
-           log_format: str | None, nginx_log_format: str | None, tz: str) -> None:
+           log_format: str | None, nginx_log_format: str | None, tz: str, grade_file: str | None) -> None:
     """Run log files through the ingest pipeline offline, as Elasticsearch would.
 
     A folder means its access.log* files. Prints lines, parsed and failed, and per failing
@@ -95,6 +97,7 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         synth verify output/
         synth verify --json output/access.log | head -1
         synth verify --pipeline my-pipeline.json --patterns grok/ my.log
+        synth verify --pipeline mine.json --grade output/messy.jsonl output/
     """
     if pipeline_file is not None and not os.path.isfile(pipeline_file):
         raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
@@ -113,6 +116,22 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         raise UsageProblem(str(e)) from None
     summary = Summary(files=files)
     began = time.perf_counter()
+    if grade_file is not None:
+        from synth.elastic.grade import GradeError, grade, grade_lines, read_truth
+        from synth.elastic.verify import verify_paths
+        try:
+            truth = read_truth(grade_file)
+        except GradeError as e:
+            raise UsageProblem(f"--grade: {e}") from None
+        results = []
+        for result in verify_paths(files, pipeline):
+            summary.add(result)
+            results.append(result)
+        click.echo(summary.report(pipeline.id, time.perf_counter() - began)[0])
+        click.echo(f"graded against {grade_file} ({len(truth):,} messy lines):")
+        for line in grade_lines(grade(results, truth)):
+            click.echo(line)
+        raise click.exceptions.Exit(1 if summary.failed else 0)
     out = sys.stdout
     workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
     try:
