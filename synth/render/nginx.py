@@ -271,8 +271,8 @@ def _variables() -> dict[str, tuple[str, Callable[[Tables, np.ndarray], np.ndarr
         "ssl_protocol": (_env("SSL_PROTOCOL").key, _texts(_env("SSL_PROTOCOL"))),
         "ssl_cipher": (_env("SSL_CIPHER").key, _texts(_env("SSL_CIPHER"))),
         "gzip_ratio": ("response", _gzip_ratios),
-        "request_id": ("request", lambda t, k: strings([f"{v:016x}{(v * 0x9E3779B97F4A7C15) % (1 << 64):016x}"
-                                                        for v in (k >> 10).tolist()])),
+        "request_id": ("request", lambda t, k: strings([f"{a:016x}{b:016x}" for a, b in
+                                                        zip(mix(k).tolist(), mix(k, k).tolist())])),
         "remote_port": ("connection", lambda t, c: _server("remote_port").many(t, c)),
         "server_addr": ("const", lambda t, k: strings(["203.0.113.10"] * len(k))),
     }

@@ -96,9 +96,10 @@ def satisfied(conditions: str, status: np.ndarray) -> np.ndarray:
 
 
 def _b64(values: np.ndarray, length: int) -> np.ndarray:
+    """Ids in mod_unique_id's alphabet (base64 with ``@`` and ``-``), 18 bytes: 24 characters."""
     out = []
-    for v in values.tolist():
-        raw = int(v).to_bytes(8, "big") + (int(v) * 0x9E3779B1 % (1 << 64)).to_bytes(8, "big")
+    for a, b in zip(mix(values).tolist(), mix(values, values).tolist()):
+        raw = int(a).to_bytes(8, "big") + (int(b) << 17).to_bytes(10, "big")
         out.append(base64.b64encode(raw, b"@-").decode()[:length])
     return strings(out)
 
