@@ -660,7 +660,7 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
                           + f" (feeds {float(feeds[cols.path].mean()):.1%}); synth's visits, crawls and bots make "
                           "these from the keys below")
 
-    sizes = {}
+    sizes: dict[str, dict[str, Any]] = {}
     for name, k in (("page", PAGE), ("static", STATIC), ("other", 3)):
         where = (kind == k) & (cols.status == 200) & (cols.size > 0)
         shared: list[int] = []
@@ -668,9 +668,9 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
             # The three static files asked for most stand for synth's shared CSS, JS and favicon
             # (fetched on landings): they keep their own sizes, the rest is fitted as images.
             ids, counts = np.unique(cols.path[where], return_counts=True)
-            top = ids[np.argsort(-counts, kind="stable")[:3]]
-            shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in top]
-            where &= ~np.isin(cols.path, top)
+            busiest = ids[np.argsort(-counts, kind="stable")[:3]]
+            shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in busiest]
+            where &= ~np.isin(cols.path, busiest)
         if where.sum() < 20 or len(np.unique(cols.path[where])) < 3:
             continue
         # Per request, as synth lays sizes out so that its requests' sizes follow the law.
@@ -703,11 +703,11 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         agent = cols.agent[human] if cols.agent is not None else np.zeros(len(human_clients), np.int64)
         visits = visit_count(human_clients, agent, cols.utc[human])
         counts = np.sort(np.bincount(human_clients))[::-1]
-        top = {k: float(counts[:k].sum() / counts.sum()) for k in TOP_RANKS}
-        top10 = top[10]
-        slope, clients = fit_population(len(distinct), visits, top)
+        top_shares = {k: float(counts[:k].sum() / counts.sum()) for k in TOP_RANKS}
+        top10 = top_shares[10]
+        slope, clients = fit_population(len(distinct), visits, top_shares)
         s["client_slope"] = _round(slope, 3)
-        notes["client_slope"] = [f"Zipf exponent of visitors' activity: the busiest of them sends {top[1]:.1%} of "
+        notes["client_slope"] = [f"Zipf exponent of visitors' activity: the busiest of them sends {top_shares[1]:.1%} of "
                                  f"their lines, the ten busiest {top10:.1%}"]
         s["clients"] = int(min(max(clients, 10), 5_000_000, 20 * len(distinct)))
         notes["clients"] = [f"{len(distinct):,} distinct clients seen in about {visits:,.0f} visits; a population of "
