@@ -155,6 +155,11 @@ class TrafficModel:
         crawls = draw_crawls(rng, pools, zeros)
         scans = draw_scans(rng, pools, zeros, pop.scanner_clients)
         polls = draw_periodic(rng, pools, 0, 86_400_000)
+        if scenario.shape.methods is not None or scenario.shape.statuses is not None:
+            # The status shares anomalies measure against (error_burst) are those of the fitted mix.
+            mixed = seed_stream(seed, SHAPE_STREAM)
+            visits, crawls, scans, polls = (reshape(mixed, pools, e, scenario.shape)
+                                            for e in (visits, crawls, scans, polls))
         bots = scenario.rate * scenario.bot_share
         periodic = sum(1 / p for _, p in pop.feed_clients) + sum(1 / p for _, _, p in pop.monitor_clients)
         if periodic > 0.5 * bots:  # a site this quiet has no monitors or feed readers to speak of
