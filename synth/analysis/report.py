@@ -111,13 +111,15 @@ def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any]
 def read_columns(files: Sequence[Path], format: str | None, log_format: str | None) -> Iterator[Columns]:
     """The parsed lines of ``files`` as Columns, batch by batch."""
     from synth.analysis import profile
-    timing = profile.re.compile(profile.LINE_RE.pattern + rb"(?:.* ([0-9]+))?")
+    timing = profile.LINE_RE
+    tail = profile.re.compile(rb'" ([0-9]+)$')
     for path in files:
         line_number = 0
         for block in profile._read_blocks(path):
             rows = block.split(b"\n")
             matches = [timing.fullmatch(row) for row in rows]
-            groups = [m.groups(b"") for m in matches if m is not None]
+            groups = [(*m.groups(b""), (lambda d: d.group(1) if d else b"")(tail.search(m.group(0))))
+                      for m in matches if m is not None]
             n = len(groups)
             cols = list(zip(*groups)) if groups else [()] * 8
             written = np.array(cols[1], "S26")

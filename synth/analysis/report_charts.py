@@ -11,13 +11,14 @@ datasets (``datasets()``), shared by every chart that uses it:
 ``verdicts``  a row per graded window: its span, ``verdict`` (caught, late, missed) and label
 ``alarms``    a row per false alarm: ``t``, ``t2``, ``job``, ``score``
 
-Every shaded window is a ``rect`` mark of a unit named ``windows`` (SVG group class
-``windows_marks``) whose ``aria-label`` starts with ``window <id>``; its name is a ``text``
-mark of the unit ``window_names``.
+In the whole-range chart, every shaded window is a ``rect`` mark of the unit ``windows`` (SVG
+group class ``windows_marks``) whose ``aria-label`` starts with ``window <id>:``; its name is a
+``text`` mark of the unit ``window_names``. Panels name theirs ``panel_N_windows``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -48,6 +49,8 @@ PANELS = {
     "new_agent": ("requests by user agents first seen within a day", "smoke-rare-agent"),
     "latency": ("response time percentiles (ms)", "smoke-response-time"),
 }
+
+_panel_numbers = itertools.count(1)
 
 TIME_AXIS = {"title": None, "format": "%a %d %b %H:%M", "labelOverlap": True, "grid": True}
 ZOOM_AXIS = {"title": None, "format": "%H:%M", "labelOverlap": True, "grid": True}
@@ -184,12 +187,15 @@ def _window_layers(domain: list[int] | None, kind: str | None = None, lanes: boo
         transform.append({"filter": f"datum.end > {domain[0]} && datum.start < {domain[1]}"})
     tooltip: list[dict[str, Any]] = [{"field": "id"}, {"field": "kind"}, {"field": "magnitude"},
                                      {"field": "from", "title": "start (UTC)"}, {"field": "to", "title": "end (UTC)"}]
+    # the overview's units are named windows and window_names; a panel's, panel_windows and
+    # panel_window_names with a number (unit names are unique across one image)
+    prefix = "" if kind is None else f"panel_{next(_panel_numbers)}_"
     return [
-        {"name": "windows", "data": {"name": "windows"}, "transform": transform,
+        {"name": f"{prefix}windows", "data": {"name": "windows"}, "transform": transform,
          "mark": {"type": "rect", "color": WINDOW_FILL, "opacity": 0.3},
          "encoding": {"x": _time("start", domain=domain), "x2": {"field": "end"},
                       "description": {"field": "description"}, "tooltip": tooltip}},
-        {"name": "window_names", "data": {"name": "windows"}, "transform": transform,
+        {"name": f"{prefix}window_names", "data": {"name": "windows"}, "transform": transform,
          "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "fontSize": 11,
                   "fontWeight": "bold", "color": "#6b4e00"},
          "encoding": {"x": _time("start", domain=domain),

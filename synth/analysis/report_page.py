@@ -41,7 +41,7 @@ def start_bundle() -> None:
         def build() -> None:
             try:
                 import vl_convert
-                _bundle["js"] = vl_convert.javascript_bundle()  # type: ignore[call-arg]  (snippet is optional)
+                _bundle["js"] = vl_convert.javascript_bundle()  # type: ignore[call-arg]
             except Exception as e:  # noqa: BLE001  (reported where the bundle is used)
                 _bundle["error"] = e
 
