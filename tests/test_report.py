@@ -24,7 +24,7 @@ from logread import Parsed
 
 import synth
 from synth.analysis.report import build_report, write_report
-from synth.analysis.report_data import CLASSES, BUCKETS, Collector, Columns, collect
+from synth.analysis.report_data import BUCKETS, CLASSES, Collector, Columns, collect
 from synth.analysis.score import grade, parse_records
 from synth.cli import main
 

@@ -19,16 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from synth.analysis import report_page
+from synth.analysis import logread, report_page
 from synth.analysis.report_data import (
     BUCKETS,
     Columns,
     ReportData,
-    ReportDataError,
     check_truth,
     collect,
     read_json,
-    run_files,
 )
 from synth.analysis.score import Grade, Record, ScoreError, grade
 
@@ -48,22 +46,22 @@ class Report:
 
 
 def resolve_inputs(paths: Sequence[str | Path]) -> tuple[list[Path], dict[str, Any] | None, Path | None]:
-    """The log files in time order, the manifest (a run folder's) and the folder's truth file."""
+    """The log files in time order (logread.order_files), the manifest (a run folder's) and the
+    folder's truth file."""
     given = [Path(p) for p in paths] or [Path("output")]
-    if len(given) == 1 and given[0].is_dir():
-        folder = given[0]
-        try:
-            files, manifest = run_files(folder)
-        except ReportDataError as e:
-            raise ReportError(str(e)) from None
-        truth = folder / "anomalies.json"
-        return files, manifest, truth if truth.is_file() else None
-    for p in given:
-        if p.is_dir():
-            raise ReportError(f"{p}: a folder, among other paths (give one run folder, or log files)")
-        if not p.is_file():
-            raise ReportError(f"{p}: no such file")
-    return given, None, None
+    folder = given[0] if len(given) == 1 and given[0].is_dir() else None
+    if folder is None and any(p.is_dir() for p in given):
+        raise ReportError(f"{next(p for p in given if p.is_dir())}: a folder among other paths "
+                          "(give one run folder, or log files)")
+    try:
+        files = logread.order_files(given)
+    except logread.LogReadError as e:
+        raise ReportError(str(e)) from None
+    if folder is None:
+        return files, None, None
+    manifest_path, truth = folder / "manifest.json", folder / "anomalies.json"
+    manifest = read_json(manifest_path, "manifest") if manifest_path.is_file() else None
+    return files, manifest, truth if truth.is_file() else None
 
 
 def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any] | None = None,
@@ -93,8 +91,11 @@ def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any]
         options = manifest.get("scenario") or {}
         format, log_format = options.get("format"), options.get("log_format")
     report_page.start_bundle()
-    data = collect(read_columns(files, format, log_format), truth_data, bucket,
-                   [str(f) for f in files], manifest, range_ms)
+    try:
+        data = collect(read_columns(files, format, log_format), truth_data, bucket,
+                       [str(f) for f in files], manifest, range_ms)
+    except logread.LogReadError as e:
+        raise ReportError(str(e)) from None
     result = Report(data, min_score=min_score)
     if records is not None:
         if truth_data is None:
@@ -108,42 +109,31 @@ def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any]
     return result
 
 
+COLUMNS = ("t_ms", "client", "target", "status", "bytes", "agent", "duration_us")
+
+
 def read_columns(files: Sequence[Path], format: str | None, log_format: str | None) -> Iterator[Columns]:
-    """The parsed lines of ``files`` as Columns, batch by batch."""
-    from synth.analysis import profile
-    timing = profile.LINE_RE
-    tail = profile.re.compile(rb'" ([0-9]+)$')
-    for path in files:
-        line_number = 0
-        for block in profile._read_blocks(path):
-            rows = block.split(b"\n")
-            matches = [timing.fullmatch(row) for row in rows]
-            groups = [(*m.groups(b""), (lambda d: d.group(1) if d else b"")(tail.search(m.group(0))))
-                      for m in matches if m is not None]
-            n = len(groups)
-            cols = list(zip(*groups)) if groups else [()] * 8
-            written = np.array(cols[1], "S26")
-            clock = profile._parse_times(written)
-            valid = clock["valid"]
-            requests = [r.split(b" ") for r in cols[2]]
-            targets = np.empty(n, object)
-            targets[:] = [r[1] if len(r) > 1 else r[0] for r in requests]
-            clients = np.empty(n, object)
-            clients[:] = list(cols[0])
-            agents = np.empty(n, object)
-            agents[:] = [a[1:-1] for a in cols[6]]
-            status = np.array([int(s) for s in cols[3]], np.int64)
-            size = np.array([0 if s == b"-" else int(s) for s in cols[4]], np.int64)
-            duration = np.array([int(d) if d else -1 for d in cols[7]], np.int64)
-            bad = len(rows) - int(valid.sum())
-            first_bad = None
-            if bad:
-                first_bad = f"{path}:{line_number + 1 + next(i for i, m in enumerate(matches) if m is None)}" \
-                    if any(m is None for m in matches) else f"{path}:{line_number + 1}"
-            line_number += len(rows)
-            yield Columns(t_ms=clock["utc"][valid] * 1000, client=clients[valid], target=targets[valid],
-                          status=status[valid], bytes=size[valid], agent=agents[valid],
-                          duration_us=duration[valid], lines=len(rows), unparsed=bad, first_unparsed=first_bad)
+    """The parsed lines of ``files`` (synth.analysis.logread) as Columns, batch by batch."""
+    for batch in logread.read_log(files, format=format, log_format=log_format, columns=COLUMNS):
+        keep = batch.parsed
+        n = int(np.count_nonzero(keep))
+        first_unparsed = None
+        if n < len(batch):
+            first_unparsed = f"{batch.path}:{batch.first_line + int(np.argmin(keep))}"
+
+        yield Columns(t_ms=batch.t_ms[keep], client=_column(batch, "client", keep, b"-"),
+                      target=_column(batch, "target", keep, b"-"), status=_column(batch, "status", keep, -1),
+                      bytes=_column(batch, "bytes", keep, -1), agent=_column(batch, "agent", keep, b"-"),
+                      duration_us=_column(batch, "duration_us", keep, -1), lines=len(batch), unparsed=len(batch) - n,
+                      first_unparsed=first_unparsed)
+
+
+def _column(batch: logread.Batch, name: str, keep: np.ndarray, default: bytes | int) -> np.ndarray:
+    values = getattr(batch, name)
+    if values is None:  # the format has no such field
+        n = int(np.count_nonzero(keep))
+        return np.full(n, default, object) if isinstance(default, bytes) else np.full(n, default, np.int64)
+    return values[keep]
 
 
 def write_report(report: Report, path: str | Path, width: int = report_page.DEFAULT_WIDTH,

@@ -218,19 +218,6 @@ def check_truth(truth: Any, source: str) -> dict[str, Any]:
     return truth
 
 
-def run_files(folder: Path) -> tuple[list[Path], dict[str, Any] | None]:
-    """A run folder's log files in time order (the manifest's order, else oldest first) and
-    its manifest, if it has one."""
-    manifest_path = folder / "manifest.json"
-    manifest = read_json(manifest_path, "manifest") if manifest_path.exists() else None
-    if manifest is not None and manifest.get("files"):
-        return [folder / f["name"] for f in manifest["files"]], manifest
-    files = sorted(p for p in folder.glob("access.log*") if p.is_file())
-    if not files:
-        raise ReportDataError(f"{folder}: no access.log* file and no manifest.json")
-    return files, manifest
-
-
 # --- accumulating ---------------------------------------------------------------------------
 
 
