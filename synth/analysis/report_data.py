@@ -53,6 +53,17 @@ NEW_FOR_MS = 24 * 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
 CLOSE_LAG = 1
 CLIENT_KINDS = ("scan", "flood", "bytes")
+# The columns beyond time and status that each kind's panel and measure read; a report reads
+# only what its kinds need, so a log with a spike alone is read for its times and statuses.
+NEEDS = {"spike": set(), "dip": set(), "error_burst": set(), "scan": {"client", "target"}, "flood": {"client"},
+         "crowd": {"client"}, "bytes": {"client", "bytes"}, "new_agent": {"agent"}, "latency": {"duration_us"}}
+ALL_NEEDS = frozenset({"client", "target", "agent", "bytes", "duration_us"})
+
+
+def needs_of(truth: dict[str, Any] | None) -> frozenset[str]:
+    """The optional columns that the windows of ``truth`` need read."""
+    kinds = {w["kind"] for w in (truth or {}).get("anomalies", [])}
+    return frozenset(set().union(*(NEEDS.get(k, ALL_NEEDS) for k in kinds)))
 
 # What each kind's window is measured by: the metric its ML job watches, over the window.
 MEASURES = {
@@ -86,15 +97,16 @@ class Columns:
     (bytes, still escaped), ``status``, ``bytes`` and ``duration_us`` -1 where the line has none."""
 
     t_ms: np.ndarray
-    client: np.ndarray
-    target: np.ndarray
     status: np.ndarray
-    bytes: np.ndarray
-    agent: np.ndarray
-    duration_us: np.ndarray
     lines: int  # lines read, parsed or not
     unparsed: int
     first_unparsed: str | None = None
+    # None where not read (see NEEDS)
+    client: np.ndarray | None = None
+    target: np.ndarray | None = None
+    bytes: np.ndarray | None = None
+    agent: np.ndarray | None = None
+    duration_us: np.ndarray | None = None
 
 
 @dataclass
@@ -287,8 +299,10 @@ def _window_spans(window: dict[str, Any], lo_ms: int, hi_ms: int) -> tuple[Span,
 class Collector:
     """Counts per bucket and per window, fed batch by batch (see the module docstring)."""
 
-    def __init__(self, truth: dict[str, Any] | None, bucket_ms: int, range_ms: tuple[int, int] | None = None):
+    def __init__(self, truth: dict[str, Any] | None, bucket_ms: int, range_ms: tuple[int, int] | None = None,
+                 needs: frozenset[str] | None = None):
         self.bucket_ms = bucket_ms
+        self.needs = needs_of(truth) if needs is None else needs
         self.range_ms = range_ms
         self.windows = list((truth or {}).get("anomalies", []))
         labelled = [str(v) for w in self.windows if w["kind"] in CLIENT_KINDS
@@ -333,16 +347,26 @@ class Collector:
         self.t_min = int(t.min()) if self.t_min is None else min(self.t_min, int(t.min()))
         self.t_max = int(t.max()) if self.t_max is None else max(self.t_max, int(t.max()))
         k = t // self.bucket_ms
-        client = self.clients.add(batch.client)
-        agent = self.agents.add(batch.agent)
-        self.client_first = _first_seen(self.client_first, client, t, len(self.clients))
-        self.agent_first = _first_seen(self.agent_first, agent, t, len(self.agents))
+        n = len(t)
+        zeros = np.zeros(n, np.int64)
         status = batch.status.astype(np.int64, copy=False)
         self._count(k, status)
-        target = np.fromiter(map(hash, batch.target.tolist()), np.int64, count=len(t))
-        columns = {"k": k, "t": t, "client": client, "agent": agent, "target": target,
-                   "bytes": batch.bytes.astype(np.int64, copy=False),
-                   "duration": batch.duration_us.astype(np.int64, copy=False), "status": status}
+        client = agent = target = size = zeros
+        duration = np.full(n, -1, np.int64)
+        if "client" in self.needs and batch.client is not None:
+            client = self.clients.add(batch.client)
+            self.client_first = _first_seen(self.client_first, client, t, len(self.clients))
+        if "agent" in self.needs and batch.agent is not None:
+            agent = self.agents.add(batch.agent)
+            self.agent_first = _first_seen(self.agent_first, agent, t, len(self.agents))
+        if "target" in self.needs and batch.target is not None:
+            target = np.fromiter(map(hash, batch.target.tolist()), np.int64, count=n)
+        if "bytes" in self.needs and batch.bytes is not None:
+            size = batch.bytes.astype(np.int64, copy=False)
+        if "duration_us" in self.needs and batch.duration_us is not None:
+            duration = batch.duration_us.astype(np.int64, copy=False)
+        columns = {"k": k, "t": t, "client": client, "agent": agent, "target": target, "bytes": size,
+                   "duration": duration, "status": status}
         self._measure(columns)
         if self.pending is not None:
             columns = {name: np.concatenate([self.pending[name], columns[name]]) for name in columns}
@@ -375,6 +399,21 @@ class Collector:
             self.late += int(np.count_nonzero(c["k"] < self.closed_below))
         k0 = int(c["k"].min())
         rel = c["k"] - k0
+        if "client" in self.needs:
+            self._close_clients(rel, k0, c)
+        if "agent" in self.needs:
+            # requests of agents first seen less than NEW_FOR_MS earlier, not in the log's first day
+            born = self.agent_first[c["agent"]]
+            new = (c["t"] - born < NEW_FOR_MS) & (born >= (self.t_min or 0) + NEW_FOR_MS)
+            per = np.bincount(rel[new], minlength=int(rel.max()) + 1)
+            nz = np.flatnonzero(per)
+            self.c_new_agents.add(nz + k0, per[nz])
+        timed = c["duration"] >= 0
+        if timed.any():
+            self._percentiles(rel[timed], c["duration"][timed], k0)
+
+    def _close_clients(self, rel: np.ndarray, k0: int, c: dict[str, np.ndarray]) -> None:
+        """Per bucket: distinct clients, the busiest other client and the labelled clients."""
         n_labelled = len(self.labelled)
         pair, inverse = np.unique((rel << 32) | c["client"], return_inverse=True)
         pair_k, pair_client = pair >> 32, pair & 0xFFFFFFFF
@@ -400,15 +439,6 @@ class Collector:
                 grid = np.zeros((len(ks), n_labelled), np.int64)
                 grid[slot, pair_client[mine]] = values[mine]
                 chunks.add(ks + k0, grid)
-        # requests of agents first seen less than NEW_FOR_MS earlier, not in the log's first day
-        born = self.agent_first[c["agent"]]
-        new = (c["t"] - born < NEW_FOR_MS) & (born >= (self.t_min or 0) + NEW_FOR_MS)
-        per = np.bincount(rel[new], minlength=int(rel.max()) + 1)
-        nz = np.flatnonzero(per)
-        self.c_new_agents.add(nz + k0, per[nz])
-        timed = c["duration"] >= 0
-        if timed.any():
-            self._percentiles(rel[timed], c["duration"][timed], k0)
 
     def _percentiles(self, rel: np.ndarray, duration: np.ndarray, k0: int) -> None:
         order = np.lexsort((duration, rel))
@@ -548,14 +578,14 @@ def iso_ms(ms: int) -> str:
 
 def collect(batches: Iterator[Columns], truth: dict[str, Any] | None, bucket: str | None,
             files: list[str], run: dict[str, Any] | None = None,
-            range_ms: tuple[int, int] | None = None) -> ReportData:
+            range_ms: tuple[int, int] | None = None, needs: frozenset[str] | None = None) -> ReportData:
     """Count ``batches`` into a ReportData. ``bucket`` None picks one from the range (needs
     ``range_ms``, else 5m)."""
     if bucket is None:
         bucket = auto_bucket(range_ms[1] - range_ms[0]) if range_ms else "5m"
     if bucket not in BUCKETS:
         raise ReportDataError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
-    collector = Collector(truth, BUCKETS[bucket], range_ms)
+    collector = Collector(truth, BUCKETS[bucket], range_ms, needs)
     for batch in batches:
         collector.add(batch)
     return collector.finish(files, run, truth, bucket)
