@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from logread import Parsed
 
 import synth
-from synth.analysis.report import build_report, write_report
-from synth.analysis.report_data import BUCKETS, CLASSES, Collector, Columns, collect
+from synth.analysis.report import _logread_columns, build_report, read_columns, write_report
+from synth.analysis.report_data import ALL_NEEDS, BUCKETS, CLASSES, Collector, Columns, collect
 from synth.analysis.score import grade, parse_records
 from synth.cli import main
 
@@ -187,6 +187,23 @@ def test_bucket_counts_equal_own_reader(run, parsed):
     assert np.array_equal(labelled, busiest)
 
 
+def test_fast_path_equals_logread(run, truth):
+    """combined_timing read by one regex per block gives the same figures as logread's
+    general reader, bucket by bucket and window by window."""
+    files = sorted(run.glob("access.log-*")) + [run / "access.log"]
+    manifest = json.loads((run / "manifest.json").read_text())
+    span = (manifest["start_ms"], manifest["end_ms"])
+    fast = collect(read_columns(files, "combined_timing", None), truth, "15m", [], None, span, ALL_NEEDS)
+    slow = collect(_logread_columns(files, "combined_timing", None, ALL_NEEDS), truth, "15m", [], None, span,
+                   ALL_NEEDS)
+    assert fast.lines == slow.lines and fast.unparsed == slow.unparsed == 0
+    for name in ("classes", "client_requests", "client_bytes", "client_urls", "other_requests", "other_bytes",
+                 "other_urls", "clients", "new_clients", "new_agent_requests"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert np.array_equal(fast.response_us, slow.response_us, equal_nan=True)
+    assert [w.as_dict() for w in fast.windows] == [w.as_dict() for w in slow.windows]
+
+
 def lines_of(n: int, rng: np.random.Generator, t0: int = 1_795_000_000_000) -> Columns:
     """n synthetic parsed lines over a few hours, in time order."""
     t = np.sort(t0 + rng.integers(0, 5 * 3600_000, n))
@@ -212,8 +229,8 @@ def split(columns: Columns, cuts: list[int]) -> list[Columns]:
 def test_batch_boundaries_change_nothing(cuts, bucket):
     """However the lines are cut into batches, every per-bucket figure is the same."""
     columns = lines_of(3000, np.random.default_rng(7))
-    whole = collect(iter([columns]), None, bucket, [])
-    pieces = collect(iter(split(columns, cuts)), None, bucket, [])
+    whole = collect(iter([columns]), None, bucket, [], needs=ALL_NEEDS)
+    pieces = collect(iter(split(columns, cuts)), None, bucket, [], needs=ALL_NEEDS)
     for name in ("classes", "clients", "new_clients", "new_agent_requests", "other_requests", "other_bytes",
                  "other_urls"):
         assert np.array_equal(getattr(whole, name), getattr(pieces, name)), name

@@ -1,7 +1,8 @@
 """The report as files: one self-contained HTML page, or a PNG or SVG of the same charts.
 
-The page carries Vega, Vega-Lite and vega-embed inline (vl-convert's bundle of them), its
-styles and its data, so it opens with no network. Charts are drawn as SVG in the browser, with
+The page carries Vega, Vega-Lite and vega-embed inline (vl-convert's bundle of them, built
+once per vl-convert version and kept in ``~/.cache/synth``), its styles and its data, so it
+opens with no network. Charts are drawn as SVG in the browser, with
 tooltips, and zoom and pan on the time axis (drag, wheel; double-click resets). When every
 chart is drawn, ``<body data-charts="ready">``; a chart that fails says so on the page and in
 the console (``data-charts="failed"``).
@@ -14,6 +15,7 @@ height in pixels.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -27,13 +29,23 @@ from synth.analysis.score import Grade, Record, ratio_text, span_text
 from synth.version import __version__
 
 DEFAULT_WIDTH = 1200
+# vl-convert's bundle ends by making its libraries global; a cached copy that does not is
+# cut short, and is built again.
+_BUNDLE_END = "window.vegaLite=__default1;"
 _bundle: dict[str, Any] = {}
 _bundle_lock = threading.Lock()
 
 
+def bundle_cache() -> Path:
+    """Where the bundle is kept between runs: ``$XDG_CACHE_HOME/synth`` (``~/.cache/synth``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from importlib.metadata import version
+    return Path(root) / "synth" / f"vega-bundle-{version('vl-convert-python')}.js"
+
+
 def start_bundle() -> None:
-    """Begin building the inline JavaScript in a thread (vl-convert takes a few seconds the
-    first time in a process, without holding the GIL), so that it overlaps reading the logs."""
+    """Begin getting the inline JavaScript: from the cache, or built by vl-convert in a thread
+    (a few seconds, without holding the GIL), so that building overlaps reading the logs."""
     with _bundle_lock:
         if "thread" in _bundle:
             return
@@ -41,8 +53,22 @@ def start_bundle() -> None:
         def build() -> None:
             try:
                 import vl_convert
+                cache = bundle_cache()
+                try:
+                    _bundle["js"] = cache.read_text(encoding="utf-8")
+                    if _bundle["js"].endswith(_BUNDLE_END):
+                        return
+                except OSError:
+                    pass
                 _bundle["js"] = vl_convert.javascript_bundle()  # type: ignore[call-arg]
-            except Exception as e:  # noqa: BLE001  (reported where the bundle is used)
+                try:  # a cache that cannot be written costs the next run a few seconds, nothing more
+                    cache.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+                    tmp.write_text(_bundle["js"], encoding="utf-8")
+                    os.replace(tmp, cache)
+                except OSError:
+                    pass
+            except Exception as e:  # noqa: BLE001  (raised where the bundle is used)
                 _bundle["error"] = e
 
         thread = threading.Thread(target=build, name="vega-bundle", daemon=True)
