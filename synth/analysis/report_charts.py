@@ -38,16 +38,16 @@ PANEL_AXIS_PX = 90
 LABEL_PX_PER_CHAR = 6.4
 
 # What each kind's panel shows: the metric its job watches, and the job.
-PANELS = {
-    "spike": ("requests per bucket", "smoke-request-count"),
-    "dip": ("requests per bucket", "smoke-low-request-rate"),
-    "error_burst": ("share of requests answered with the status (%)", "smoke-status-code-rate"),
-    "scan": ("distinct request targets per client", "smoke-url-scanning"),
-    "flood": ("requests per client", "smoke-source-request-rate"),
-    "crowd": ("clients never seen before", "smoke-visitor-rate"),
-    "bytes": ("response bytes per client", "smoke-bytes-per-client"),
-    "new_agent": ("requests by user agents first seen within a day", "smoke-rare-agent"),
-    "latency": ("response time percentiles (ms)", "smoke-response-time"),
+PANELS = {  # kind: (what the panel shows, its y axis, the job that watches it)
+    "spike": ("requests", "requests", "smoke-request-count"),
+    "dip": ("requests", "requests", "smoke-low-request-rate"),
+    "error_burst": ("share of requests answered with the status", "% of requests", "smoke-status-code-rate"),
+    "scan": ("distinct request targets per client", "targets", "smoke-url-scanning"),
+    "flood": ("requests per client", "requests", "smoke-source-request-rate"),
+    "crowd": ("clients never seen before", "new clients", "smoke-visitor-rate"),
+    "bytes": ("response bytes per client", "bytes", "smoke-bytes-per-client"),
+    "new_agent": ("requests by user agents first seen within a day", "requests", "smoke-rare-agent"),
+    "latency": ("response time percentiles", "ms", "smoke-response-time"),
 }
 
 _panel_numbers = itertools.count(1)
@@ -69,6 +69,8 @@ def _number(value: float) -> float | None:
 
 
 def window_label(w: dict[str, Any]) -> str:
+    if "label" in w:
+        return str(w["label"])
     magnitude = w.get("magnitude")
     return f"{w['id']} x{magnitude:g}" if isinstance(magnitude, (int, float)) else str(w["id"])
 
@@ -133,6 +135,9 @@ def datasets(data: ReportData, grade: Grade | None = None, records: list[Record]
             out["verdicts"].append({"id": r.id, "start": r.start_ms, "end": r.end_ms, "verdict": verdict,
                                     "label": text, "job": r.job or ", ".join(r.jobs), "score": r.score,
                                     "description": f"window {r.id}: {text}"})
+        spans = [{"id": v["id"], "start_ms": v["start"], "label": v["label"]} for v in out["verdicts"]]
+        for v, lane in zip(out["verdicts"], _lanes(spans, data.start_ms, data.end_ms, width_px)):
+            v["lane_y"] = 2 + lane * LANE_PX
         jobs = set(grade.jobs)
         out["records"] = [{"t": r.timestamp, "t2": r.end, "job": r.job_id, "score": round(r.score, 2)}
                           for r in (records or []) if r.job_id in jobs and not r.interim]
@@ -233,18 +238,19 @@ def overview(width: int | str, height: int, present: list[str]) -> dict[str, Any
     }
 
 
-def panel(kind: str, width: int | str, height: int, domain: list[int] | None, title: str) -> dict[str, Any]:
+def panel(kind: str, width: int | str, height: int, domain: list[int] | None, title: dict[str, Any]) -> dict[str, Any]:
     """Kind ``kind``'s metric, over ``domain`` (a day around one window) or the whole range."""
     transform: list[dict[str, Any]] = [{"filter": "isValid(datum.value)"}]
     if domain is not None:
         transform.append({"filter": f"datum.t >= {domain[0]} && datum.t < {domain[1]}"})
     axis = ZOOM_AXIS if domain is not None else TIME_AXIS
-    metric = PANELS.get(kind, ("value", ""))[0]
+    y_title = PANELS.get(kind, ("", "value", ""))[1]
     line: dict[str, Any] = {
         "data": {"name": f"kind:{kind}"}, "transform": transform,
         "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 1.5},
         "encoding": {"x": _time(axis=axis, domain=domain),
-                     "y": {"field": "value", "type": "quantitative", "title": metric},
+                     "y": {"field": "value", "type": "quantitative", "title": y_title,
+                           "axis": {"format": "~s"}},
                      "color": {"field": "series", "type": "nominal", "title": None,
                                "legend": {"orient": "top", "labelLimit": 320}},
                      "tooltip": [{"field": "t", "type": "temporal", "title": "bucket (UTC)",
@@ -253,11 +259,13 @@ def panel(kind: str, width: int | str, height: int, domain: list[int] | None, ti
     if domain is None:
         line["params"] = [{"name": f"zoom_{kind.replace('-', '_')}",
                            "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales"}]
-    return {"width": width, "height": height, "title": {"text": title, "anchor": "start", "fontSize": 12},
+    if isinstance(width, int):  # an image: titles never widen the row
+        title = {**title, "limit": width, "subtitleLimit": width}
+    return {"width": width, "height": height, "title": title,
             "layer": [*_window_layers(domain, kind, lanes=domain is None), line]}
 
 
-def ml_chart(width: int | str, height: int, min_score: float) -> dict[str, Any]:
+def ml_chart(width: int | str, height: int, min_score: float, domain: list[int]) -> dict[str, Any]:
     """The ML records' scores over the whole range: graded windows coloured by their verdict,
     false alarms marked, the counting threshold drawn."""
     verdicts = list(VERDICT_COLORS)
@@ -268,15 +276,16 @@ def ml_chart(width: int | str, height: int, min_score: float) -> dict[str, Any]:
         "layer": [
             {"name": "verdicts", "data": {"name": "verdicts"},
              "mark": {"type": "rect", "opacity": 0.3},
-             "encoding": {"x": _time("start"), "x2": {"field": "end"},
+             "encoding": {"x": _time("start", domain=domain), "x2": {"field": "end"},
                           "color": {"field": "verdict", "type": "nominal", "title": "window",
                                     "scale": {"domain": verdicts, "range": [VERDICT_COLORS[v] for v in verdicts]}},
                           "description": {"field": "description"},
                           "tooltip": [{"field": "id"}, {"field": "label", "title": "verdict"}, {"field": "job"},
                                       {"field": "score", "format": ".1f"}]}},
             {"name": "verdict_names", "data": {"name": "verdicts"},
-             "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "y": 2, "fontSize": 11},
-             "encoding": {"x": _time("start"), "text": {"field": "label"}}},
+             "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "fontSize": 11},
+             "encoding": {"x": _time("start"), "y": {"field": "lane_y", "type": "quantitative", "scale": None},
+                          "text": {"field": "label"}}},
             {"name": "alarms", "data": {"name": "alarms"},
              "mark": {"type": "rule", "color": "#d62728", "strokeWidth": 1.5, "strokeDash": [3, 2]},
              "encoding": {"x": _time(), "description": {"field": "description"},
@@ -311,10 +320,11 @@ def zoom_domain(window: dict[str, Any], data: ReportData) -> list[int]:
     return [lo, lo + span]
 
 
-def panel_title(kind: str, window: dict[str, Any] | None, data: ReportData) -> str:
-    metric, job = PANELS.get(kind, ("", ""))
+def panel_title(kind: str, window: dict[str, Any] | None, data: ReportData) -> dict[str, Any]:
+    what, _, job = PANELS.get(kind, ("", "", ""))
     where = f"{window['id']}, a day around it" if window else "the whole range"
-    return f"{kind}: {metric} per {data.bucket} ({job}), {where}"
+    return {"text": f"{kind}: {what}, per {data.bucket}", "subtitle": f"{where} · job {job}", "anchor": "start",
+            "fontSize": 12, "subtitleFontSize": 11, "subtitleColor": "#555"}
 
 
 def page_charts(data: ReportData, grade: Grade | None, min_score: float) -> list[dict[str, Any]]:
@@ -328,7 +338,7 @@ def page_charts(data: ReportData, grade: Grade | None, min_score: float) -> list
         charts.append({"id": f"whole-{kind}", "kind": kind,
                        "spec": panel(kind, "container", 200, None, panel_title(kind, None, data))})
     if grade is not None:
-        charts.append({"id": "ml", "kind": None, "spec": ml_chart("container", 240, min_score)})
+        charts.append({"id": "ml", "kind": None, "spec": ml_chart("container", 240, min_score, [data.start_ms, data.end_ms])})
     return charts
 
 
@@ -346,7 +356,7 @@ def image_spec(data: ReportData, grade: Grade | None, min_score: float, width: i
         cells = len(kind_windows) + 1
         # each panel's y axis and padding take about PANEL_AXIS_PX beside its plot; the rows stay
         # narrower than the overview, whose width sets the image's
-        cell = max(100, (width - PANEL_AXIS_PX * (cells - 1)) // cells)
+        cell = max(100, (width - PANEL_AXIS_PX * (cells - 1) - 20) // cells)
         row = [panel(kind, cell, heights.get(kind, 150), zoom_domain(w, data), panel_title(kind, w, data))
                for w in kind_windows]
         row.append(panel(kind, cell, heights.get(kind, 150), None, panel_title(kind, None, data)))
@@ -355,7 +365,7 @@ def image_spec(data: ReportData, grade: Grade | None, min_score: float, width: i
                 layer.pop("params", None)
         rows.append({"hconcat": row, "resolve": {"scale": {"color": "independent", "y": "independent"}}})
     if grade is not None:
-        ml = ml_chart(width, heights.get("ml", 200), min_score)
+        ml = ml_chart(width, heights.get("ml", 200), min_score, [data.start_ms, data.end_ms])
         for layer in ml["layer"]:
             layer.pop("params", None)
         rows.append(ml)
