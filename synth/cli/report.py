@@ -136,5 +136,6 @@ def report_summary(report: Any, out: Path, seconds: float) -> str:
     if report.grade is not None:
         f = report.grade.figures
         graded = f"; {f['caught']} of {f['windows']} graded windows caught, {f['false_alarms']} false alarms"
-    return (f"wrote {out} ({out.stat().st_size / 1e6:,.1f} MB): {data.lines:,} lines in {len(data.files)} files, "
-            f"{len(data.windows)} labelled windows, {data.bucket} buckets{graded}; {seconds:.1f} s")
+    files, windows = len(data.files), len(data.windows)
+    return (f"wrote {out} ({out.stat().st_size / 1e6:,.1f} MB): {data.lines:,} lines in {files} file{'s' * (files != 1)}, "
+            f"{windows} labelled window{'s' * (windows != 1)}, {data.bucket} buckets{graded}; {seconds:.1f} s")
