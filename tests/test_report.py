@@ -413,3 +413,35 @@ def test_generate_report_writes_it_beside_the_files(tmp_path, capsys):
     assert (out / "report.html").stat().st_size > 100_000
     assert main_exit(args) == 0
     assert not (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("fmt", ["ecs_json", "nginx_combined", "vhost_combined"])
+def test_other_formats_through_logread(tmp_path, fmt):
+    """Formats outside the combined family are read through logread: every line counted,
+    and a spike window's requests and an error burst's 503s equal what the lines say (ECS
+    JSON read with json, the others with a regex of their own)."""
+    import datetime as dt
+    import re
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "fmt", "days": 0.3, "rate": 0.1, "format": fmt, "anomalies": [
+        {"kind": "spike", "start": "+2h", "minutes": 20, "magnitude": 5},
+        {"kind": "error_burst", "start": "+4h", "minutes": 20, "magnitude": 50, "status": 503}]}))
+    out = tmp_path / "output"
+    synth.generate(scenario, seed=5, out_dir=out, end=END)
+    data = build_report([out]).data
+    lines = [line for p in sorted(out.glob("access.log*")) for line in p.read_text().splitlines()]
+    assert data.lines == len(lines) and data.unparsed == 0 and int(data.requests.sum()) == len(lines)
+    if fmt == "ecs_json":
+        docs = [json.loads(line) for line in lines]
+        t = np.array([dt.datetime.fromisoformat(d["@timestamp"].replace("Z", "+00:00")).timestamp() * 1000
+                      for d in docs])
+        status = np.array([d["http"]["response"]["status_code"] for d in docs])
+    else:
+        stamp = re.compile(r"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] \"[^\"]*\" (\d{3}) ")
+        found = [stamp.search(line).groups() for line in lines]
+        t = np.array([dt.datetime.strptime(s, "%d/%b/%Y:%H:%M:%S %z").timestamp() * 1000 for s, _ in found])
+        status = np.array([int(code) for _, code in found])
+    for w in data.windows:
+        inside = (t >= w.truth["start_ms"]) & (t < w.truth["end_ms"])
+        expected = np.count_nonzero(inside & (status == 503)) if w.kind == "error_burst" else np.count_nonzero(inside)
+        assert w.measured == expected, (fmt, w.id)
