@@ -445,3 +445,30 @@ def test_other_formats_through_logread(tmp_path, fmt):
         inside = (t >= w.truth["start_ms"]) & (t < w.truth["end_ms"])
         expected = np.count_nonzero(inside & (status == 503)) if w.kind == "error_burst" else np.count_nonzero(inside)
         assert w.measured == expected, (fmt, w.id)
+
+
+def test_records_from_the_cluster_are_graded_alike(run, records_file, tmp_path, monkeypatch):
+    """--es and --job read the jobs' records from the cluster (the stand-in of the score tests)
+    and the page grades them exactly as it grades the same records saved to a file."""
+    from fake_elastic import FakeStack
+    for name in ("SYNTH_ES", "SYNTH_ES_API_KEY", "SYNTH_ES_USER", "SYNTH_ES_PASSWORD", "SYNTH_ES_CA_CERTS"):
+        monkeypatch.delenv(name, raising=False)
+    saved = json.loads(records_file.read_text())["records"]
+    jobs = sorted({r["job_id"] for r in saved})
+    stack = FakeStack().start()
+    try:
+        stack.jobs = {job: {} for job in jobs}
+        stack.job_state = {job: {} for job in jobs}
+        stack.results = {job: [r for r in saved if r["job_id"] == job] for job in jobs}
+        assert main_exit(["report", str(run), "--es", stack.es_url, "--job", ",".join(jobs),
+                          "-o", str(tmp_path / "es.html")]) == 0
+    finally:
+        stack.stop()
+    assert main_exit(["report", str(run), "--records", str(records_file), "--job", ",".join(jobs),
+                      "-o", str(tmp_path / "file.html")]) == 0
+
+    def ml_table(path):
+        text = path.read_text()
+        return text[text.index('<table id="ml-figures">'):text.index("</table>", text.index('id="ml-figures"'))]
+    assert ml_table(tmp_path / "es.html") == ml_table(tmp_path / "file.html")
+    assert 'data-figure="caught">1 (1)' in ml_table(tmp_path / "file.html")

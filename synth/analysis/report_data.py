@@ -1,8 +1,8 @@
 """What ``synth report`` draws: counts per time bucket of a log, and each labelled window's
 measured effect. Only counts are kept, never the lines, so memory does not grow with the log.
 
-``collect(paths, truth, bucket="5m")`` reads the lines once, in batches, and returns a
-``ReportData``:
+``collect(batches, truth, bucket="5m", ...)`` counts parsed lines (``Columns``, batch by
+batch, as synth.analysis.report reads them) and returns a ``ReportData``:
 
 requests per bucket by status class
     ``classes[b, c]``: lines of bucket ``b`` (``[start_ms + b * bucket_ms, ... + bucket_ms)``)

@@ -224,6 +224,7 @@ _TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=
   table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
   th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: left; vertical-align: top; }
   th { background: #f6f6f6; font-weight: 600; }
+  td.span { white-space: nowrap; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   td.verdict-caught { color: #2e7d32; } td.verdict-late { color: #9a6b00; } td.verdict-missed { color: #c62828; }
   .note { color: #666; font-size: 12px; }
@@ -260,7 +261,7 @@ distinct counts, busiest clients and percentiles are approximate (every count is
 <tbody>
 {% for w in windows %}
 <tr data-window="{{ w.id }}" data-kind="{{ w.kind }}">
-<td>{{ w.id }}</td><td>{{ w.kind }}</td><td>{{ w.span }}</td><td class="num">{{ w.magnitude }}</td>
+<td>{{ w.id }}</td><td>{{ w.kind }}</td><td class="span">{{ w.span }}</td><td class="num">{{ w.magnitude }}</td>
 <td>{{ w.metric }}{% if w.affected %}<br><span class="note">{{ w.affected }}</span>{% endif %}</td>
 <td class="num" data-figure="baseline" data-value="{{ w.baseline }}">{{ figure(w.baseline) if w.baseline is number else "-" }}</td>
 <td class="num" data-figure="during" data-value="{{ w.during }}">{{ figure(w.during) if w.during is number else "-" }}</td>
