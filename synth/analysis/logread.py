@@ -372,7 +372,7 @@ class LineParser:
             grok = Grok(bank, [pattern])
         except GrokError as e:
             raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
-        self.regex = re.compile(grok.regex.pattern.encode("latin-1"))
+        self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
         self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
         time_directive = next(i for i in items if isinstance(i, Directive) and i.time
                               and plan.fields.get("timestamp") == i.text)
@@ -445,9 +445,11 @@ class LineParser:
             cache[stamp] = self.time_text(stamp.decode("latin-1"))
         return cache[stamp]
 
-    def _row(self, values: Sequence[bytes | None]) -> dict[str, Any] | None:
+    def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
         stamp = self._group(values, "timestamp")
-        t = self._time(stamp) if stamp is not None else None
+        if stamp is None:
+            return None
+        t = self._time(stamp) if timed else stamp
         if t is None:
             return None
         g = self._group
@@ -523,9 +525,14 @@ class LineParser:
             parsed, t_ms = self._fast_times(block, arr, starts, ends)
             return Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms, whole=False)
         rows: list[dict[str, Any] | None] = []
-        fields = self.fields
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            rows.append(fields(block[s:e]))
+        if self.json:
+            rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+        else:
+            fullmatch, row = self.regex.fullmatch, self._row
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                m = fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
+                rows.append(None if m is None else row(m.groups(), timed=False))
+            self._times_of(rows)
         parsed = np.fromiter((r is not None for r in rows), bool, count=n)
         t_ms = np.fromiter((r["t_ms"] if r is not None else 0 for r in rows), np.int64, count=n)
         out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms)
@@ -537,6 +544,24 @@ class LineParser:
             else:
                 setattr(out, name, np.fromiter((r[name] if r is not None else -1 for r in rows), np.int64, count=n))
         return out
+
+    def _times_of(self, rows: list[dict[str, Any] | None]) -> None:
+        """Each row's written time (``t_ms`` holds it, as bytes) read: all at once for %t."""
+        at = [i for i, r in enumerate(rows) if r is not None]
+        if not at:
+            return
+        stamps = [rows[i]["t_ms"] for i in at]  # type: ignore[index]
+        if self.time_text is _apache_ms and all(len(x) == 26 for x in stamps):
+            times = parse_apache_times(np.array(stamps, "S26"))
+            values = np.where(times["valid"], times["utc"] * 1000, -1).tolist()
+        else:
+            values = [self._time(x) for x in stamps]
+            values = [-1 if v is None else v for v in values]
+        for i, t in zip(at, values):
+            if t < 0:
+                rows[i] = None
+            else:
+                rows[i]["t_ms"] = t  # type: ignore[index]
 
     def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -603,7 +628,13 @@ def detect_format(lines: Sequence[bytes | str]) -> str:
     for name in _candidates():
         reader = _builtin_reader(name)
         fmt = reader.format
-        rows = [reader.fields(line) for line in sample]
+        # A format that fails most of the first lines is not read further.
+        head = [reader.fields(line) for line in sample[:20]]
+        if sum(r is not None for r in head) < len(head) // 2:
+            if any(r is not None for r in head):
+                near.append((sum(r is not None for r in head), name))
+            continue
+        rows = head + [reader.fields(line) for line in sample[20:]]
         good = [r for r in rows if r is not None]
         if len(good) == len(sample) and not _refuted(name, fmt, good, sample):
             fits.append(name)

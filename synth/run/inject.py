@@ -46,15 +46,14 @@ from synth.generate.model import ANOMALY_STREAM, PLACEMENT_STREAM, seed_stream
 from synth.generate.pools import ERROR_SIZE_TABLE
 from synth.generate.scenario import AnomalySpec, ScenarioError, load_scenario, scenario_from_dict
 from synth.generate.traffic import SESSION_CAP_MS, Events
-from synth.output.files import MANIFEST, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
+from synth.output.files import MANIFEST, PER_LINE, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
 from synth.render.formats import LineFormat
 from synth.render.lines import LineRenderer
 from synth.run.generate import check_seed
 from synth.run.logmodel import Baseline, LogModel, LogPools
 
-PER_LINE = "injected.jsonl"
 HISTORY_S = 2 * 86400
-MIX_CAP = 40_000  # lines of the log parsed to learn its mix
+MIX_CAP = 20_000  # lines of the log parsed to learn its mix
 MIN_WINDOW_LINES = 20  # a window with fewer normal lines cannot show a factor
 MIN_SHARE_LINES = 200  # nor a share of statuses
 
@@ -244,43 +243,42 @@ class _Input:
     terminated: bool  # its last line ends in a newline
 
 
-def _read_times(files: list[Path], fmt: LineFormat, fmt_args: dict[str, Any]) -> list[_Input]:
+def _plain_size(path: Path, gz: bool) -> int:
+    """The file's size as plain text: a gzip member's trailer says it (modulo 4 GiB)."""
+    size = path.stat().st_size
+    if not gz or size < 18:
+        return size
+    with open(path, "rb") as fh:
+        fh.seek(-4, 2)
+        return max(int.from_bytes(fh.read(4), "little"), size)
+
+
+def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Input], list[bytes]]:
+    """Every line's time (logread's fast path), and an even sample of about MIX_CAP raw lines
+    (every k-th line, k from the input's size) for learning the log's mix."""
+    gz = [is_gzip(p) for p in files]
+    head = b"".join(next(read_blocks(files[0], 1 << 16), (b"", True))[0].splitlines(keepends=True)[:200])
+    mean = max(len(head) / max(head.count(b"\n"), 1), 1.0)
+    estimate = sum(_plain_size(p, g) for p, g in zip(files, gz)) / mean
+    every = max(1, int(estimate // MIX_CAP) + 1)
     inputs = []
     batches: dict[int, list] = {}
     terminated: dict[int, bool] = {}
+    sample: list[bytes] = []
+    seen = 0
     for batch in read_log(files, columns=("t_ms",), **fmt_args):
         batches.setdefault(batch.file_index, []).append((batch.t_ms, batch.parsed))
         terminated[batch.file_index] = batch.terminated
+        first = (-seen) % every
+        data, starts, ends = batch.data, batch.starts, batch.ends
+        sample.extend(data[a:b] for a, b in zip(starts[first::every].tolist(), ends[first::every].tolist()))
+        seen += len(batch)
     for i, path in enumerate(files):
         parts = batches.get(i, [])
         t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         ok = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
-        inputs.append(_Input(path, is_gzip(path), t, ok, terminated.get(i, True)))
-    return inputs
-
-
-def _lines_at(inputs: list[_Input], wanted: np.ndarray) -> list[bytes]:
-    """The raw lines at global indexes ``wanted`` (sorted)."""
-    out: list[bytes] = []
-    offset = 0
-    for inp in inputs:
-        n = len(inp.t_ms)
-        mine = wanted[(wanted >= offset) & (wanted < offset + n)] - offset
-        if len(mine):
-            first = 0
-            for block, _ in read_blocks(inp.path):
-                arr = np.frombuffer(block, np.uint8)
-                ends = np.flatnonzero(arr == 10)
-                if not block.endswith(b"\n"):
-                    ends = np.r_[ends, len(block)]
-                starts = np.r_[0, ends[:-1] + 1]
-                here = mine[(mine >= first) & (mine < first + len(starts))] - first
-                out.extend(block[starts[i]:ends[i]] for i in here.tolist())
-                first += len(starts)
-                if first > mine[-1]:
-                    break
-        offset += n
-    return out
+        inputs.append(_Input(path, gz[i], t, ok, terminated.get(i, True)))
+    return inputs, sample
 
 
 def _hours(w: Window) -> set[int]:
@@ -292,7 +290,7 @@ def _hours(w: Window) -> set[int]:
 class _Rewriter:
     """New status and size, or a scaled response time, in a line's own bytes."""
 
-    def __init__(self, fmt: LineFormat, error_sizes: dict[int, int]):
+    def __init__(self, fmt: LineFormat, error_sizes: dict[int, int]) -> None:
         self.json = fmt.json
         self.parser = LineParser(fmt)
         self.error_sizes = error_sizes
@@ -387,7 +385,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     fmt_args = {"log_format": fmt.logformat} if fmt.name == "custom" else {"format": fmt.name}
 
     say("reading times")
-    inputs = _read_times(files, fmt, fmt_args)
+    inputs, lines = _read_times(files, fmt_args)
     t_all = np.concatenate([i.t_ms for i in inputs])
     ok_all = np.concatenate([i.parsed for i in inputs])
     if not ok_all.any():
@@ -401,16 +399,16 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
 
     say("learning the log's mix")
     seconds = t_all // 1000
-    in_window = np.zeros(len(t_all), bool)
-    for w0, w1 in spans:
-        in_window |= (seconds >= w0) & (seconds < w1)
-    hour = (seconds // 3600) % 24
-    wanted_hours = set().union(*(_hours(w) for w in windows))
-    candidates = np.flatnonzero(ok_all & ~in_window & np.isin(hour, sorted(wanted_hours)))
-    every = max(1, -(-len(candidates) // MIX_CAP))
-    chosen = candidates[::every]
-    lines = _lines_at(inputs, chosen)
     columns = parse_lines(fmt, lines)
+    if len(lines) and columns["parsed"].mean() < 0.5:
+        raise InjectError([("--log-format" if log_format else "--format" if format else "PATHS",
+                            f"only {columns['parsed'].mean():.0%} of a sample of the input's lines are "
+                            f"{fmt.name} lines: is that the log's format?")])
+    in_window = np.zeros(len(columns["parsed"]), bool)
+    for w0, w1 in spans:
+        in_window |= (columns["t_ms"] >= w0 * 1000) & (columns["t_ms"] < w1 * 1000)
+    columns["parsed"] &= ~in_window
+    every = max(1, -(-len(t_all) // max(len(lines), 1)))
     hosts = columns["host"][columns["parsed"]] if columns["host"] is not None else np.zeros(0, object)
     host = max(set(hosts.tolist()), key=hosts.tolist().count).decode() if len(hosts) else ""
     log_pools = LogPools(host, fmt.json)

@@ -39,7 +39,7 @@ _SITE_KIND = {PAGE: SITE_PAGE, STATIC: ASSET, ROBOTS: SITE_ROBOTS}
 def _text(value: bytes, json: bool) -> str:
     """A value as the log wrote it, as the text the renderer escapes again."""
     text = value.decode("utf-8", "surrogateescape")
-    return text if json else apache_unescape(text)
+    return text if json or "\\" not in text else apache_unescape(text)
 
 
 @dataclass
@@ -144,8 +144,8 @@ class LogPools:
         pop.client_proto_list = [0] * len(pop.addresses)
         site.freeze()
         pop.freeze()
-        humans = [c for c in range(len(pop.addresses))
-                  if not BOT_RE.search(pop.agents[pop.client_agent[c]]) and pop.agents[pop.client_agent[c]] != "-"]
+        bot = np.array([BOT_RE.search(a) is not None or a in ("-", "") for a in pop.agents], bool)
+        humans = np.flatnonzero(~bot[pop.client_agent]).tolist() if len(pop.addresses) else []
         pop.group_clients = [np.array(humans or range(len(pop.addresses)), np.int32)]
         pop.group_cdf = [np.linspace(0, 1, len(pop.group_clients[0]) + 1)[1:]]
         return self.pools
