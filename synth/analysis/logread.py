@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import queue
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -170,10 +172,7 @@ def is_gzip(path: str | Path) -> bool:
         return raw.read(2) == b"\x1f\x8b"
 
 
-def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
-    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
-    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline)."""
-    path = Path(path)
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, bool]]:
     try:
         with _open(path) as fh:
             while block := fh.read(block_bytes):
@@ -184,6 +183,51 @@ def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tu
         raise LogReadError(f"{path}: not a readable gzip file ({e})") from None
     except OSError as e:
         raise LogReadError(f"{path}: {e.strerror or e}") from None
+
+
+def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
+    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline).
+
+    The next block is read (and gunzipped) in a thread while the caller works on this one:
+    reading and zlib release the GIL, so the second core does that work.
+    """
+    path = Path(path)
+    if block_bytes < (1 << 20):
+        yield from _blocks(path, block_bytes)
+        return
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in _blocks(path, block_bytes):
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as e:  # handed to the reader, raised there
+            ahead.put(e)
+
+    worker = threading.Thread(target=produce, name=f"read {path.name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _head(path: Path, n: int) -> list[bytes]:

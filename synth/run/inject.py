@@ -23,6 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -241,6 +242,7 @@ class _Input:
     t_ms: np.ndarray  # every line's time, 0 where it has none
     parsed: np.ndarray
     terminated: bool  # its last line ends in a newline
+    block_lines: list[int]  # lines in each block read_blocks gives
 
 
 def _plain_size(path: Path, gz: bool) -> int:
@@ -277,7 +279,7 @@ def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Inpu
         parts = batches.get(i, [])
         t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         ok = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
-        inputs.append(_Input(path, gz[i], t, ok, terminated.get(i, True)))
+        inputs.append(_Input(path, gz[i], t, ok, terminated.get(i, True), [len(p[0]) for p in parts]))
     return inputs, sample
 
 
@@ -547,17 +549,40 @@ class _OutFile:
         self.digest = hashlib.sha256()
         self.fh: Any = gzip.open(path, "wb", compresslevel=6) if gz else open(path, "wb")
         self.line = 0  # lines written so far: the number of the last one
+        self.pending: list[bytes] = []
+        self.size = 0
+        self.pool = ThreadPoolExecutor(1)
+        self.busy: Future | None = None
 
     def emit(self, chunk: bytes, lines: int) -> None:
         if chunk:
-            self.fh.write(chunk)
-            if not self.gz:
-                self.digest.update(chunk)
-            self.record.bytes += len(chunk)
+            self.pending.append(chunk)
+            self.size += len(chunk)
+            if self.size >= 1 << 23:
+                self.flush()
         self.record.lines += lines
         self.line += lines
 
+    def _put(self, data: bytes) -> None:
+        self.fh.write(data)
+        if not self.gz:
+            self.digest.update(data)
+
+    def flush(self) -> None:
+        data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+        self.pending, self.size = [], 0
+        if data:
+            # Writing and hashing release the GIL: done in a thread while the next block is made.
+            if self.busy is not None:
+                self.busy.result()
+            self.busy = self.pool.submit(self._put, data)
+            self.record.bytes += len(data)
+
     def close(self) -> FileRecord:
+        self.flush()
+        if self.busy is not None:
+            self.busy.result()
+        self.pool.shutdown()
         self.fh.close()
         if self.gz:
             self.record.bytes = self.path.stat().st_size
@@ -604,8 +629,8 @@ def _write(inputs: list[_Input], out: Path, added: list[tuple[int, int, bytes]],
         g0 = int(offsets[f])
         edits = sorted(i - g0 for i in (*remove, *rewrite) if g0 <= i < g0 + sizes[f])
         e = 0
-        for block, terminated in read_blocks(inp.path):
-            n_block = block.count(b"\n") + (0 if terminated else 1)
+        for b, (block, terminated) in enumerate(read_blocks(inp.path)):
+            n_block = inp.block_lines[b]
             last = first + n_block
             if not (k < len(mine) and local_at[k] < last) and not (e < len(edits) and edits[e] < last):
                 emit(block, n_block)
