@@ -85,6 +85,8 @@ class InjectRun:
     removed: int = 0
     rewritten: int = 0
     seconds: float = 0.0
+    start: int = 0  # the log's range: its first line's second, and one past its last's
+    end: int = 0
 
     def summary(self) -> str:
         rate = self.lines_in / self.seconds if self.seconds else 0.0
@@ -491,7 +493,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         lines=sum(f.lines for f in run.records), bytes=sum(f.bytes for f in run.records), files=run.records)
     manifest.save(out)
     result = InjectRun(seed, out, fmt.name, windows, truth, run.records, len(t_all), int((~ok_all).sum()),
-                       len(added), len(remove), len(rewrite), time.perf_counter() - began)
+                       len(added), len(remove), len(rewrite), time.perf_counter() - began, start, end)
     return result
 
 
