@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import queue
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -133,8 +135,8 @@ def order_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 @cache
-def _builtin_reader(name: str) -> _Reader:
-    return _Reader(builtin_format(name))
+def _builtin_reader(name: str) -> LineParser:
+    return LineParser(builtin_format(name))
 
 
 def _first_time(path: Path) -> int:
@@ -170,10 +172,7 @@ def is_gzip(path: str | Path) -> bool:
         return raw.read(2) == b"\x1f\x8b"
 
 
-def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
-    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
-    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline)."""
-    path = Path(path)
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, bool]]:
     try:
         with _open(path) as fh:
             while block := fh.read(block_bytes):
@@ -184,6 +183,51 @@ def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tu
         raise LogReadError(f"{path}: not a readable gzip file ({e})") from None
     except OSError as e:
         raise LogReadError(f"{path}: {e.strerror or e}") from None
+
+
+def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
+    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline).
+
+    The next block is read (and gunzipped) in a thread while the caller works on this one:
+    reading and zlib release the GIL, so the second core does that work.
+    """
+    path = Path(path)
+    if block_bytes < (1 << 20):
+        yield from _blocks(path, block_bytes)
+        return
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in _blocks(path, block_bytes):
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as e:  # handed to the reader, raised there
+            ahead.put(e)
+
+    worker = threading.Thread(target=produce, name=f"read {path.name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _head(path: Path, n: int) -> list[bytes]:
@@ -345,7 +389,7 @@ class Batch:
 _NO_BRACKET = set("haluvpsbBDTIOmH")  # directives whose values never hold "[" (HTTPDUSER has none)
 
 
-class _Reader:
+class LineParser:
     """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
 
     def __init__(self, fmt: LineFormat):
@@ -364,11 +408,15 @@ class _Reader:
         bank = dict(builtin_patterns(ecs=True))
         bank.update(EXTRA_PATTERNS)
         bank.update(plan.definitions)
+        # A field that may be written "-" is captured with its dash, so that every field has a
+        # place in the line (for rewriting it) and "-" reads as written; the language matched
+        # is the plan's own.
+        pattern = re.sub(r"\(\?:-\|%\{(\w+):([\w.@]+)(?::\w+)?\}\)", r"(?<\2>-|%{\1})", plan.pattern)
         try:
-            grok = Grok(bank, [plan.pattern])
+            grok = Grok(bank, [pattern])
         except GrokError as e:
             raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
-        self.regex = re.compile(grok.regex.pattern.encode("latin-1"))
+        self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
         self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
         time_directive = next(i for i in items if isinstance(i, Directive) and i.time
                               and plan.fields.get("timestamp") == i.text)
@@ -409,6 +457,24 @@ class _Reader:
             return None
         return self._row(m.groups())
 
+    def spans(self, line: bytes) -> dict[str, tuple[int, int]] | None:
+        """Where each column's value is in a text line: ``{"status": (start, end), ...}``, for
+        the columns status, bytes and duration_us; None when the line does not parse."""
+        if self.json:
+            raise LogReadError("spans are for text formats; JSON lines are rewritten as JSON")
+        m = self.regex.fullmatch(line[:-1] if line.endswith(b"\r") else line)
+        if m is None:
+            return None
+        out = {}
+        for column, names in (("status", ("http.response.status_code",)),
+                              ("bytes", ("http.response.body.bytes", "http.response.bytes")),
+                              ("duration_us", (self.duration[0],) if self.duration else ())):
+            for name in names:
+                for g in self.groups.get(name, ()):
+                    if m.group(g + 1) is not None and column not in out:
+                        out[column] = m.span(g + 1)
+        return out
+
     def _group(self, values: Sequence[bytes | None], name: str) -> bytes | None:
         for g in self.groups.get(name, ()):
             if values[g] is not None:
@@ -423,9 +489,11 @@ class _Reader:
             cache[stamp] = self.time_text(stamp.decode("latin-1"))
         return cache[stamp]
 
-    def _row(self, values: Sequence[bytes | None]) -> dict[str, Any] | None:
+    def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
         stamp = self._group(values, "timestamp")
-        t = self._time(stamp) if stamp is not None else None
+        if stamp is None:
+            return None
+        t = self._time(stamp) if timed else stamp
         if t is None:
             return None
         g = self._group
@@ -444,7 +512,8 @@ class _Reader:
             duration = int(value) * self.duration[1] if value is not None else -1
         return {"t_ms": t, "client": g(values, "source.address") or b"", "method": g(values, "http.request.method") or b"",
                 "target": target or b"", "protocol": b"HTTP/" + version if version else b"",
-                "status": int(status) if status is not None else -1, "bytes": int(size) if size is not None else -1,
+                "status": int(status) if status not in (None, b"-") else -1,
+                "bytes": int(size) if size not in (None, b"-") else -1,
                 "referrer": g(values, "http.request.referrer") or b"-", "agent": g(values, "user_agent.original") or b"-",
                 "duration_us": duration, "host": g(values, "url.domain") or b""}
 
@@ -500,9 +569,14 @@ class _Reader:
             parsed, t_ms = self._fast_times(block, arr, starts, ends)
             return Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms, whole=False)
         rows: list[dict[str, Any] | None] = []
-        fields = self.fields
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            rows.append(fields(block[s:e]))
+        if self.json:
+            rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+        else:
+            fullmatch, row = self.regex.fullmatch, self._row
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                m = fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
+                rows.append(None if m is None else row(m.groups(), timed=False))
+            self._times_of(rows)
         parsed = np.fromiter((r is not None for r in rows), bool, count=n)
         t_ms = np.fromiter((r["t_ms"] if r is not None else 0 for r in rows), np.int64, count=n)
         out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms)
@@ -514,6 +588,24 @@ class _Reader:
             else:
                 setattr(out, name, np.fromiter((r[name] if r is not None else -1 for r in rows), np.int64, count=n))
         return out
+
+    def _times_of(self, rows: list[dict[str, Any] | None]) -> None:
+        """Each row's written time (``t_ms`` holds it, as bytes) read: all at once for %t."""
+        at = [i for i, r in enumerate(rows) if r is not None]
+        if not at:
+            return
+        stamps = [rows[i]["t_ms"] for i in at]  # type: ignore[index]
+        if self.time_text is _apache_ms and all(len(x) == 26 for x in stamps):
+            times = parse_apache_times(np.array(stamps, "S26"))
+            values = np.where(times["valid"], times["utc"] * 1000, -1).tolist()
+        else:
+            values = [self._time(x) for x in stamps]
+            values = [-1 if v is None else v for v in values]
+        for i, t in zip(at, values):
+            if t < 0:
+                rows[i] = None
+            else:
+                rows[i]["t_ms"] = t  # type: ignore[index]
 
     def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -580,7 +672,13 @@ def detect_format(lines: Sequence[bytes | str]) -> str:
     for name in _candidates():
         reader = _builtin_reader(name)
         fmt = reader.format
-        rows = [reader.fields(line) for line in sample]
+        # A format that fails most of the first lines is not read further.
+        head = [reader.fields(line) for line in sample[:20]]
+        if sum(r is not None for r in head) < len(head) // 2:
+            if any(r is not None for r in head):
+                near.append((sum(r is not None for r in head), name))
+            continue
+        rows = head + [reader.fields(line) for line in sample[20:]]
         good = [r for r in rows if r is not None]
         if len(good) == len(sample) and not _refuted(name, fmt, good, sample):
             fits.append(name)
@@ -638,7 +736,7 @@ def read_log(paths: Iterable[str | Path], format: str | None = None, log_format:
     unknown = wanted - set(COLUMNS)
     if unknown:
         raise LogReadError(f"unknown columns: {', '.join(sorted(unknown))} (columns: {', '.join(COLUMNS)})")
-    reader = _Reader(fmt)
+    reader = LineParser(fmt)
     for index, path in enumerate(files):
         first = 1
         for block, terminated in read_blocks(path, block_bytes):
@@ -649,8 +747,17 @@ def read_log(paths: Iterable[str | Path], format: str | None = None, log_format:
 
 def reader_columns(format: LineFormat) -> set[str]:
     """The columns a format's lines carry (t_ms always)."""
-    return {"t_ms"} | _Reader(format).has
+    return {"t_ms"} | LineParser(format).has
+
+
+def parse_lines(format: LineFormat, lines: Sequence[bytes]) -> dict[str, np.ndarray]:
+    """Columns (as in a Batch, plus ``parsed``) of a few lines, for work on a chosen sample."""
+    parser = LineParser(format)
+    block = b"".join(line + b"\n" for line in lines)
+    batch = parser.batch(Path("-"), 0, block, True, 1, frozenset(COLUMNS))
+    return {name: getattr(batch, name) for name in ("parsed", *COLUMNS)}
 
 
 __all__ = ["Batch", "LogReadError", "COLUMNS", "order_files", "detect_format", "detect_files_format",
-           "resolve_format", "read_log", "read_blocks", "parse_apache_times", "reader_columns", "is_gzip"]
+           "resolve_format", "read_log", "read_blocks", "parse_apache_times", "reader_columns", "is_gzip",
+           "LineParser", "parse_lines"]
