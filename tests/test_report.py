@@ -7,9 +7,11 @@ opened from a file with no network: any request that is not for a file fails the
 
 from __future__ import annotations
 
+import datetime as dt
 import html.parser
 import io
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -420,8 +422,6 @@ def test_other_formats_through_logread(tmp_path, fmt):
     """Formats outside the combined family are read through logread: every line counted,
     and a spike window's requests and an error burst's 503s equal what the lines say (ECS
     JSON read with json, the others with a regex of their own)."""
-    import datetime as dt
-    import re
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(yaml.safe_dump({"name": "fmt", "days": 0.3, "rate": 0.1, "format": fmt, "anomalies": [
         {"kind": "spike", "start": "+2h", "minutes": 20, "magnitude": 5},
@@ -472,3 +472,23 @@ def test_records_from_the_cluster_are_graded_alike(run, records_file, tmp_path, 
         return text[text.index('<table id="ml-figures">'):text.index("</table>", text.index('id="ml-figures"'))]
     assert ml_table(tmp_path / "es.html") == ml_table(tmp_path / "file.html")
     assert 'data-figure="caught">1 (1)' in ml_table(tmp_path / "file.html")
+
+
+def test_inject_report_shows_the_injected_windows(run, tmp_path, capsys):
+    """synth inject --report writes report.html beside the injected copy, with a row per
+    injected window measured from the copy's lines."""
+    out = tmp_path / "injected"
+    assert main_exit(["inject", str(run / "access.log"), "--anomaly", "spike:magnitude=4,minutes=20",
+                      "--seed", "2", "--out", str(out), "-q", "--report"]) == 0
+    assert "report.html" in capsys.readouterr().out
+    truth = json.loads((out / "anomalies.json").read_text())
+    table = TableReader()
+    table.feed((out / "report.html").read_text())
+    assert list(table.rows) == [w["id"] for w in truth["anomalies"]]
+    copy = (out / "access.log").read_text().splitlines()
+    stamp = re.compile(r"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\]")
+    t = np.array([dt.datetime.strptime(stamp.search(line).group(1), "%d/%b/%Y:%H:%M:%S %z").timestamp() * 1000
+                  for line in copy])
+    for w in truth["anomalies"]:
+        inside = np.count_nonzero((t >= w["start_ms"]) & (t < w["end_ms"]))
+        assert value(table.rows[w["id"]]["measured"]) == inside
