@@ -35,6 +35,7 @@ from synth.run.report import Progress, histogram_lines, seed_lines
 @click.option("--report", "report", is_flag=True, help="Also write report.html in the output folder (see synth report).")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
              out_dir: str, rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
              spike_magnitude: float | None, spike_minutes: float | None, workers: int | None, shard: str | None,
              force: bool, quiet: bool, report: bool) -> None:
     """Write rotated access logs, anomalies.json and manifest.json to the output folder.
@@ -45,9 +46,9 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
         synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
         synth generate --report              # and output/report.html
     """
-    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
-                 "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz,
+                                 "format": format_, "log_format": log_format, "nginx_log_format": nginx_log_format,
+                                 "messy": messy, "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
 
@@ -112,6 +113,7 @@ def write_run_report(out_dir: Path) -> None:
 def stream_command(scenario: str | None, rate: float | None, speed: float, duration: str | None,
                    backfill: str | None, anomaly_every: str | None, seed: int | None, out_dir: str,
                    rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
                    spike_magnitude: float | None, spike_minutes: float | None, workers: int | None,
                    force: bool) -> None:
     """Append access logs to the output folder in real time, rotating as logrotate does.
@@ -129,7 +131,8 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
         synth stream --duration 10m --rate 5000 --rotate size:50MB
     """
     overrides: dict[str, Any] = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+                                 "nginx_log_format": nginx_log_format, "messy": messy,
+                                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
 
     def on_start(run: synth.StreamRun) -> None:
