@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import queue
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -170,10 +172,7 @@ def is_gzip(path: str | Path) -> bool:
         return raw.read(2) == b"\x1f\x8b"
 
 
-def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
-    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
-    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline)."""
-    path = Path(path)
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, bool]]:
     try:
         with _open(path) as fh:
             while block := fh.read(block_bytes):
@@ -184,6 +183,51 @@ def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tu
         raise LogReadError(f"{path}: not a readable gzip file ({e})") from None
     except OSError as e:
         raise LogReadError(f"{path}: {e.strerror or e}") from None
+
+
+def read_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """``(block, terminated)``: the file's bytes in blocks of whole lines, each block ending in
+    ``\\n`` except perhaps the file's last (``terminated`` False: its last line has no newline).
+
+    The next block is read (and gunzipped) in a thread while the caller works on this one:
+    reading and zlib release the GIL, so the second core does that work.
+    """
+    path = Path(path)
+    if block_bytes < (1 << 20):
+        yield from _blocks(path, block_bytes)
+        return
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in _blocks(path, block_bytes):
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as e:  # handed to the reader, raised there
+            ahead.put(e)
+
+    worker = threading.Thread(target=produce, name=f"read {path.name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _head(path: Path, n: int) -> list[bytes]:
@@ -372,7 +416,7 @@ class LineParser:
             grok = Grok(bank, [pattern])
         except GrokError as e:
             raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
-        self.regex = re.compile(grok.regex.pattern.encode("latin-1"))
+        self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
         self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
         time_directive = next(i for i in items if isinstance(i, Directive) and i.time
                               and plan.fields.get("timestamp") == i.text)
@@ -445,9 +489,11 @@ class LineParser:
             cache[stamp] = self.time_text(stamp.decode("latin-1"))
         return cache[stamp]
 
-    def _row(self, values: Sequence[bytes | None]) -> dict[str, Any] | None:
+    def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
         stamp = self._group(values, "timestamp")
-        t = self._time(stamp) if stamp is not None else None
+        if stamp is None:
+            return None
+        t = self._time(stamp) if timed else stamp
         if t is None:
             return None
         g = self._group
@@ -523,9 +569,14 @@ class LineParser:
             parsed, t_ms = self._fast_times(block, arr, starts, ends)
             return Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms, whole=False)
         rows: list[dict[str, Any] | None] = []
-        fields = self.fields
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            rows.append(fields(block[s:e]))
+        if self.json:
+            rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+        else:
+            fullmatch, row = self.regex.fullmatch, self._row
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                m = fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
+                rows.append(None if m is None else row(m.groups(), timed=False))
+            self._times_of(rows)
         parsed = np.fromiter((r is not None for r in rows), bool, count=n)
         t_ms = np.fromiter((r["t_ms"] if r is not None else 0 for r in rows), np.int64, count=n)
         out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms)
@@ -537,6 +588,24 @@ class LineParser:
             else:
                 setattr(out, name, np.fromiter((r[name] if r is not None else -1 for r in rows), np.int64, count=n))
         return out
+
+    def _times_of(self, rows: list[dict[str, Any] | None]) -> None:
+        """Each row's written time (``t_ms`` holds it, as bytes) read: all at once for %t."""
+        at = [i for i, r in enumerate(rows) if r is not None]
+        if not at:
+            return
+        stamps = [rows[i]["t_ms"] for i in at]  # type: ignore[index]
+        if self.time_text is _apache_ms and all(len(x) == 26 for x in stamps):
+            times = parse_apache_times(np.array(stamps, "S26"))
+            values = np.where(times["valid"], times["utc"] * 1000, -1).tolist()
+        else:
+            values = [self._time(x) for x in stamps]
+            values = [-1 if v is None else v for v in values]
+        for i, t in zip(at, values):
+            if t < 0:
+                rows[i] = None
+            else:
+                rows[i]["t_ms"] = t  # type: ignore[index]
 
     def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -603,7 +672,13 @@ def detect_format(lines: Sequence[bytes | str]) -> str:
     for name in _candidates():
         reader = _builtin_reader(name)
         fmt = reader.format
-        rows = [reader.fields(line) for line in sample]
+        # A format that fails most of the first lines is not read further.
+        head = [reader.fields(line) for line in sample[:20]]
+        if sum(r is not None for r in head) < len(head) // 2:
+            if any(r is not None for r in head):
+                near.append((sum(r is not None for r in head), name))
+            continue
+        rows = head + [reader.fields(line) for line in sample[20:]]
         good = [r for r in rows if r is not None]
         if len(good) == len(sample) and not _refuted(name, fmt, good, sample):
             fits.append(name)
