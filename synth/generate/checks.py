@@ -11,9 +11,9 @@ None), ``check_number`` and ``check_time`` raise a ScenarioError naming the opti
 so every command (generate, stream, inject, fit, bench) refuses the same values the same way.
 
 >>> number_problem(float("inf"), Bounds(0, 47482, low_open=True))
-'must be a finite number > 0 and <= 47482, got inf'
+'must be a finite number > 0 and <= 47,482, got inf'
 >>> number_problem(1e9, Bounds(0, 47482, low_open=True))
-'must be <= 47482, got 1e+09'
+'must be <= 47,482, got 1e+09'
 >>> time_problem(dt.datetime(1900, 1, 1, tzinfo=dt.UTC))
 '1900-01-01T00:00:00Z is outside the times synth writes, 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z'
 """
@@ -63,7 +63,9 @@ class Bounds:
         return f"{'<' if self.high_open else '<='} {_g(self.high)}"
 
     def describe(self) -> str:
-        return f"{self.low_text()} and {self.high_text()}"
+        ends = [text for text, end in ((self.low_text(), self.low), (self.high_text(), self.high))
+                if math.isfinite(end)]
+        return " and ".join(ends)
 
     def above_low(self, value: float) -> bool:
         return value > self.low if self.low_open else value >= self.low
@@ -83,7 +85,8 @@ def number_problem(value: Any, bounds: Bounds, what: str = "") -> str | None:
     if not is_number(value):
         return f"must be a number, got {value!r}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number {bounds.describe()}{what}, got {value!r}"
+        ends = bounds.describe()
+        return f"must be a finite number{' ' + ends if ends else ''}{what}, got {value!r}"
     if bounds.integer and value != int(value):
         return f"must be a whole number, got {value!r}"
     if not bounds.above_low(value):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from synth.generate.checks import (
     range_problem,
     time_problem,
 )
+from synth.generate.shape import Shape, parse_shape, shape_yaml
 from synth.resources import scenarios_dir
 
 
@@ -138,6 +140,8 @@ class Scenario:
     rotate: Rotation = Rotation("day")
     format: str = "combined"
     log_format: str | None = None  # an Apache LogFormat string; wins over format
+    nginx_log_format: str | None = None  # an nginx log_format string (escape=... first, optionally)
+    messy: float = 0.0  # share of lines that are the junk real servers log (synth/render/messy.py)
     clients: int | None = None  # visitor population; None: sized from the rate
     pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
@@ -146,6 +150,7 @@ class Scenario:
     daily: tuple[float, ...] | None = None  # activity by visitors' local hour; None: the usual curve
     audience: tuple[tuple[int, float], ...] | None = None  # (UTC offset minutes, share); None: catalog
     anomalies: tuple[AnomalySpec, ...] = (AnomalySpec("spike"),)
+    shape: Shape = Shape()  # what synth fit measured: weekly curve, status mix, sizes ... (shape.py)
 
     @property
     def daily_curve(self) -> np.ndarray:
@@ -197,9 +202,16 @@ class _Fields:
         self.seen.add(name)
         return self.data.get(name, default)
 
-    def number(self, name: str, default: float | None, bounds: Bounds, what: str = "") -> Any:
-        """The value as a float (an int for whole-number bounds), finite and within ``bounds``;
-        the default, with the problem recorded, when it is not."""
+    def number(self, name: str, default: float | None, bounds: Bounds | None = None, what: str = "", *,
+               above: float | None = None, at_least: float | None = None, at_most: float | None = None,
+               integer: bool = False) -> Any:
+        """The value as a float (an int for whole-number bounds), finite and within ``bounds``
+        (or the range ``above``/``at_least`` .. ``at_most`` says); the default, with the problem
+        recorded, when it is not."""
+        if bounds is None:
+            low = above if above is not None else at_least if at_least is not None else -math.inf
+            bounds = Bounds(low, at_most if at_most is not None else math.inf, low_open=above is not None,
+                            integer=integer)
         value = self.get(name, default)
         if value is None:
             return None
@@ -390,13 +402,22 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         f.problem("log_format", f"must be an Apache LogFormat string, got {log_format!r}")
         log_format = None
     values["log_format"] = log_format
-    values["clients"] = f.number("clients", None, Bounds(10, 5_000_000, integer=True))
-    values["pages"] = f.number("pages", base.pages, Bounds(10, 200_000, integer=True))
-    values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, Bounds(0, 1))
-    values["bot_share"] = f.number("bot_share", base.bot_share, Bounds(0, 0.5))
-    values["weekend"] = f.number("weekend", base.weekend, Bounds(0, 5, low_open=True))
+    nginx = f.get("nginx_log_format", None)
+    if nginx is not None and (not isinstance(nginx, str) or not nginx.strip()):
+        f.problem("nginx_log_format", f"must be an nginx log_format string, got {nginx!r}")
+        nginx = None
+    if nginx is not None and log_format is not None:
+        f.problem("nginx_log_format", "give log_format or nginx_log_format, not both")
+    values["nginx_log_format"] = nginx
+    values["messy"] = f.number("messy", base.messy, at_least=0, at_most=0.5)
+    values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
+    values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
+    values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
+    values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.95)
+    values["weekend"] = f.number("weekend", base.weekend, above=0, at_most=5)
     values["daily"] = _daily(f)
     values["audience"] = _audience(f)
+    values["shape"] = parse_shape(f)
     raw = f.get("anomalies", [])
     anomalies: list[AnomalySpec] = []
     if raw is None:
@@ -518,10 +539,15 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
                             for m, share in scenario.audience}
     if scenario.log_format is not None:
         data["log_format"] = scenario.log_format
+    if scenario.nginx_log_format is not None:
+        data["nginx_log_format"] = scenario.nginx_log_format
+    if scenario.messy:
+        data["messy"] = scenario.messy
     if scenario.end is not None:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:
         data["clients"] = scenario.clients
+    data.update(shape_yaml(scenario.shape))
     data["anomalies"] = [_anomaly_yaml(a) for a in scenario.anomalies]
     return data
 

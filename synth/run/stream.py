@@ -87,7 +87,8 @@ FAR = 100 * 365 * 86400
 # enough ahead for it, and the pools, to be done on a busy machine too.
 DRAW_RATE = 700_000
 SPEED = Bounds(0, 1e6, low_open=True)
-STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "clients", *SPIKE_OVERRIDES)
+STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients",
+                  *SPIKE_OVERRIDES)
 
 
 class Clock:
