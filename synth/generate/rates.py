@@ -102,7 +102,10 @@ class RateModel:
         # totals. Within a whole minute the shape is linear (the daily curve bends at half
         # hours, the week at midnight, audience offsets are whole minutes), so its 60 seconds
         # add up to 60 times the shape at the minute's middle: exact, one sample a minute.
-        week = self.rhythm.group_shape(np.arange(0, WEEK, 60, dtype=np.int64) + 29.5).sum(axis=0) * 60
+        minutes = np.arange(0, WEEK, 60, dtype=np.int64)
+        # The middle of a minute is second 29.5: the mean of seconds 29 and 30 (the shape is linear there).
+        middle = (self.rhythm.group_shape(minutes + 29) + self.rhythm.group_shape(minutes + 30)) / 2
+        week = middle.sum(axis=0) * 60
         object.__setattr__(self, "_week_prefix", np.concatenate([[0.0], np.cumsum(week)]))
 
     def _shape_before(self, minute: int) -> float:
