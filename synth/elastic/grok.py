@@ -317,14 +317,14 @@ def _java_int(bits: int) -> Callable[[str], int]:
 _JAVA_FLOAT = re.compile(r"\s*[+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)\s*")
 
 
-def _java_double(text: str) -> float:
+def java_double(text: str) -> float:
     if not _JAVA_FLOAT.fullmatch(text):
         raise GrokValueError(f'For input string: "{text}"')
     return float(text.strip().rstrip("fFdD"))
 
 
-def _java_float(text: str) -> float:
-    value = _java_double(text)
+def java_float(text: str) -> float:
+    value = java_double(text)
     # The nearest 32-bit float, written back as the shortest decimal that names it (Float.toString).
     single = struct.unpack("f", struct.pack("f", value))[0]
     for digits in range(1, 10):
@@ -335,7 +335,7 @@ def _java_float(text: str) -> float:
 
 
 CAPTURE_TYPES: dict[str, Callable[[str], object]] = {
-    "string": str, "int": _java_int(32), "long": _java_int(64), "float": _java_float, "double": _java_double,
+    "string": str, "int": _java_int(32), "long": _java_int(64), "float": java_float, "double": java_double,
     "boolean": lambda text: text.lower() == "true",
 }
 TYPE_NAMES = {"string": "STRING", "int": "INTEGER", "long": "LONG", "float": "FLOAT", "double": "DOUBLE",
