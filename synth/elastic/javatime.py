@@ -76,8 +76,8 @@ class _Optional:
     items: tuple
 
 
-_NUMERIC = set("yuMLdHhKkmsS")
-_SUPPORTED = set("yuMLdHhKkmsSaEZXxV")
+_NUMERIC = set("yuYMLdwHhKkmsS")
+_SUPPORTED = set("yuYMLdwHhKkmsSaEZXxV")
 
 
 def _tokenize(pattern: str) -> list:
@@ -136,7 +136,7 @@ def _names(values: tuple[str, ...]) -> str:
 
 def _field_regex(field: _Field) -> str:
     letter, count = field.letter, field.count
-    if letter in "yu":
+    if letter in "yuY":
         return r"(\d{2})" if count == 2 else rf"([+-]?\d{{{count},19}})"
     if letter in "ML":
         if count >= 4:
@@ -189,6 +189,10 @@ def _reader(field: _Field) -> tuple[str, Callable[[str], object]]:
     letter, count = field.letter, field.count
     if letter in "yu":
         return "year", (lambda raw: 2000 + int(raw)) if count == 2 else int
+    if letter == "Y":  # week-based year (ISO weeks: Monday first, week 1 holds 4 January)
+        return "week_year", (lambda raw: 2000 + int(raw)) if count == 2 else int
+    if letter == "w":
+        return "week", int
     if letter in "ML":
         if count >= 3:
             names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
@@ -218,6 +222,11 @@ def _printer(field: _Field) -> Callable[[dt.datetime], str]:
     letter, count = field.letter, field.count
     if letter in "yu":
         return (lambda w: f"{w.year % 100:02d}") if count == 2 else (lambda w: str(w.year).zfill(count))
+    if letter == "Y":
+        return ((lambda w: f"{w.isocalendar()[0] % 100:02d}") if count == 2
+                else (lambda w: str(w.isocalendar()[0]).zfill(count)))
+    if letter == "w":
+        return lambda w: str(w.isocalendar()[1]).zfill(count)
     if letter in "ML" and count >= 3:
         names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
         return lambda w: names[w.month - 1]
@@ -313,6 +322,16 @@ def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datet
     hour = values.get("hour")
     if hour is None and "hour12" in values:
         hour = values["hour12"] + (12 if values.get("pm") else 0)
+    if "week_year" in values or "week" in values:
+        # A week-based date: the day is the week's first (Monday) unless a day of week is given.
+        try:
+            day = dt.date.fromisocalendar(int(values.get("week_year", default_year)),  # type: ignore[arg-type]
+                                          int(values.get("week", 1)),  # type: ignore[arg-type]
+                                          int(values.get("weekday", 0)) + 1)  # type: ignore[arg-type]
+        except ValueError as e:
+            raise DateParseError(str(e)) from None
+        values = {**values, "year": day.year, "month": day.month, "day": day.day}
+        values.pop("weekday", None)
     try:
         local = dt.datetime(int(values.get("year", default_year)), int(values.get("month", 1)),  # type: ignore[arg-type]
                             int(values.get("day", 1)), int(hour or 0), int(values.get("minute", 0)),  # type: ignore[arg-type]
@@ -437,9 +456,11 @@ def _tai64n(text: str, zone: dt.tzinfo, default_year: int = 1970) -> dt.datetime
     hexa = text[1:] if text.startswith("@") else text
     if not re.fullmatch(r"[0-9a-fA-F]{24}", hexa):
         raise DateParseError(f"[{text}] is not a TAI64N label")
-    seconds = int(hexa[:16], 16) - 0x4000000000000000
-    nanos = int(hexa[16:], 16)
-    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    # DateFormat.TAI64N: the label's seconds (2^62 taken off by skipping the first digit) less
+    # the 10 s TAI was ahead of UTC in 1972, and the nanoseconds cut to milliseconds.
+    seconds = int(hexa[1:16], 16)
+    millis = seconds * 1000 - 10_000 + int(hexa[16:], 16) // 1_000_000
+    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(milliseconds=millis)
 
 
 def _unix(text: str, zone: dt.tzinfo, default_year: int = 1970) -> dt.datetime:

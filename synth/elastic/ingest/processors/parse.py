@@ -35,7 +35,7 @@ class GrokProcessor(Processor):
         try:
             self.grok = Grok(bank, patterns, trace_match=self.trace_match)
         except GrokError as e:
-            raise options.error("patterns", f"Invalid regex pattern found in: {patterns}. {e}") from None
+            raise options.error("patterns", f"Invalid regex pattern found in: [{', '.join(patterns)}]. {e}") from None
         self.paths = {c.field: field_path(c.field) for c in self.grok.config}
 
     def execute(self, doc: IngestDocument) -> None:
