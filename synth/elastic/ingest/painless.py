@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from synth.elastic.grok import JavaFloat, JavaLong
+
 Evaluator = Callable[[dict], Any]
 
 
@@ -72,7 +74,12 @@ def tokenize(text: str) -> list[Token]:
         if kind == "num":
             body = piece.rstrip("lLfFdD")
             is_float = any(c in body for c in ".eE") or piece[-1] in "fFdD"
-            tokens.append(Token("num", piece, float(body) if is_float else int(body)))
+            value: Any = float(body) if is_float else int(body)
+            if piece[-1] in "lL":
+                value = JavaLong(value)
+            elif piece[-1] in "fF":
+                value = JavaFloat(value)
+            tokens.append(Token("num", piece, value))
         elif kind == "str":
             raw = piece[1:-1]
             value = re.sub(r"\\(.)", lambda e: _ESCAPES.get(e.group(1), "\\" + e.group(1)), raw)
@@ -171,8 +178,8 @@ def _length(receiver: Any) -> int:
 def _equals(receiver: Any, other: Any) -> bool:
     if receiver is None:
         raise ConditionError("null pointer: cannot call equals() on null")
-    if _is_number(receiver) or _is_number(other):
-        return type(receiver) is type(other) and receiver == other  # Integer.equals(Long) is false
+    if _is_number(receiver) or _is_number(other):  # Integer.equals(Long) is false
+        return _java_name(receiver) == _java_name(other) and receiver == other
     return _equal(receiver, other)
 
 

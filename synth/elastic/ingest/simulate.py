@@ -5,8 +5,9 @@
     {'foo': 'BAR'}
 
 The answer is ``{"docs": [...]}`` with, per document, ``{"doc": {"_index", "_id", "_version",
-"_source", "_ingest": {"timestamp"}}}`` (``"doc": null`` when a drop processor ran), or
-``{"error": {"root_cause", "type", "reason"}}`` when no handler caught a failure; with
+"_source", "_ingest": {"timestamp"}}}``, or
+``{"error": {"root_cause", "type", "reason"}}`` when no handler caught a failure, ``null``
+where a drop processor ran; with
 ``verbose`` each document is ``{"processor_results": [...]}``, one entry per processor run
 (handlers and the processors of called pipelines included) with its ``processor_type``,
 ``status`` (``success``, ``error``, ``error_ignored``, ``skipped``, ``dropped``), ``tag``,
@@ -88,7 +89,7 @@ def simulate(pipeline: Any, docs: Iterable[Any], other_pipelines: Mapping[str, A
         if verbose:
             results.append({"processor_results": _json(doc.trace)})
         elif outcome.dropped:
-            results.append({"doc": None})
+            results.append(None)  # SimulateDocumentBaseResult: neither a document nor a failure
         elif outcome.rejected:
             assert outcome.failure is not None
             results.append({"error": outcome.failure.as_json()})
