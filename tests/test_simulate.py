@@ -17,9 +17,9 @@ import re
 from typing import Any
 
 import pytest
+from conftest import REFERENCE
 
 import synth.elastic
-from conftest import REFERENCE
 from synth.elastic.ingest import PipelineError, resolve_index
 
 CASES_FILE = REFERENCE / "elasticsearch" / "ingest-cases.json"

@@ -322,27 +322,27 @@ def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datet
     hour = values.get("hour")
     if hour is None and "hour12" in values:
         hour = values["hour12"] + (12 if values.get("pm") else 0)
-    if "week_year" in values or "week" in values:
+    year, month, day = values.get("year", default_year), values.get("month", 1), values.get("day", 1)
+    week_based = "week_year" in values or "week" in values
+    if week_based:
         # A week-based date: the day is the week's first (Monday) unless a day of week is given.
         try:
-            day = dt.date.fromisocalendar(int(values.get("week_year", default_year)),  # type: ignore[arg-type]
-                                          int(values.get("week", 1)),  # type: ignore[arg-type]
-                                          int(values.get("weekday", 0)) + 1)  # type: ignore[arg-type]
+            date = dt.date.fromisocalendar(int(values.get("week_year", default_year)), int(values.get("week", 1)),
+                                           int(values.get("weekday", 0)) + 1)
         except ValueError as e:
             raise DateParseError(str(e)) from None
-        values = {**values, "year": day.year, "month": day.month, "day": day.day}
-        values.pop("weekday", None)
+        year, month, day = date.year, date.month, date.day
     try:
-        local = dt.datetime(int(values.get("year", default_year)), int(values.get("month", 1)),  # type: ignore[arg-type]
-                            int(values.get("day", 1)), int(hour or 0), int(values.get("minute", 0)),  # type: ignore[arg-type]
-                            int(values.get("second", 0)), int(values.get("micro", 0)))  # type: ignore[arg-type]
+        local = dt.datetime(int(year), int(month), int(day), int(hour or 0),
+                            int(values.get("minute", 0)), int(values.get("second", 0)),
+                            int(values.get("micro", 0)))
     except ValueError as e:
         raise DateParseError(str(e)) from None
-    if "weekday" in values and values["weekday"] != local.weekday():
+    if not week_based and "weekday" in values and values["weekday"] != local.weekday():
         raise DateParseError("Conflict found: day-of-week does not match the date")
     if "offset" in values:
-        return local.replace(tzinfo=fixed_zone(values["offset"]))  # type: ignore[arg-type]
-    return local.replace(tzinfo=values.get("zone", zone))  # type: ignore[arg-type]
+        return local.replace(tzinfo=fixed_zone(values["offset"]))
+    return local.replace(tzinfo=values.get("zone", zone))
 
 
 # -- named formats and ``||`` -------------------------------------------------------------------

@@ -175,6 +175,11 @@ def _length(receiver: Any) -> int:
     return len(receiver)
 
 
+def _equals_ignore_case(receiver: Any, other: Any) -> bool:
+    _need(receiver, (str,), "equalsIgnoreCase")
+    return isinstance(other, str) and receiver.lower() == other.lower()
+
+
 def _equals(receiver: Any, other: Any) -> bool:
     if receiver is None:
         raise ConditionError("null pointer: cannot call equals() on null")
@@ -186,8 +191,7 @@ def _equals(receiver: Any, other: Any) -> bool:
 METHODS: dict[str, tuple[int, Callable[..., Any]]] = {
     "startsWith": (1, _method_string("startsWith", lambda s, p: s.startswith(p), 1)),
     "endsWith": (1, _method_string("endsWith", lambda s, p: s.endswith(p), 1)),
-    "equalsIgnoreCase": (1, lambda s, o: (_need(s, (str,), "equalsIgnoreCase"),
-                                          isinstance(o, str) and s.lower() == o.lower())[1]),
+    "equalsIgnoreCase": (1, lambda s, o: _equals_ignore_case(s, o)),
     "toLowerCase": (0, _method_string("toLowerCase", str.lower, 0)),
     "toUpperCase": (0, _method_string("toUpperCase", str.upper, 0)),
     "trim": (0, _method_string("trim", lambda s: s.strip(" \t\n\r\x0b\x0c\x00"), 0)),

@@ -79,7 +79,7 @@ def simulate(pipeline: Any, docs: Iterable[Any], other_pipelines: Mapping[str, A
             raise e.located(f"other_pipelines[{name}]") from None
     main = pipeline if isinstance(pipeline, Pipeline) else Pipeline(pipeline, pipeline_id, context=context)
     documents = [_document(given, k, timestamp) for k, given in enumerate(docs)]
-    results = []
+    results: list[dict[str, Any] | None] = []
     for doc in documents:
         if verbose:
             doc.trace = []

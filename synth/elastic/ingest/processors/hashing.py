@@ -84,7 +84,7 @@ class _Murmur3:
         return murmur3_128(b"".join(self.parts))
 
 
-_DIGESTS = {"MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256, "SHA-512": hashlib.sha512,
+_DIGESTS: dict[str, Any] = {"MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256, "SHA-512": hashlib.sha512,
             "MurmurHash3": _Murmur3}
 
 
@@ -242,7 +242,8 @@ class CommunityIdProcessor(Processor):
                     return
                 raise ProcessorError("ICMP type is required for community_id")
             pairs = _ICMP4 if protocol == 1 else _ICMP6
-            sport, dport = icmp_type, pairs.get(icmp_type, icmp_code or 0)
+            sport: int | None = icmp_type
+            dport: int | None = pairs.get(icmp_type, icmp_code or 0)
             one_way = icmp_type not in pairs
         else:
             sport, dport = self._number(doc, self.source_port, "port"), self._number(doc, self.destination_port, "port")

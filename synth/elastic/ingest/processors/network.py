@@ -54,7 +54,7 @@ _URL_PROTOCOLS = ("http", "https", "ftp", "file", "jar")
 def uri_parts(text: str) -> dict[str, Any]:
     """UriPartsProcessor.apply: java.net.URI's parts (decoded), falling back to java.net.URL
     (raw) for text URI refuses; ``domain`` and ``scheme`` are always there, maybe null."""
-    decode = urllib.parse.unquote
+    decode: Any = urllib.parse.unquote
     if _URI_ILLEGAL.search(text) or text.startswith(":"):
         scheme = text.split(":", 1)[0].lower() if ":" in text else ""
         if scheme not in _URL_PROTOCOLS:
