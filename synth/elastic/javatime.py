@@ -262,6 +262,7 @@ class JavaPattern:
         self.readers: list[tuple[str, Callable[[str], object]]] = []
         self.printers: list[str | Callable[[dt.datetime], str]] = []
         self.regex = re.compile(self._compile(self.tokens) + r"\Z")
+        self.strftime = _strftime_of(self.tokens)
 
     def _compile(self, tokens: tuple | list) -> str:
         parts = []
@@ -288,7 +289,35 @@ class JavaPattern:
         return values
 
     def format(self, when: dt.datetime) -> str:
+        if self.strftime is not None and 1000 <= when.year <= 9999:
+            text = when.strftime(self.strftime[0])
+            if self.strftime[1]:
+                text = text.replace("\x1e", f"{when.microsecond // 1000:03d}")
+            if self.strftime[2]:
+                text = text.replace("\x1f", _offset_text(when, "X", 3))
+            return text
         return "".join([p if type(p) is str else p(when) for p in self.printers])
+
+
+_STRFTIME = {("y", 4): "%Y", ("u", 4): "%Y", ("M", 2): "%m", ("d", 2): "%d", ("H", 2): "%H", ("m", 2): "%M",
+             ("s", 2): "%S", ("S", 3): "\x1e", ("X", 3): "\x1f"}
+
+
+def _strftime_of(tokens: list) -> tuple[str, bool, bool] | None:
+    """The common printing patterns (``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``, ``yyyy.MM.dd`` ...) as
+    one strftime format, with markers for milliseconds and the offset; None for the others."""
+    out = []
+    for token in tokens:
+        if isinstance(token, str):
+            if "%" in token or "\x1e" in token or "\x1f" in token:
+                return None
+            out.append(token)
+        elif isinstance(token, _Field) and (token.letter, token.count) in _STRFTIME:
+            out.append(_STRFTIME[token.letter, token.count])
+        else:
+            return None
+    text = "".join(out)
+    return text, "\x1e" in text, "\x1f" in text
 
 
 def _offset_text(when: dt.datetime, letter: str, count: int) -> str:

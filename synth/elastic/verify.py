@@ -147,10 +147,13 @@ def verify_chunk(chunk: Chunk, pipeline: Pipeline, target: str,
     resolved = {} if resolved is None else resolved
     absolute = str(chunk.path.resolve())
     run = pipeline.run
+    # One _ingest.timestamp per chunk (a few thousand lines, well under a second), as one bulk
+    # request of Filebeat's is ingested at about one time.
+    now = dt.datetime.now(dt.UTC)
     for number, offset, text in chunk_lines(chunk):
         source = {"message": text, "log": {"offset": offset, "file": {"path": absolute}},
                   "input": {"type": "filestream"}}
-        outcome = run(source, target)
+        outcome = run(source, target, timestamp=now)
         if outcome.rejected:
             yield LineResult(chunk.path, number, None, outcome.failure, rejected=True)
             continue

@@ -88,6 +88,13 @@ class IngestDocument:
                                      f"as part of path [{path.text}]")
         return node
 
+    def find(self, path: FieldPath) -> Any:
+        """The value at ``path``, or MISSING (also where the path runs into a non-object)."""
+        try:
+            return self._find(path)
+        except ProcessorError:
+            return MISSING
+
     def has(self, path: FieldPath) -> bool:
         try:
             return self._find(path) is not MISSING

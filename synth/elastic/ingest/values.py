@@ -49,6 +49,9 @@ def double_text(x: float) -> str:
     return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{len(text) - 1 + exponent}"
 
 
+_LAST_TIME: list[Any] = [None, ""]  # the last time written and its text: _ingest.timestamp, line after line
+
+
 def java_text(value: Any) -> str:
     """``String.valueOf(value)`` as Java prints it (mustache and ``convert`` to string use this)."""
     if type(value) is str:
@@ -56,7 +59,9 @@ def java_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, dt.datetime):
-        return javatime.java_datetime_text(value)
+        if value is not _LAST_TIME[0]:
+            _LAST_TIME[:] = [value, javatime.java_datetime_text(value)]
+        return _LAST_TIME[1]
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from synth.elastic.ingest.config import Context, Options, Processor, register
-from synth.elastic.ingest.document import FieldPath, IngestDocument, append_field, field_path
+from synth.elastic.ingest.document import MISSING, FieldPath, IngestDocument, append_field, field_path
 from synth.elastic.ingest.errors import ProcessorError
 from synth.elastic.ingest.mustache import PathTemplate, resolve_value
 
@@ -109,14 +109,15 @@ class RenameProcessor(Processor):
 
     def execute(self, doc: IngestDocument) -> None:
         source = self.field.path_or_none(doc)
-        if source is None or not doc.has(source):
+        value = doc.find(source) if source is not None else MISSING
+        if value is MISSING:
             if self.ignore_missing:
                 return
             raise ProcessorError(f"field [{source.text if source else ''}] doesn't exist")
+        assert source is not None
         target = self.target.path(doc)
         if not self.override and doc.has(target):
             raise ProcessorError(f"field [{target.text}] already exists")
-        value = doc.get(source)
         doc.remove(source)
         try:
             doc.set(target, value)

@@ -152,6 +152,19 @@ class FingerprintProcessor(Processor):
             stack.append(value)
         if not stack:
             return
+        parts: list[bytes] | None = []
+        for value in reversed(stack):  # scalars only (a line, its offset): one update
+            if type(value) is str:
+                parts.append(value.encode("utf-8"))  # type: ignore[union-attr]
+            elif isinstance(value, list | dict):
+                parts = None
+                break
+            else:
+                parts.append(fingerprint_bytes(value))  # type: ignore[union-attr]
+        if parts is not None:
+            hasher.update(b"\x00" + b"\x00".join(parts))
+            doc.set(self.target, base64.b64encode(hasher.digest()).decode("ascii"))
+            return
         update = hasher.update
         # Depth first, in sorted order: lists item by item, objects entry by entry (key, then value).
         while stack:

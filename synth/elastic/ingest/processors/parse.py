@@ -4,15 +4,58 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from synth.elastic.grok import ECS_MODES, Grok, GrokError, GrokValueError
 from synth.elastic.ingest.config import Context, Options, Processor, register
-from synth.elastic.ingest.document import IngestDocument, append_field, field_path, put
+from synth.elastic.ingest.document import FieldPath, IngestDocument, append_field, field_path
 from synth.elastic.ingest.errors import PipelineError, ProcessorError
 from synth.elastic.ingest.javaregex import java_regex, java_split
 from synth.elastic.ingest.mustache import PathTemplate
 from synth.elastic.ingest.values import java_text
+
+
+def compile_writer(plan: list[tuple[FieldPath, Any, int, tuple[int, ...]]]) -> Callable[[tuple, dict, IngestDocument], None]:
+    """One pattern's captures as a function of the match's groups that writes them into the
+    source: every value read and converted first (a conversion error writes nothing), then each
+    set through nested objects, created where missing; a path that meets anything but an object
+    goes through IngestDocument.set for Elasticsearch's answer. Generated once per pattern: this
+    is the hot loop of ``synth verify``."""
+    env: dict[str, Any] = {}
+    out = ["def write(values, source, doc):"]
+    for k, (_path, convert, first, others) in enumerate(plan):
+        out.append(f"    v{k} = values[{first}]")
+        indent = "    "
+        for group in others:  # several groups feed this field: the first that took part counts
+            out += [f"{indent}if v{k} is None:", f"{indent}    v{k} = values[{group}]"]
+            indent += "    "
+        if convert is not None:
+            env[f"c{k}"] = convert
+            out += [f"    if v{k} is not None:", f"        v{k} = c{k}(v{k})"]
+    for k, (path, _convert, _first, _others) in enumerate(plan):
+        env[f"p{k}"] = path
+        out.append(f"    if v{k} is not None:")
+        if path.where != "source":
+            out.append(f"        doc.set(p{k}, v{k})")
+            continue
+        out += _nested_write(path.keys, k, "        ", "source")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(out), "<grok writer>", "exec"), env, namespace)  # noqa: S102 (our own code, from field names)
+    return namespace["write"]
+
+
+def _nested_write(keys: tuple[str, ...], k: int, indent: str, node: str, depth: int = 0) -> list[str]:
+    if len(keys) == 1:
+        return [f"{indent}{node}[{keys[0]!r}] = v{k}"]
+    child = f"n{depth}"
+    return [f"{indent}{child} = {node}.get({keys[0]!r})",
+            f"{indent}if {child} is None:",
+            f"{indent}    {child} = {node}[{keys[0]!r}] = {{}}",
+            f"{indent}if type({child}) is dict:",
+            *_nested_write(keys[1:], k, indent + "    ", child, depth + 1),
+            f"{indent}else:",
+            f"{indent}    doc.set(p{k}, v{k})"]
 
 
 @register
@@ -37,6 +80,7 @@ class GrokProcessor(Processor):
         except GrokError as e:
             raise options.error("patterns", f"Invalid regex pattern found in: [{', '.join(patterns)}]. {e}") from None
         self.paths = {c.field: field_path(c.field) for c in self.grok.config}
+        self.writers: dict[int, Callable[[tuple, dict, IngestDocument], None]] = {}  # per pattern's readers
 
     def execute(self, doc: IngestDocument) -> None:
         value = doc.get_string(self.field, self.ignore_missing)
@@ -44,17 +88,18 @@ class GrokProcessor(Processor):
             if self.ignore_missing:
                 return
             raise ProcessorError(f"field [{self.field.text}] is null, cannot process it.")
+        matched = self.grok.match(value)
+        if matched is None:
+            raise ProcessorError(f"Provided Grok expressions do not match field value: [{value}]")
+        values, readers = matched
+        write = self.writers.get(id(readers))
+        if write is None:
+            write = self.writers[id(readers)] = compile_writer([(self.paths[field], convert, first, others)
+                                                                for field, convert, first, others in readers])
         try:
-            matches = self.grok.captures(value)
+            write(values, doc.source, doc)
         except GrokValueError as e:
             raise ProcessorError(str(e)) from None
-        if matches is None:
-            raise ProcessorError(f"Provided Grok expressions do not match field value: [{value}]")
-        paths = self.paths
-        for name, captured in matches.items():
-            path = paths[name]
-            if path.where != "source" or not put(doc.source, path.keys, captured):
-                doc.set(path, captured)
         if self.trace_match:
             doc.ingest["_grok_match_index"] = str(self.grok.match_index(value))
 
