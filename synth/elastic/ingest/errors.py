@@ -21,10 +21,10 @@ class PipelineError(ValueError):
         self.reason, self.where = reason, where
         self.processor_type, self.tag, self.property_name, self.es_type = processor_type, tag, property_name, es_type
 
-    def located(self, where: str) -> PipelineError:
-        """The same error with a location in front of the one it has."""
-        inner = f"{where}{'.' if self.where and not self.where.startswith('[') else ''}{self.where}"
-        return PipelineError(self.reason, inner if self.where else where, processor_type=self.processor_type,
+    def located(self, where: str, separator: str = ": ") -> PipelineError:
+        """The same error with a location (a file, ``other_pipelines[x]``) in front of its own."""
+        inner = f"{where}{separator}{self.where}" if self.where else where
+        return PipelineError(self.reason, inner, processor_type=self.processor_type,
                              tag=self.tag, property_name=self.property_name, es_type=self.es_type)
 
     def cause(self) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def simulate(pipeline: Any, docs: Iterable[Any], other_pipelines: Mapping[str, A
         try:
             context.pipeline(name)
         except PipelineError as e:
-            raise e.located(f"other_pipelines[{name}]") from None
+            raise e.located(f"other_pipelines[{name}]", ".") from None
     main = pipeline if isinstance(pipeline, Pipeline) else Pipeline(pipeline, pipeline_id, context=context)
     documents = [_document(given, k, timestamp) for k, given in enumerate(docs)]
     results: list[dict[str, Any] | None] = []
