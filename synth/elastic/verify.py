@@ -282,14 +282,23 @@ def verify_files(files: list[Path], pipeline: Pipeline, *, as_json: bool = False
                 progress(done)
             yield result
 
+    _start_worker(pipeline, target)
     if workers <= 1:
-        _start_worker(pipeline, target)
         yield from reported(map(_verify_chunk, jobs()))
         return
     fork = "fork" in mp.get_all_start_methods()
+    pending = jobs()
+    if fork:
+        # The first chunk here, before the workers fork: they start with what it warmed (the
+        # user-agent rules compiled, the agents and times seen), not each on its own.
+        first = next(pending, None)
+        if first is None:
+            return
+        yield from reported(iter([_verify_chunk(first)]))
+        pipeline = _WORKER["pipeline"]
     context = mp.get_context("fork" if fork else "spawn")
     # Forked workers share the built pipeline (its compiled patterns and caches); spawned ones
     # build it again from its body.
     built: Pipeline | tuple = pipeline if fork else (pipeline.body, pipeline.id, pipeline.banks)
     with context.Pool(workers, initializer=_start_pool_worker, initargs=(built, target)) as pool:
-        yield from reported(pool.imap(_verify_chunk, jobs()))
+        yield from reported(pool.imap(_verify_chunk, pending))
