@@ -296,7 +296,7 @@ class JavaPattern:
             if self.strftime[2]:
                 text = text.replace("\x1f", _offset_text(when, "X", 3))
             return text
-        return "".join([p if type(p) is str else p(when) for p in self.printers])
+        return "".join([p if isinstance(p, str) else p(when) for p in self.printers])
 
 
 _STRFTIME = {("y", 4): "%Y", ("u", 4): "%Y", ("M", 2): "%m", ("d", 2): "%d", ("H", 2): "%H", ("m", 2): "%M",
