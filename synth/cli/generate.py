@@ -33,6 +33,7 @@ from synth.run.report import Progress, histogram_lines, seed_lines
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no histogram.")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
              out_dir: str, rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
              spike_magnitude: float | None, spike_minutes: float | None, workers: int | None, shard: str | None,
              force: bool, quiet: bool) -> None:
     """Write rotated access logs, anomalies.json and manifest.json to the output folder.
@@ -42,9 +43,9 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
         synth generate --days 7 --seed 42
         synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
     """
-    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
-                 "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz,
+                                 "format": format_, "log_format": log_format, "nginx_log_format": nginx_log_format,
+                                 "messy": messy, "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
 
@@ -89,6 +90,7 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
 def stream_command(scenario: str | None, rate: float | None, speed: float, duration: str | None,
                    backfill: str | None, anomaly_every: str | None, seed: int | None, out_dir: str,
                    rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
                    spike_magnitude: float | None, spike_minutes: float | None, workers: int | None,
                    force: bool) -> None:
     """Append access logs to the output folder in real time, rotating as logrotate does.
@@ -106,7 +108,8 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
         synth stream --duration 10m --rate 5000 --rotate size:50MB
     """
     overrides: dict[str, Any] = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+                                 "nginx_log_format": nginx_log_format, "messy": messy,
+                                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
 
     def on_start(run: synth.StreamRun) -> None:
