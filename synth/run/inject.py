@@ -44,7 +44,7 @@ from synth.analysis.logread import (
 )
 from synth.generate.anomalies import KIND_CLASSES, Crowd, Kind, NewAgent, Window, iso, place_windows
 from synth.generate.model import ANOMALY_STREAM, PLACEMENT_STREAM, seed_stream
-from synth.generate.pools import ERROR_SIZE_TABLE
+from synth.generate.pools import ERROR_SIZE_TABLE, HEAD
 from synth.generate.scenario import AnomalySpec, ScenarioError, load_scenario, scenario_from_dict
 from synth.generate.traffic import SESSION_CAP_MS, Events
 from synth.output.files import MANIFEST, PER_LINE, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
@@ -436,6 +436,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         effect.setup(models[effect.window.index], fake, rng)
     tz = _zone_of(lines, fmt)
     renderer = LineRenderer(fmt.template, pools, tz)
+    _use_log_sizes(renderer, error_sizes)
 
     say("drawing the anomalies")
     added: list[tuple[int, int, bytes]] = []  # (t_ms, window index, line)
@@ -510,6 +511,23 @@ def _zone_of(lines: list[bytes], fmt: LineFormat) -> int:
         if m:
             return (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (-1 if m.group(1) == b"-" else 1)
     return 0
+
+
+def _use_log_sizes(renderer: LineRenderer, error_sizes: dict[int, int]) -> None:
+    """Added lines answered other than 200 get the size the log writes for that status (its
+    own 404 page, say), not synth's; a 200 gets its path's size in the log, a HEAD none."""
+    table = ERROR_SIZE_TABLE.copy()
+    for status, size in error_sizes.items():
+        if 0 <= status < len(table):
+            table[status] = size
+    tables = renderer.tables
+
+    def sizes(keys: np.ndarray) -> np.ndarray:
+        target, method, _, status = tables.response_parts(keys)
+        size = np.where(status == 200, tables.pools.site.size[target], table[status])
+        return np.where(method == HEAD, 0, size)
+
+    tables.sizes = sizes  # type: ignore[method-assign]
 
 
 def _error_sizes(sample: Any) -> dict[int, int]:
