@@ -76,6 +76,7 @@ def undo(out: Path) -> dict[str, bytes]:
     return restored
 
 
+@pytest.mark.slow
 def test_kind_departs_inside_and_nowhere_else(injected):
     """The watched metric, from the output files alone, departs from the same window on the
     other days by the kind's factor inside the window, and nowhere else by as much."""
@@ -103,6 +104,7 @@ def test_kind_departs_inside_and_nowhere_else(injected):
     assert max(d for d in outside if d is not None) < factor, kind
 
 
+@pytest.mark.slow
 def test_expected_is_what_the_files_show(injected):
     """anomalies.json's expected figure for the watched metric is what the output shows inside
     the window, its baseline what the input shows there, and the window leaves two days of the
@@ -155,6 +157,7 @@ def test_expected_is_what_the_files_show(injected):
         assert not (added & inside(after)).any()  # the log's own paths
 
 
+@pytest.mark.slow
 def test_undo_gives_the_input_bytes_back(injected):
     """Remove the added lines, restore the removed and rewritten ones from injected.jsonl: the
     input's bytes, exactly, file by file."""
@@ -170,6 +173,7 @@ def test_undo_gives_the_input_bytes_back(injected):
     assert sum(op["op"] == "add" for op in ops) == run.added
 
 
+@pytest.mark.slow
 def test_output_lines_are_in_time_order_and_in_the_log_format(injected):
     """Every output line is a strict combined (or combined_timing) line, and each file's lines
     are in time order: injected lines are placed by their time."""
@@ -182,6 +186,7 @@ def test_output_lines_are_in_time_order_and_in_the_log_format(injected):
         assert (np.diff(times // 1000) >= 0).all(), f["name"]
 
 
+@pytest.mark.slow
 def test_goaccess_reads_every_injected_combined_output(injected, tmp_path):
     """goaccess reads the whole injected output with zero failed lines."""
     kind, source, out, run = injected
@@ -197,6 +202,7 @@ def test_goaccess_reads_every_injected_combined_output(injected, tmp_path):
     assert general["total_requests"] == sum(f["lines"] for f in json.loads((out / "manifest.json").read_text())["files"])
 
 
+@pytest.mark.slow
 def test_synth_verify_parses_every_injected_line(injected, tmp_path, capsys):
     """Every added and rewritten line goes through the bundled ingest pipeline without a failure."""
     kind, source, out, run = injected

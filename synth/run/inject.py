@@ -478,7 +478,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         run = _write(inputs, out, added, remove, rewrite, _Rewriter(fmt, error_sizes), windows)
     finally:
         lock.release()
-    truth = {"anomalies": []}
+    truth: dict[str, list[dict[str, Any]]] = {"anomalies": []}
     for effect in effects:
         neighbours = [e for e in effects if e is not effect]
         entry = effect.truth(models[effect.window.index], neighbours)

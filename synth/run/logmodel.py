@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,8 @@ class Sample:
     duration_us: np.ndarray | None
 
     def take(self, index: np.ndarray) -> Sample:
-        return Sample(**{name: None if value is None else value[index] for name, value in vars(self).items()})
+        taken: dict[str, Any] = {name: None if value is None else value[index] for name, value in vars(self).items()}
+        return Sample(**taken)
 
     def __len__(self) -> int:
         return len(self.t_ms)
