@@ -253,6 +253,35 @@ def test_rotated_gzip_input_is_undone_exactly(quiet, tmp_path):
     assert not read_plain(out / "access.log").endswith(b"\n")
 
 
+def _plain_lines(out):
+    files = [f["name"] for f in json.loads((out / "manifest.json").read_text())["files"]]
+    return {name: read_plain(out / name).splitlines() for name in files}
+
+
+@pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])
+def test_rotate_cuts_the_output_as_generate_does(quiet, tmp_path, rotate):
+    """With --rotate the same lines, in the same order, are cut into generate's files (plain,
+    the newest in access.log), and injected.jsonl's lines follow them there."""
+    asked = ["spike:magnitude=4,minutes=20", "dip:magnitude=0.3", "error_burst"]
+    kept = inject([quiet["combined"]], out_dir=tmp_path / "kept", anomalies=asked, seed=5)
+    cut = inject([quiet["combined"]], out_dir=tmp_path / "cut", anomalies=asked, seed=5, rotate=rotate)
+    before, after = _plain_lines(tmp_path / "kept"), _plain_lines(tmp_path / "cut")
+    assert [line for lines in after.values() for line in lines] == [line for lines in before.values() for line in lines]
+    assert "access.log" in after and cut.added == kept.added
+    if rotate == "day":
+        assert list(after)[:-1] == [f"access.log-202611{d}" for d in (24, 25, 26)]
+    if rotate.startswith("size"):
+        assert all(len(b"\n".join(lines)) < 2_000_000 for lines in after.values())
+    ops = [json.loads(line) for line in (tmp_path / "cut" / "injected.jsonl").read_text().splitlines()]
+    same = [json.loads(line) for line in (tmp_path / "kept" / "injected.jsonl").read_text().splitlines()]
+    assert len(ops) == len(same)
+    for op, was in zip(ops, same):
+        if op["op"] == "remove":
+            assert op == was
+        else:
+            assert after[op["file"]][op["line"] - 1] == before[was["file"]][was["line"] - 1]
+
+
 def test_placement_at_a_time_and_an_offset(quiet, tmp_path):
     """start= places a window at a time or at an offset from the log's first line, as generate does."""
     run = inject([quiet["combined"]], out_dir=tmp_path / "a", seed=1,

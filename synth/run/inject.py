@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,9 +46,21 @@ from synth.analysis.logread import (
 from synth.generate.anomalies import KIND_CLASSES, Crowd, Kind, NewAgent, Window, iso, place_windows
 from synth.generate.model import ANOMALY_STREAM, PLACEMENT_STREAM, seed_stream
 from synth.generate.pools import ERROR_SIZE_TABLE, HEAD
-from synth.generate.scenario import AnomalySpec, ScenarioError, load_scenario, scenario_from_dict
+from synth.generate.scenario import AnomalySpec, Rotation, ScenarioError, load_scenario, scenario_from_dict
 from synth.generate.traffic import SESSION_CAP_MS, Events
-from synth.output.files import MANIFEST, PER_LINE, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
+from synth.output.files import (
+    ACTIVE,
+    MANIFEST,
+    PER_LINE,
+    TRUTH,
+    FileRecord,
+    Manifest,
+    claim_output,
+    clear_previous,
+    dated_name,
+    size_names,
+    write_json,
+)
 from synth.render.formats import LineFormat
 from synth.render.lines import LineRenderer
 from synth.run.generate import check_seed
@@ -87,11 +100,12 @@ class InjectRun:
     seconds: float = 0.0
     start: int = 0  # the log's range: its first line's second, and one past its last's
     end: int = 0
+    inputs: int = 0  # input files
 
     def summary(self) -> str:
         rate = self.lines_in / self.seconds if self.seconds else 0.0
-        return (f"read {self.lines_in:,} lines ({self.unparsed:,} unparsed, kept) in {len(self.files)} "
-                f"file{'s' if len(self.files) != 1 else ''}; added {self.added:,}, removed {self.removed:,}, "
+        return (f"read {self.lines_in:,} lines ({self.unparsed:,} unparsed, kept) in {self.inputs} "
+                f"file{'s' if self.inputs != 1 else ''}; added {self.added:,}, removed {self.removed:,}, "
                 f"rewrote {self.rewritten:,}; {self.seconds:.1f} s, {rate:,.0f} input lines/s; seed {self.seed}")
 
 
@@ -356,7 +370,7 @@ def _json_number(line: bytes, key: bytes, value: int | None, factor: float = 1.0
 
 def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", scenario: str | Path | None = None,
            anomalies: Iterable[str | dict[str, Any]] = (), format: str | None = None, log_format: str | None = None,
-           seed: int | None = None, force: bool = False,
+           seed: int | None = None, force: bool = False, rotate: str | None = None,
            progress: Callable[[str], None] | None = None) -> InjectRun:
     """Write ``paths`` (a rotated set, in any order) to ``out_dir`` with anomalies injected.
 
@@ -380,6 +394,10 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     if any(p.resolve().parent == out.resolve() for p in files):
         raise InjectError([("--out", f"{out} holds the input: the input is never changed in place")])
     specs = anomaly_specs(scenario, anomalies)
+    try:
+        rotation = Rotation.parse(rotate) if rotate is not None else None
+    except ValueError as e:
+        raise InjectError([("--rotate", str(e))]) from None
     carried = reader_columns(fmt)
     for spec in specs:
         need = NEEDS.get(spec.kind)
@@ -476,6 +494,12 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     try:
         clear_previous(out)
         run = _write(inputs, out, added, remove, rewrite, _Rewriter(fmt, error_sizes), windows)
+        if rotation is not None:
+            say("rotating")
+            run.records = _rotate(out, run, rotation, tz, fmt_args)
+        with open(out / PER_LINE, "w", encoding="utf-8") as fh:
+            for op in run.ops:
+                fh.write(json.dumps(op) + "\n")
     finally:
         lock.release()
     truth: dict[str, list[dict[str, Any]]] = {"anomalies": []}
@@ -489,12 +513,13 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         version=__import__("synth").__version__, seed=seed,
         scenario={"name": "inject", "input": [str(p) for p in files], "format": fmt.name,
                   "log_format": fmt.logformat, "anomalies": [_spec_yaml(s) for s in specs]},
-        options={"out": str(out), "force": force, "scenario": str(scenario) if scenario else None},
+        options={"out": str(out), "force": force, "scenario": str(scenario) if scenario else None,
+                 "rotate": str(rotation) if rotation else None},
         start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000, complete=True,
         lines=sum(f.lines for f in run.records), bytes=sum(f.bytes for f in run.records), files=run.records)
     manifest.save(out)
     result = InjectRun(seed, out, fmt.name, windows, truth, run.records, len(t_all), int((~ok_all).sum()),
-                       len(added), len(remove), len(rewrite), time.perf_counter() - began, start, end)
+                       len(added), len(remove), len(rewrite), time.perf_counter() - began, start, end, len(files))
     return result
 
 
@@ -617,6 +642,7 @@ class _OutFile:
 class _Written:
     records: list[FileRecord]
     counts: dict[int, dict[str, int]]
+    ops: list[dict[str, Any]]
 
 
 def _write(inputs: list[_Input], out: Path, added: list[tuple[int, int, bytes]], remove: dict[int, int],
@@ -713,10 +739,96 @@ def _write(inputs: list[_Input], out: Path, added: list[tuple[int, int, bytes]],
         if len(ts):
             record.first, record.last = iso(int(ts.min() // 1000)), iso(int(ts.max() // 1000))
         records.append(record)
-    with open(out / PER_LINE, "w", encoding="utf-8") as fh:
-        for op in ops:
-            fh.write(json.dumps(op) + "\n")
-    return _Written(records, counts)
+    return _Written(records, counts, ops)
+
+
+def _rotate(out: Path, run: _Written, rotation: Rotation, tz: int, fmt_args: dict[str, Any]) -> list[FileRecord]:
+    """The written files cut again as ``generate --rotate`` cuts them (plain, by the local day or
+    hour of each line's time, by size, or into one file), the ops' files and lines following."""
+    names = [r.name for r in run.records]
+    hold = out / ".inject-rotate"
+    hold.mkdir(exist_ok=True)
+    for name in names:
+        os.replace(out / name, hold / name)
+    period = {"day": 86400, "hour": 3600}.get(rotation.kind)
+    parts: list[_OutFile] = []
+    first_s: list[int] = []
+    where: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    key = None
+    last_t = 0
+    for batch in read_log([hold / n for n in names], columns=("t_ms",), **fmt_args):
+        t = np.where(batch.parsed, batch.t_ms // 1000, 0)
+        t = np.maximum.accumulate(np.r_[last_t, t])[1:]
+        last_t = int(t[-1]) if len(t) else last_t
+        if period:
+            keys = (t + tz) // period
+        elif rotation.kind == "size":
+            lengths = batch.ends - batch.starts + 1
+            keys = np.zeros(len(t), np.int64)
+            for i, n in enumerate(lengths.tolist()):  # a new file where the next line would not fit
+                if not parts or parts[-1].size + parts[-1].record.bytes + n > rotation.max_bytes:
+                    parts.append(_OutFile(hold / f"part{len(parts)}", False))
+                    first_s.append(int(t[i]))
+                parts[-1].emit(batch.data[batch.starts[i]:batch.ends[i] + 1], 1)
+                keys[i] = len(parts) - 1
+            lines = np.array([p.line for p in parts], np.int64)
+            index = _line_index(keys, lines)
+            _extend(where, batch.path.name, keys, index)
+            continue
+        else:
+            keys = np.zeros(len(t), np.int64)
+        cuts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        new_file = np.zeros(len(t), np.int64)
+        new_line = np.zeros(len(t), np.int64)
+        for a, b in zip(cuts.tolist(), [*cuts[1:].tolist(), len(t)]):
+            if key != int(keys[a]):
+                key = int(keys[a])
+                parts.append(_OutFile(hold / f"part{len(parts)}", False))
+                first_s.append(int(t[a]))
+            part = parts[-1]
+            end = batch.ends[b - 1] + (1 if b - 1 < len(t) - 1 or batch.terminated else 0)
+            new_file[a:b] = len(parts) - 1
+            new_line[a:b] = part.line + 1 + np.arange(b - a)
+            part.emit(batch.data[batch.starts[a]:end], b - a)
+        _extend(where, batch.path.name, new_file, new_line)
+    if rotation.kind in ("day", "hour"):
+        final = [ACTIVE if i == len(parts) - 1 else dated_name(t0, rotation, tz) for i, t0 in enumerate(first_s)]
+    elif rotation.kind == "size":
+        final = size_names(len(parts))
+    else:
+        final = [ACTIVE]
+    records = []
+    for part, name in zip(parts, final):
+        record = part.close()
+        os.replace(part.path, out / name)
+        record.name = name
+        records.append(record)
+    for op in run.ops:
+        if op["op"] in ("add", "rewrite"):
+            files, lines = where[op["file"]]
+            op["file"], op["line"] = final[int(files[op["line"] - 1])], int(lines[op["line"] - 1])
+    for name in names:
+        (hold / name).unlink()
+    hold.rmdir()
+    return records
+
+
+def _line_index(keys: np.ndarray, lines_now: np.ndarray) -> np.ndarray:
+    """Each line's number in its file, for lines just written in order to files ``keys``."""
+    out = np.zeros(len(keys), np.int64)
+    seen: dict[int, int] = {}
+    for i in range(len(keys) - 1, -1, -1):
+        k = int(keys[i])
+        seen[k] = seen.get(k, 0) + 1
+        out[i] = int(lines_now[k]) - seen[k] + 1
+    return out
+
+
+def _extend(where: dict[str, tuple[np.ndarray, np.ndarray]], name: str, files: np.ndarray, lines: np.ndarray) -> None:
+    if name in where:
+        where[name] = (np.r_[where[name][0], files], np.r_[where[name][1], lines])
+    else:
+        where[name] = (files, lines)
 
 
 def _id(w: Window) -> str:
