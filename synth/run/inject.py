@@ -68,6 +68,7 @@ from synth.run.logmodel import Baseline, LogModel, LogPools
 
 HISTORY_S = 2 * 86400
 MIX_CAP = 20_000  # lines of the log parsed to learn its mix
+MIX_RUN = 1_000  # taken in runs of consecutive lines
 MIN_WINDOW_LINES = 20  # a window with fewer normal lines cannot show a factor
 MIN_SHARE_LINES = 200  # nor a share of statuses
 
@@ -178,14 +179,14 @@ class LogCrowd(Crowd):
     landing mostly on one viral page."""
 
     def setup(self, model: Any, fake: Faker, rng: np.random.Generator) -> None:
-        w, pools, mix = self.window, model.pools, model.mix
+        w, pools, mix = self.window, model.pools, model.visits
         pop = pools.population
         url = w.spec.param("referrer") or (
             f"https://www.reddit.com/r/{fake.word()}/comments/{fake.hexify('^^^^^^')}/{fake.slug().replace('-', '_')}/")
         self.referrer = pools.referrers.add(url)
         self.values = [url]
         self.used = {"referrer": url}
-        self.usual = model.expected_visits(w.start, w.end)
+        self.usual = model.visitors if model.visitors is not None else model.expected_visits(w.start, w.end)
         n = int(rng.poisson((w.magnitude - 1) * self.usual))
         human = np.isin(mix.client, pop.group_clients[0])
         rows = np.flatnonzero(human) if human.any() else np.arange(len(mix))
@@ -271,14 +272,15 @@ def _plain_size(path: Path, gz: bool) -> int:
         return max(int.from_bytes(fh.read(4), "little"), size)
 
 
-def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Input], list[bytes]]:
+def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Input], list[bytes], np.ndarray, int]:
     """Every line's time (logread's fast path), and an even sample of about MIX_CAP raw lines
-    (every k-th line, k from the input's size) for learning the log's mix."""
+    (runs of MIX_RUN lines, one run in every k, k from the input's size) for learning the log's mix."""
     gz = [is_gzip(p) for p in files]
     head = b"".join(next(read_blocks(files[0], 1 << 16), (b"", True))[0].splitlines(keepends=True)[:200])
     mean = max(len(head) / max(head.count(b"\n"), 1), 1.0)
     estimate = sum(_plain_size(p, g) for p, g in zip(files, gz)) / mean
-    every = max(1, int(estimate // MIX_CAP) + 1)
+    every = max(1, int(2 * estimate // MIX_CAP) + 1)
+    source: list[np.ndarray] = []
     inputs = []
     batches: dict[int, list] = {}
     terminated: dict[int, bool] = {}
@@ -287,16 +289,57 @@ def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Inpu
     for batch in read_log(files, columns=("t_ms",), **fmt_args):
         batches.setdefault(batch.file_index, []).append((batch.t_ms, batch.parsed))
         terminated[batch.file_index] = batch.terminated
-        first = (-seen) % every
-        data, starts, ends = batch.data, batch.starts, batch.ends
-        sample.extend(data[a:b] for a, b in zip(starts[first::every].tolist(), ends[first::every].tolist()))
+        # Every k-th line (for rates and shares), and runs of MIX_RUN consecutive lines, one run
+        # in every k (whole visits stay whole).
+        number = np.arange(seen, seen + len(batch))
+        flags = (number % every == 0) * 1 + ((number // MIX_RUN) % every == 0) * 2
+        keep = np.flatnonzero(flags)
+        data, starts, ends = batch.data, batch.starts[keep].tolist(), batch.ends[keep].tolist()
+        sample.extend(data[a:b] for a, b in zip(starts, ends))
+        source.append(flags[keep])
         seen += len(batch)
     for i, path in enumerate(files):
         parts = batches.get(i, [])
         t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         ok = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
         inputs.append(_Input(path, gz[i], t, ok, terminated.get(i, True), [len(p[0]) for p in parts]))
-    return inputs, sample
+    return inputs, sample, np.concatenate(source) if source else np.zeros(0, np.int64), every
+
+
+def _lines_at(inputs: list[_Input], wanted: np.ndarray) -> list[bytes]:
+    """The raw lines at global line indexes ``wanted`` (sorted), reading only the blocks that hold them."""
+    out: list[bytes] = []
+    offset = 0
+    for inp in inputs:
+        n = len(inp.t_ms)
+        mine = wanted[(wanted >= offset) & (wanted < offset + n)] - offset
+        first = 0
+        for b, (block, _) in enumerate(read_blocks(inp.path) if len(mine) else ()):
+            count = inp.block_lines[b]
+            here = mine[(mine >= first) & (mine < first + count)] - first
+            if len(here):
+                arr = np.frombuffer(block, np.uint8)
+                ends = np.r_[np.flatnonzero(arr == 10), len(block)][:count]
+                starts = np.r_[0, ends[:-1] + 1]
+                out.extend(block[starts[i]:ends[i]] for i in here.tolist())
+            first += count
+            if first > mine[-1]:
+                break
+        offset += n
+    return out
+
+
+def _same_window(inputs: list[_Input], fmt: LineFormat, baseline: Baseline, w: Window,
+                 t_all: np.ndarray, ok_all: np.ndarray) -> list[list[bytes]]:
+    """The clients of the window's clock time on (up to three of) the other days of the log,
+    one list a day, read from the lines themselves."""
+    days = []
+    for k in baseline.days(w.start, w.end)[:3]:
+        lo, hi = (w.start + k * 86400) * 1000, (w.end + k * 86400) * 1000
+        columns = parse_lines(fmt, _lines_at(inputs, np.flatnonzero(ok_all & (t_all >= lo) & (t_all < hi))))
+        if columns["client"] is not None:
+            days.append(columns["client"][columns["parsed"]].tolist())
+    return days
 
 
 def _hours(w: Window) -> set[int]:
@@ -407,7 +450,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     fmt_args = {"log_format": fmt.logformat} if fmt.name == "custom" else {"format": fmt.name}
 
     say("reading times")
-    inputs, lines = _read_times(files, fmt_args)
+    inputs, lines, source, every = _read_times(files, fmt_args)
     t_all = np.concatenate([i.t_ms for i in inputs])
     ok_all = np.concatenate([i.parsed for i in inputs])
     if not ok_all.any():
@@ -430,11 +473,10 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     for w0, w1 in spans:
         in_window |= (columns["t_ms"] >= w0 * 1000) & (columns["t_ms"] < w1 * 1000)
     columns["parsed"] &= ~in_window
-    every = max(1, -(-len(t_all) // max(len(lines), 1)))
     hosts = columns["host"][columns["parsed"]] if columns["host"] is not None else np.zeros(0, object)
     host = max(set(hosts.tolist()), key=hosts.tolist().count).decode() if len(hosts) else ""
     log_pools = LogPools(host, fmt.json)
-    sample = log_pools.sample(columns)
+    sample = log_pools.sample(columns, source)
     pools = log_pools.finish()
     log_pools.set_pages(np.bincount(sample.target, minlength=len(pools.site.targets)))
     error_sizes = _error_sizes(sample)
@@ -442,9 +484,13 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     models = {}
     for w in windows:
         rows = np.flatnonzero(np.isin(sample_hour, sorted(_hours(w))))
+        if not (sample.source[rows] & 2).any():  # no run of whole visits at these hours: any run
+            rows = np.union1d(rows, np.flatnonzero(sample.source & 2))
         days = max(1, len({int(t // 86_400_000) for t in sample.t_ms[rows].tolist()}))
         models[w.index] = LogModel(pools, sample.take(rows), days * 3600 * len(_hours(w)), baseline, every)
         _check_mix(w, models[w.index], fmt)
+        if w.kind in ("crowd", "flood"):
+            models[w.index].measure_clients(_same_window(inputs, fmt, baseline, w, t_all, ok_all), w.seconds)
 
     effects = [make_kind(w) for w in windows]
     rng = seed_stream(seed, ANOMALY_STREAM)
