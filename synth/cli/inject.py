@@ -27,9 +27,10 @@ from synth.run.inject import inject
               help="Cut the output as generate does (plain files) instead of keeping the input's files.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
+@click.option("--report", "report", is_flag=True, help="Also write report.html in the output folder (see synth report).")
 def inject_command(paths: tuple[str, ...], scenario: str | None, anomalies: tuple[str, ...], format_: str | None,
                    log_format: str | None, seed: int | None, out_dir: str, rotate: str | None, force: bool,
-                   quiet: bool) -> None:
+                   quiet: bool, report: bool) -> None:
     """Write a copy of your own access log with labelled anomalies in it.
 
     LOG... are the files of a rotated set (plain or gzip, in any order, or a folder). Your
@@ -59,3 +60,6 @@ def inject_command(paths: tuple[str, ...], scenario: str | None, anomalies: tupl
                        f"{expected['baseline']:,} -> {expected['during']:,}  (added {done['added']:,}, removed "
                        f"{done['removed']:,}, rewritten {done['rewritten']:,})")
     click.echo(f"{run.summary()}; wrote {run.out_dir}/")
+    if report:
+        from synth.cli.generate import write_run_report
+        write_run_report(run.out_dir)
