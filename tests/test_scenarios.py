@@ -21,7 +21,7 @@ BROKEN = [
     ("rotate: weekly\n", ["rotate: must be day, hour, none or size:<N>MB, got 'weekly'"]),
     ("tz: '0800'\n", ["tz: must be an offset like +0000 or -0800, got '0800'"]),
     ("end: tomorrow\n", ["end: not an ISO 8601 time: 'tomorrow'"]),
-    ("daily: [1, 2]\n", ["daily: must be 24 numbers >= 0 (activity by local hour, 0 to 23), not all 0"]),
+    ("daily: [1, 2]\n", ["daily: must be 24 numbers from 0 to 1000000 (activity by local hour, 0 to 23), not all 0"]),
     ("audience: {'+2500': 1}\n", ["audience.+2500: must be an offset like -0500 or +0530"]),
     ("anomalies: spike\n", ["anomalies: must be a list, got 'spike'"]),
     ("anomalies: [{kind: quake}]\n",

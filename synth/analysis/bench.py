@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import platform
 import resource
 import shutil
 import statistics
@@ -49,6 +50,8 @@ class Bench:
     runs: list[float] = field(default_factory=list)
     raw_runs: list[float] = field(default_factory=list)
     cache_runs: list[float] = field(default_factory=list)
+    cpu: str = ""  # the processor's model name and the cores this process may use
+    cpu_seconds: float = 0.0  # median CPU time of a run, every process of it (a busy machine's other load excluded)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +60,9 @@ class Bench:
         return [
             f"{self.lines:,} lines, {self.bytes / 1e6:,.1f} MB in {self.files} files, {self.workers} workers, "
             f"median of {self.repeat}",
-            f"generate:  {self.lines_per_s:>12,.0f} lines/s  {self.mb_per_s:8.1f} MB/s  ({self.seconds:.2f} s)",
+            f"machine:   {self.cpu}",
+            f"generate:  {self.lines_per_s:>12,.0f} lines/s  {self.mb_per_s:8.1f} MB/s  ({self.seconds:.2f} s, "
+            f"{self.cpu_seconds:.2f} s of CPU)",
             f"raw write: {self.raw_mb_per_s:>30.1f} MB/s  to the disk (fdatasync)",
             f"           {self.cache_mb_per_s:>30.1f} MB/s  into the page cache",
             f"ratio to raw write: {self.ratio:.2f} (to the disk), {self.mb_per_s / self.cache_mb_per_s:.2f} (page cache)",
@@ -86,6 +91,31 @@ def _raw_write(folder: Path, source: Path, total: int, durable: bool) -> float:
     seconds = time.perf_counter() - began
     target.unlink()
     return seconds
+
+
+def cpu_model() -> str:
+    """``Intel(R) Xeon(R) Processor, 2 cores``: the processor (from /proc/cpuinfo where there is
+    one) and the cores this process may run on."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return f"{name}, {cores} core{'s' if cores != 1 else ''}"
+
+
+def _cpu_now() -> float:
+    """CPU time of this process and of its children that have ended (workers, once joined)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _peak_rss_mb() -> float:
@@ -195,7 +225,7 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
           progress_factory: Callable[[], Callable[[int], None]] | None = None) -> Bench:
     """Run the benchmark; nothing it writes is left behind."""
     rate = lines / (BENCH_DAYS * 86400)
-    times, raw_times, cache_times = [], [], []
+    times, raw_times, cache_times, cpu_times = [], [], [], []
     run = None
     memory = TreeMemory()  # around each run, not the raw writes
     for _ in range(repeat):
@@ -204,10 +234,11 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
             progress = progress_factory() if progress_factory else None
             os.sync()
             with memory:
-                began = time.perf_counter()
+                began, cpu_began = time.perf_counter(), _cpu_now()
                 run = generate("classic", seed=1, out_dir=scratch / "output", workers=workers, end=BENCH_END,
                                days=BENCH_DAYS, rate=rate, progress=progress)
                 times.append(time.perf_counter() - began)
+                cpu_times.append(_cpu_now() - cpu_began)
             biggest = max(run.files, key=lambda f: f.bytes)
             source = scratch / "output" / biggest.name
             raw_times.append(_raw_write(scratch, source, run.bytes, durable=True))
@@ -225,7 +256,8 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
                  seconds=seconds, lines_per_s=run.lines / seconds, mb_per_s=mb_per_s, raw_mb_per_s=raw_mb_per_s,
                  ratio=mb_per_s / raw_mb_per_s, cache_mb_per_s=cache_mb_per_s,
                  peak_rss_mb=memory.largest_mb or _peak_rss_mb(), peak_total_mb=memory.peak_mb, runs=times,
-                 raw_runs=raw_times, cache_runs=cache_times)
+                 raw_runs=raw_times, cache_runs=cache_times, cpu=cpu_model(),
+                 cpu_seconds=statistics.median(cpu_times))
 
 
 # -- synth bench --stream: pacing ---------------------------------------------------------------

@@ -8,22 +8,24 @@ from typing import Any
 
 import click
 
-from synth.cli.common import cli
+from synth.cli.common import Number, cli
+from synth.generate.checks import Bounds
 from synth.run.report import Progress
+from synth.run.workers import MAX_WORKERS
 
 
 @cli.command("bench")
-@click.option("--lines", type=click.IntRange(min=1000), default=5_000_000, show_default=True,
+@click.option("--lines", type=Number(Bounds(1000, 10**9, integer=True)), default=5_000_000, show_default=True,
               help="About how many lines each run makes.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
-@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs; figures are medians.")
+@click.option("--workers", type=Number(Bounds(1, MAX_WORKERS, integer=True)), default=None, help="Worker processes (default: one per core).")
+@click.option("--repeat", type=Number(Bounds(1, 100, integer=True)), default=3, show_default=True, help="Runs; figures are medians.")
 @click.option("--dir", "folder", default=None, metavar="DIR", help="Where to write (default: the system's temp folder).")
 @click.option("--progress", is_flag=True, help="Draw the progress bar on stderr, to measure what it costs.")
 @click.option("--stream", "live", is_flag=True,
               help="Measure synth stream's pacing instead: lines per window of wall time against --rate.")
-@click.option("--rate", type=click.FloatRange(min=1), default=5000, show_default=True,
+@click.option("--rate", type=Number(Bounds(1, 1e6)), default=5000, show_default=True,
               help="With --stream: the target, lines per second.")
-@click.option("--seconds", type=click.IntRange(min=10), default=60, show_default=True,
+@click.option("--seconds", type=Number(Bounds(10, 86400, integer=True)), default=60, show_default=True,
               help="With --stream: how long to stream.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
 def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, live: bool,

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 import synth
+from synth.generate.checks import Bounds, number_problem
 from synth.generate.scenario import ScenarioError
 
 # Scenario keys as the options that set them, so errors name what the user typed.
@@ -32,6 +33,27 @@ class UsageProblem(click.ClickException):
     def show(self, file: Any = None) -> None:
         for line in self.format_message().splitlines():
             click.echo(f"synth: {line}", err=True)
+
+
+class Number(click.ParamType):
+    """A number option checked against stated bounds: finite, in range, whole where it must be
+    (click's FloatRange lets ``inf`` and ``nan`` through)."""
+
+    def __init__(self, bounds: Bounds):
+        self.bounds = bounds
+        self.name = "integer" if bounds.integer else "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value = int(value) if self.bounds.integer else float(value)
+            except ValueError:
+                self.fail(f"must be {'a whole number' if self.bounds.integer else 'a number'}, got {value!r}",
+                          param, ctx)
+        problem = number_problem(value, self.bounds)
+        if problem:
+            self.fail(problem, param, ctx)
+        return int(value) if self.bounds.integer else float(value)
 
 
 def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:

@@ -33,9 +33,17 @@ from synth.generate.traffic import (
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
 POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM, SHAPE_STREAM = range(7)
+# Blocks before the epoch (the sessions a range that starts in 1970's first hour replays) are
+# keyed under a stream of their own: a spawn key holds no negative number.
+BEFORE_EPOCH_STREAM = 7
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
+# A site so quiet that an hour holds fewer than this many requests is drawn a week at a time:
+# a block costs about a millisecond to draw however few requests it holds, so a year of hours
+# would cost seconds for no lines. (Busier sites keep the hour; their bytes never changed.)
+QUIET_HOUR_REQUESTS = 100
+QUIET_BLOCK_S = 7 * 86400
 
 
 def seed_stream(seed: int, *key: int) -> np.random.Generator:
@@ -43,9 +51,16 @@ def seed_stream(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
+def block_stream(seed: int, stream: int, b: int) -> np.random.Generator:
+    """The generator of block ``b``'s part of ``stream``."""
+    return seed_stream(seed, stream, b) if b >= 0 else seed_stream(seed, BEFORE_EPOCH_STREAM, stream, -b)
+
+
 def block_seconds(rate: float) -> int:
     """The longest block that holds about EVENTS_PER_BLOCK requests at ``rate``: big enough for
     numpy to work in bulk, small enough to keep memory flat."""
+    if rate * 3600 < QUIET_HOUR_REQUESTS:
+        return QUIET_BLOCK_S
     fitting = [b for b in BLOCK_CHOICES if b * rate <= EVENTS_PER_BLOCK]
     return max(fitting) if fitting else BLOCK_CHOICES[0]
 
@@ -101,6 +116,8 @@ class TrafficModel:
         self.timing = timing
         self.windows = windows
         self.block_s = block_seconds(scenario.rate)
+        # Human visits are drawn per minute (per hour in a quiet site's week-long blocks).
+        self.human_step = 3600 if self.block_s == QUIET_BLOCK_S else 60
         self.reshaping = scenario.shape.methods is not None or scenario.shape.statuses is not None
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
@@ -184,6 +201,11 @@ class TrafficModel:
     def expected_total(self, t0: int, t1: int) -> np.ndarray:
         return self.rates.total(t0, t1)
 
+    def expected_count(self, t0: int, t1: int) -> float:
+        """Expected normal requests in seconds [t0, t1) (``expected_total(t0, t1).sum()``, at
+        the cost of a sample a minute: for planning files over ranges of any length)."""
+        return self.rates.expected_count(t0, t1)
+
     def expected_visits(self, t0: int, t1: int) -> float:
         return float(self.expected_human(t0, t1).sum()) / self.mix.per_visit
 
@@ -241,9 +263,10 @@ class TrafficModel:
         """Visits starting in seconds [t0, t1), at the normal rate times ``scale`` (per second).
 
         Rates change slowly, so on whole minutes they are taken per minute (one Poisson draw per
-        group and minute, starts spread evenly within it); otherwise per second.
+        group and minute, starts spread evenly within it; per hour for a quiet site, whose
+        hours hold a few visits each); otherwise per second.
         """
-        step = 60 if t0 % 60 == 0 and (t1 - t0) % 60 == 0 else 1
+        step = next(s for s in (self.human_step, 60, 1) if t0 % s == 0 and (t1 - t0) % s == 0)
         bins = np.arange(t0, t1, step, dtype=np.int64)
         rates = self.rates.human_at(bins + step // 2) * (step / self.mix.per_visit)
         if scale is not None:
@@ -260,7 +283,7 @@ class TrafficModel:
 
     def draw_block(self, b: int) -> Events:
         """All requests of the sessions that start in block ``b`` (unsorted; may spill past it)."""
-        rng = seed_stream(self.seed, BLOCK_STREAM, b)
+        rng = block_stream(self.seed, BLOCK_STREAM, b)
         b0, b1 = b * self.block_s, (b + 1) * self.block_s
         mix, pools = self.mix, self.pools
         parts = [
@@ -273,7 +296,7 @@ class TrafficModel:
             parts.append(draw_periodic(rng, pools, b0 * 1000, b1 * 1000))
         if self.reshaping:
             # A fitted method and status mix applies to the site's normal traffic, not to anomalies.
-            parts = [reshape(seed_stream(self.seed, SHAPE_STREAM, b), pools, Events.concat(parts),
+            parts = [reshape(block_stream(self.seed, SHAPE_STREAM, b), pools, Events.concat(parts),
                              self.scenario.shape)]
         for effect in self.effects:
             extra = effect.extra(self, rng, b0, b1)
@@ -281,7 +304,7 @@ class TrafficModel:
                 parts.append(extra)
         events = Events.concat(parts)
         if self.timing and len(events):
-            events.duration_us = response_times(seed_stream(self.seed, TIMING_STREAM, b), pools, events,
+            events.duration_us = response_times(block_stream(self.seed, TIMING_STREAM, b), pools, events,
                                                 self.load(events.t_ms // 1000))
         for effect in self.effects:
             events = effect.transform(self, events, rng)

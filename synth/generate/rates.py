@@ -7,7 +7,7 @@ rhythm; the weekly curve follows the same local clock. Anomalies bend these rate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,7 +19,13 @@ DAILY = np.array([
 ])
 
 DAY = 86400
+WEEK = 7 * DAY
 _PIECE_S = 3600
+_WEEK_MINUTES = WEEK // 60
+# Ranges up to this many minutes take the mean of the week's shape sample by sample, as they
+# always have; longer ones add up whole weeks (the shape repeats every week), so the cost of a
+# range does not grow with its length.
+_EXACT_MEAN_MINUTES = 8 * _WEEK_MINUTES
 # 1970-01-01 was a Thursday; with this shift, (days + 3) % 7 is 0 on Mondays.
 _MONDAY_SHIFT = 3
 
@@ -57,11 +63,20 @@ class Rhythm:
         return self.shares[:, None] * daily_factor(local, self.daily) * week
 
     def mean_group_shape(self, start: int, end: int) -> np.ndarray:
-        """Each group's mean shape over [start, end), sampled every minute."""
-        times = np.arange(start, end, 60, dtype=np.int64) + 30
-        if times.size == 0:
-            times = np.array([start], np.int64)
-        return self.group_shape(times).mean(axis=1)
+        """Each group's mean shape over [start, end), sampled every minute.
+
+        The samples repeat every week, so a long range is a number of whole weeks of samples
+        and the first part of one more: two weeks of work, however long the range.
+        """
+        n = max(0, -(-(end - start) // 60))
+        if n <= _EXACT_MEAN_MINUTES:
+            times = np.arange(start, end, 60, dtype=np.int64) + 30
+            if times.size == 0:
+                times = np.array([start], np.int64)
+            return self.group_shape(times).mean(axis=1)
+        weeks, rest = divmod(n, _WEEK_MINUTES)
+        week = self.group_shape(np.arange(start, start + WEEK, 60, dtype=np.int64) + 30)
+        return (week.sum(axis=1) * weeks + week[:, :rest].sum(axis=1)) / n
 
     def mean_shape(self, start: int, end: int) -> float:
         """The mean of the summed shape over [start, end), sampled every minute."""
@@ -78,9 +93,26 @@ class RateModel:
     human_rate: float  # mean human requests per second over the range
     bot_rate: float  # steady bot requests per second (crawlers, scanners)
     periodic_rate: float  # feed readers and monitors, on fixed schedules
+    _norm: float = field(init=False, repr=False, compare=False, default=1.0)
+    _week_prefix: np.ndarray = field(init=False, repr=False, compare=False, default_factory=lambda: np.zeros(1))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_norm", self.rhythm.mean_shape(self.start, self.end))
+        # The summed shape of each minute of the week from Thursday 1970-01-01, as running
+        # totals. Within a whole minute the shape is linear (the daily curve bends at half
+        # hours, the week at midnight, audience offsets are whole minutes), so its 60 seconds
+        # add up to 60 times the shape at the minute's middle: exact, one sample a minute.
+        minutes = np.arange(0, WEEK, 60, dtype=np.int64)
+        # The middle of a minute is second 29.5: the mean of seconds 29 and 30 (the shape is linear there).
+        middle = (self.rhythm.group_shape(minutes + 29) + self.rhythm.group_shape(minutes + 30)) / 2
+        week = middle.sum(axis=0) * 60
+        object.__setattr__(self, "_week_prefix", np.concatenate([[0.0], np.cumsum(week)]))
+
+    def _shape_before(self, minute: int) -> float:
+        """The summed shape of every minute from the epoch's week start up to ``minute``."""
+        weeks, rest = divmod(minute, _WEEK_MINUTES)
+        prefix = self._week_prefix
+        return weeks * float(prefix[-1]) + float(prefix[rest])
 
     def human(self, t0: int, t1: int) -> np.ndarray:
         """Expected human requests per second, one row per audience group, for seconds t0..t1-1."""
@@ -113,3 +145,17 @@ class RateModel:
     def total(self, t0: int, t1: int) -> np.ndarray:
         """Expected requests per second from every normal source, for seconds t0..t1-1."""
         return self.human_total(t0, t1) + (self.bot_rate + self.periodic_rate)
+
+    def expected_count(self, t0: int, t1: int) -> float:
+        """Expected requests from every normal source in seconds [t0, t1): ``total(t0, t1).sum()``
+        at a cost of one sample per minute (whole minutes summed exactly, the odd seconds at
+        either end one by one)."""
+        if t1 <= t0:
+            return 0.0
+        m0, m1 = -(-t0 // 60) * 60, t1 // 60 * 60
+        if m1 <= m0:
+            return float(self.total(t0, t1).sum())
+        shape = self._shape_before(m1 // 60) - self._shape_before(m0 // 60)
+        human = shape * (self.human_rate / self._norm)
+        edges = float(self.human_total(t0, m0).sum() + self.human_total(m1, t1).sum())
+        return human + edges + (self.bot_rate + self.periodic_rate) * (t1 - t0)

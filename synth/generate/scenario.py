@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,15 @@ from typing import Any
 import numpy as np
 import yaml
 
+from synth.generate.checks import (
+    MAX_LINES,
+    SPAN_DAYS,
+    Bounds,
+    ScenarioError,
+    number_problem,
+    range_problem,
+    time_problem,
+)
 from synth.generate.shape import Shape, parse_shape, shape_yaml
 from synth.resources import scenarios_dir
 
@@ -33,47 +43,47 @@ class KindSpec:
     magnitude_means: str
     minutes: float
     low: float  # magnitude must be > low (or >= low when low_inclusive)
-    high: float | None = None  # magnitude must be < high
+    most: float  # magnitude must be <= most (< most when high_exclusive)
+    high_exclusive: bool = False
     low_inclusive: bool = False
     params: tuple[str, ...] = ()
+
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(self.low, self.most, low_open=not self.low_inclusive, high_open=self.high_exclusive)
 
 
 # The catalogue. Kind names are part of the contract (anomalies.json, ml/jobs, scenarios).
 KINDS: dict[str, KindSpec] = {
-    "spike": KindSpec("total request rate x magnitude", 10, "factor on the total request rate", 30, 1),
+    "spike": KindSpec("total request rate x magnitude", 10, "factor on the total request rate", 30, 1, 1000),
     "dip": KindSpec("total request rate x magnitude (< 1); 0 is an outage", 0.1,
-                "factor on the total request rate", 60, 0, high=1, low_inclusive=True),
+                "factor on the total request rate", 60, 0, 1, high_exclusive=True, low_inclusive=True),
     "error_burst": KindSpec("the share of one status (503 by default) rises by the magnitude", 50,
-                        "factor on the normal share of the status (a share under 0.1% counts as 0.1%)", 20, 1,
+                        "factor on the normal share of the status (a share under 0.1% counts as 0.1%)", 20, 1, 1000,
                         params=("status",)),
     "scan": KindSpec("one client (or a few) requests many distinct non-existent URLs, mostly 404", 2,
-                 "requests per second from each scanning client", 30, 0, params=("clients", "address", "agent")),
+                 "requests per second from each scanning client", 30, 0, 1000, params=("clients", "address", "agent")),
     "flood": KindSpec("one client's request rate x magnitude", 40, "factor on that client's usual request rate",
-                  30, 1, params=("address",)),
+                  30, 1, 10_000, params=("address",)),
     "crowd": KindSpec("many clients never seen before arrive, through one new referrer", 4,
-                  "factor on the number of distinct visitors", 45, 1, params=("referrer",)),
+                  "factor on the number of distinct visitors", 45, 1, 1000, params=("referrer",)),
     "bytes": KindSpec("one client downloads far larger responses than anyone (exfiltration)", 100,
-                  "response size as a multiple of the site's median response", 30, 1, params=("address",)),
+                  "response size as a multiple of the site's median response", 30, 1, 100_000, params=("address",)),
     "new_agent": KindSpec("a user agent never seen before makes a burst of requests", 60,
-                      "requests per minute with the new agent", 20, 0, params=("agent", "clients")),
+                      "requests per minute with the new agent", 20, 0, 100_000, params=("agent", "clients")),
     "latency": KindSpec("responses take magnitude times longer (a format with response times shows it)", 8,
-                    "factor on response times", 30, 1),
+                    "factor on response times", 30, 1, 1000),
 }
 ANOMALY_KINDS = tuple(KINDS)
 
+# What the numbers of a scenario may be (see synth.generate.checks for the span of times).
+DAYS = Bounds(0, SPAN_DAYS, low_open=True)
+RATE = Bounds(0, 1e6, low_open=True)
+MINUTES = Bounds(0, SPAN_DAYS * 1440, low_open=True)
+SHARE = Bounds(0, 1e6, low_open=True)
+
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
                "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
-
-
-class ScenarioError(ValueError):
-    """A scenario or option is wrong. ``problems`` holds (key path, message) pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{path}: {msg}" if path else msg for path, msg in problems))
-
-    def lines(self) -> list[str]:
-        return [f"{path}: {msg}" if path else msg for path, msg in self.problems]
 
 
 @dataclass(frozen=True)
@@ -192,25 +202,24 @@ class _Fields:
         self.seen.add(name)
         return self.data.get(name, default)
 
-    def number(self, name: str, default: float | None, *, above: float | None = None,
-               at_least: float | None = None, at_most: float | None = None,
+    def number(self, name: str, default: float | None, bounds: Bounds | None = None, what: str = "", *,
+               above: float | None = None, at_least: float | None = None, at_most: float | None = None,
                integer: bool = False) -> Any:
+        """The value as a float (an int for whole-number bounds), finite and within ``bounds``
+        (or the range ``above``/``at_least`` .. ``at_most`` says); the default, with the problem
+        recorded, when it is not."""
+        if bounds is None:
+            low = above if above is not None else at_least if at_least is not None else -math.inf
+            bounds = Bounds(low, at_most if at_most is not None else math.inf, low_open=above is not None,
+                            integer=integer)
         value = self.get(name, default)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(name, f"must be a number, got {value!r}")
+        problem = number_problem(value, bounds, what)
+        if problem:
+            self.problem(name, problem)
             return default
-        if integer and value != int(value):
-            self.problem(name, f"must be a whole number, got {value!r}")
-            return default
-        if above is not None and not value > above:
-            self.problem(name, f"must be > {above:g}, got {value:g}")
-        elif at_least is not None and value < at_least:
-            self.problem(name, f"must be >= {at_least:g}, got {value:g}")
-        elif at_most is not None and value > at_most:
-            self.problem(name, f"must be <= {at_most:g}, got {value:g}")
-        return int(value) if integer else float(value)
+        return int(value) if bounds.integer else float(value)
 
     def text(self, name: str, default: str) -> str:
         value = self.get(name, default)
@@ -310,15 +319,14 @@ def _anomaly(data: Any, path: str, problems: list[tuple[str, str]]) -> AnomalySp
         except ValueError as e:
             f.problem("start", str(e))
             start = None
-    minutes = f.number("minutes", kind.minutes, above=0)
-    magnitude = f.get("magnitude", kind.magnitude)
-    if isinstance(magnitude, bool) or not isinstance(magnitude, (int, float)):
-        f.problem("magnitude", f"must be a number, got {magnitude!r}")
-        magnitude = kind.magnitude
-    elif (magnitude < kind.low if kind.low_inclusive else magnitude <= kind.low):
-        f.problem("magnitude", f"must be {'>=' if kind.low_inclusive else '>'} {kind.low:g} for {kind_name}, got {magnitude:g}")
-    elif kind.high is not None and magnitude >= kind.high:
-        f.problem("magnitude", f"must be < {kind.high:g} for {kind_name}, got {magnitude:g}")
+    if isinstance(start, dt.datetime) and (problem := time_problem(start)):
+        f.problem("start", problem)
+        start = None
+    if offset is not None and offset > SPAN_DAYS * 86400:
+        f.problem("start", f"an offset of {offset:,} s is longer than any range ({SPAN_DAYS} days)")
+        offset = None
+    minutes = f.number("minutes", kind.minutes, MINUTES)
+    magnitude = f.number("magnitude", kind.magnitude, kind.bounds, f" for {kind_name}")
     params = tuple((name, value) for name in kind.params if (value := _param(f, name)) is not None)
     f.unknown()
     return AnomalySpec(kind_name, start, minutes, float(magnitude), offset, params)
@@ -329,9 +337,9 @@ def _daily(f: _Fields) -> tuple[float, ...] | None:
     if value is None:
         return None
     if (not isinstance(value, list) or len(value) != 24
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
+            or not all(number_problem(v, Bounds(0, 1e6)) is None for v in value)
             or not any(value)):
-        f.problem("daily", "must be 24 numbers >= 0 (activity by local hour, 0 to 23), not all 0")
+        f.problem("daily", "must be 24 numbers from 0 to 1000000 (activity by local hour, 0 to 23), not all 0")
         return None
     return tuple(float(v) for v in value)
 
@@ -349,8 +357,8 @@ def _audience(f: _Fields) -> tuple[tuple[int, float], ...] | None:
         if not m or int(m.group(2)) > 14 or int(m.group(3)) > 59:
             f.problem(f"audience.{offset}", "must be an offset like -0500 or +0530")
             continue
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
-            f.problem(f"audience.{offset}", f"share must be a number > 0, got {share!r}")
+        if number_problem(share, SHARE) is not None:
+            f.problem(f"audience.{offset}", f"share must be a number > 0 and <= 1000000, got {share!r}")
             continue
         minutes = (int(m.group(2)) * 60 + int(m.group(3))) * (-1 if m.group(1) == "-" else 1)
         groups.append((minutes, float(share)))
@@ -365,7 +373,7 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
     base = Scenario()
     f = _Fields(data, "", problems)
     values: dict[str, Any] = {"name": f.text("name", name), "description": f.text("description", "")}
-    values["days"] = f.number("days", base.days, above=0)
+    values["days"] = f.number("days", base.days, DAYS)
     end = f.get("end", None)
     if end is not None:
         try:
@@ -373,8 +381,11 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         except ValueError as e:
             f.problem("end", str(e))
             end = None
+    if end is not None and (problem := time_problem(end)):
+        f.problem("end", problem)
+        end = None
     values["end"] = end
-    values["rate"] = f.number("rate", base.rate, above=0, at_most=1e6)
+    values["rate"] = f.number("rate", base.rate, RATE)
     tz = f.get("tz", base.tz)
     if not isinstance(tz, str) or not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
         f.problem("tz", f"must be an offset like +0000 or -0800, got {tz!r}")
@@ -425,6 +436,17 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
     return Scenario(**values)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that times stay text: parse_time reads them, so ``end:
+    2026-13-45`` is reported under its key instead of failing inside the YAML reader."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
 
@@ -457,11 +479,13 @@ def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scena
         raise ScenarioError([("scenario", f"no built-in scenario or file named {text_source!r} (built-in: {known})")])
     label = path.stem if path.parent == scenarios_dir() else str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError([(label, f"not valid YAML{where}: {getattr(e, 'problem', e)}")]) from None
+    except ValueError as e:  # an explicitly tagged value that is not one (!!timestamp 2026-13-45)
+        raise ScenarioError([(label, f"not valid YAML: {e}")]) from None
     try:
         return scenario_from_dict(data if data is not None else {}, name=path.stem)
     except ScenarioError as e:
@@ -480,6 +504,15 @@ def check_scenario(scenario: Scenario) -> None:
                              f"(a longer --days, or a shorter anomaly)"))
     if round(scenario.days * 86400) < 60:
         problems.append(("days", f"the range must be at least one minute, got {scenario.days:g} days"))
+    elif scenario.rate * scenario.days * 86400 > MAX_LINES:
+        problems.append(("rate", f"{scenario.rate:g} requests a second for {scenario.days:g} days is about "
+                                 f"{scenario.rate * scenario.days * 86400:,.0f} lines; at most {MAX_LINES:,} "
+                                 "(fewer --days or a lower --rate)"))
+    if scenario.end is not None:
+        end = int(scenario.end.timestamp())
+        problem = range_problem(end - round(scenario.days * 86400), end)
+        if problem:
+            problems.append(("days", problem))
     if problems:
         raise ScenarioError(problems)
 

@@ -267,6 +267,21 @@ def busy_message(out_dir: Path, holder: dict[str, Any]) -> str:
             "wait for it to end, stop it, or choose another folder")
 
 
+_HELD_LOCKS: set[int] = set()  # descriptors of the output locks this process holds
+
+
+def forget_inherited_locks() -> None:
+    """In a forked child: close the descriptors of its parent's output locks. ``flock`` belongs
+    to the open file, which a fork shares, so a child that kept it would hold the folder after
+    its parent died."""
+    for fd in list(_HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
 class OutputLock:
     """One run of synth at a time in an output folder.
 
@@ -306,6 +321,7 @@ class OutputLock:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, _lock_text(self.command).encode(), 0)
                 self.fd = fd
+                _HELD_LOCKS.add(fd)
                 return self
             os.close(fd)
         raise OutputError(f"cannot lock {self.path}: it keeps changing")
@@ -318,6 +334,7 @@ class OutputLock:
                 self.path.unlink()
         except OSError:
             pass
+        _HELD_LOCKS.discard(self.fd)
         os.close(self.fd)
         self.fd = None
 
@@ -386,12 +403,16 @@ def write_whole(fd: int, data: bytes, size: int) -> None:
 
 
 class LogFile:
-    """One log file being written by a thread of its own, so that writing and hashing overlap
-    the rendering of the next chunk (both release the GIL).
+    """One log file being written, by a thread of its own once it is big enough to matter, so
+    that writing and hashing overlap the rendering of the next chunk (both release the GIL).
+    A small file (a quiet site's day) is written in the caller's thread: a thread started and
+    joined per file would cost more than its writes.
 
     The record counts only what has reached the file whole: once a write fails (a full disk),
     the file keeps its whole chunks, ``write`` returns False and ``close`` raises WriteError.
     """
+
+    INLINE_BYTES = 1 << 20  # written in the caller's thread until this much was handed
 
     def __init__(self, path: Path, depth: int = 3):
         self.path = path
@@ -402,24 +423,28 @@ class LogFile:
             self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as e:
             raise WriteError.of(path, e) from None
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._depth = depth
+        self._queue: queue.Queue | None = None
         self.handed = 0  # bytes handed to the thread, written or about to be
-        self._thread = threading.Thread(target=self._drain, name=f"write {path.name}", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+
+    def _put(self, item: tuple[bytes, int, int, int]) -> None:
+        if self.error is not None:
+            return
+        data, lines, first_s, last_s = item
+        try:
+            with WRITE_GUARD:
+                write_whole(self._fd, data, self.record.bytes)  # type: ignore[arg-type]
+        except Exception as e:
+            self.error = e
+            return
+        self._hash.update(data)
+        self.record.count(len(data), lines, first_s, last_s)
 
     def _drain(self) -> None:
+        assert self._queue is not None
         while (item := self._queue.get()) is not None:
-            if self.error is not None:
-                continue
-            data, lines, first_s, last_s = item
-            try:
-                with WRITE_GUARD:
-                    write_whole(self._fd, data, self.record.bytes)  # type: ignore[arg-type]
-            except Exception as e:
-                self.error = e
-                continue
-            self._hash.update(data)
-            self.record.count(len(data), lines, first_s, last_s)
+            self._put(item)
 
     def write(self, data: bytes, lines: int, first_s: int, last_s: int) -> bool:
         """Queue whole lines; False once a write has failed (stop feeding, then ``close``)."""
@@ -427,13 +452,22 @@ class LogFile:
             return False
         if data:
             self.handed += len(data)
+            if self._thread is None and self.handed <= self.INLINE_BYTES:
+                self._put((data, lines, first_s, last_s))
+                return self.error is None
+            if self._thread is None:
+                self._queue = queue.Queue(maxsize=self._depth)
+                self._thread = threading.Thread(target=self._drain, name=f"write {self.path.name}", daemon=True)
+                self._thread.start()
+            assert self._queue is not None
             self._queue.put((data, lines, first_s, last_s))
         return True
 
     def close(self) -> FileRecord:
         if self._fd is not None:
-            self._queue.put(None)
-            self._thread.join()
+            if self._thread is not None and self._queue is not None:
+                self._queue.put(None)
+                self._thread.join()
             os.close(self._fd)
             self._fd = None
             self.record.sha256 = self._hash.hexdigest()

@@ -71,6 +71,9 @@ class FieldSpec:
     key: str  # client, agent, referrer, response, second, ms, epoch_ms, duration, bytes_in, const
     text: Callable[[Tables, int], str]
     texts: Callable[[Tables, np.ndarray], np.ndarray] | None = None
+    # For fields of one width (times): the bytes of many key values at once, a row each, written
+    # by offsets into a byte matrix; the renderer prefers it to ``texts``.
+    fixed: Callable[[Tables, np.ndarray], np.ndarray] | None = None
 
     def many(self, tables: Tables, keys: np.ndarray) -> np.ndarray:
         if self.texts is not None:
@@ -82,8 +85,9 @@ def _many_to_one(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[
     return lambda t, k: str(many(t, np.array([k], np.int64))[0])
 
 
-def field(key: str, many: Callable[[Tables, np.ndarray], np.ndarray]) -> FieldSpec:
-    return FieldSpec(key, _many_to_one(many), many)
+def field(key: str, many: Callable[[Tables, np.ndarray], np.ndarray],
+          fixed: Callable[[Tables, np.ndarray], np.ndarray] | None = None) -> FieldSpec:
+    return FieldSpec(key, _many_to_one(many), many, fixed)
 
 
 def constant(text: str) -> FieldSpec:
@@ -261,6 +265,38 @@ class Tables:
         prefixes = strings([f"{d.isoformat()}T" for d in dates])
         return prefixes[day - first] + self.clock_texts(second_of_day, "")
 
+    def _day_rows(self, days: np.ndarray, text: Callable[[dt.date], str]) -> np.ndarray:
+        """A byte row per day (``text`` of each distinct day, all of one width), one per value."""
+        first, dates = self._dates(days)
+        table = np.frombuffer("".join(text(d) for d in dates).encode("ascii"), np.uint8)
+        return table.reshape(len(dates), -1)[days - first]
+
+    def _clock_rows(self, seconds_of_day: np.ndarray) -> np.ndarray:
+        """``HH:MM:SS`` as bytes, a row per value, by digit arithmetic."""
+        out = np.empty((len(seconds_of_day), 8), np.uint8)
+        hours, rest = np.divmod(seconds_of_day, 3600)
+        minutes, secs = np.divmod(rest, 60)
+        for col, value in ((0, hours), (3, minutes), (6, secs)):
+            tens, ones = np.divmod(value, 10)
+            out[:, col] = tens + 48
+            out[:, col + 1] = ones + 48
+        out[:, 2] = out[:, 5] = ord(":")
+        return out
+
+    def time_rows(self, seconds: np.ndarray, open_: str, close: str, zone: bool = True) -> np.ndarray:
+        """``{open_}28/Nov/2026:12:57:57 +0000{close}`` as bytes, a row per second (the log's zone)."""
+        day, second_of_day = self.local_parts(seconds) if zone else np.divmod(seconds, 86400)
+        prefix = self._day_rows(day, lambda d: f"{open_}{d.day:02d}/{MONTHS[d.month - 1]}/{d.year:04d}:")
+        suffix = f" {self.tz_text}{close}" if zone else close
+        tail = np.broadcast_to(np.frombuffer(suffix.encode("ascii"), np.uint8), (len(seconds), len(suffix)))
+        return np.concatenate([prefix, self._clock_rows(second_of_day), tail], axis=1)
+
+    def iso_second_rows(self, seconds: np.ndarray) -> np.ndarray:
+        """``2026-11-28T12:57:57`` in UTC as bytes, a row per second."""
+        day, second_of_day = np.divmod(seconds, 86400)
+        prefix = self._day_rows(day, lambda d: f"{d.isoformat()}T")
+        return np.concatenate([prefix, self._clock_rows(second_of_day)], axis=1)
+
 
 def _content_type(path: str, kind: int) -> str:
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
@@ -341,9 +377,10 @@ FIELDS: dict[str, FieldSpec] = {
     "ident": constant("-"),  # %l
     "user": constant("-"),  # %u
     # When.
-    "time": field("second", lambda t, s: t.time_texts(s)),  # %t
-    "time_local": field("second", lambda t, s: t.time_local_texts(s)),  # nginx $time_local
-    "iso_second": field("second", lambda t, s: t.iso_second_texts(s)),
+    "time": field("second", lambda t, s: t.time_texts(s), lambda t, s: t.time_rows(s, "[", "]")),  # %t
+    "time_local": field("second", lambda t, s: t.time_local_texts(s),
+                        lambda t, s: t.time_rows(s, "", "")),  # nginx $time_local
+    "iso_second": field("second", lambda t, s: t.iso_second_texts(s), lambda t, s: t.iso_second_rows(s)),
     "millis": field("ms", _ints(1, 3)),
     # What was asked, and what came back.
     "request": field("response", Tables.request_texts),  # %r

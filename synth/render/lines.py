@@ -112,6 +112,22 @@ class _Segment:
             out = part if out is None else out + part
         return out
 
+    @property
+    def fixed(self) -> bool:
+        """Whether every field of the segment has one width (its bytes are written by offsets)."""
+        return all(isinstance(item, str) or item.fixed is not None for item in self.items)
+
+    def encoded(self, tables: Tables, keys: np.ndarray) -> np.ndarray:
+        """The segment's bytes for many key values, an object array of one bytes value each."""
+        if not self.fixed:
+            return _encoded(self.texts(tables, keys))
+        n = len(keys)
+        rows = [np.broadcast_to(np.frombuffer(item.encode("utf-8"), np.uint8), (n, len(item.encode("utf-8"))))
+                if isinstance(item, str) else item.fixed(tables, keys) for item in self.items]
+        matrix = np.ascontiguousarray(np.concatenate(rows, axis=1))
+        # Each row as one bytes value (no line holds a NUL byte, so none is lost at a row's end).
+        return matrix.view(f"S{matrix.shape[1]}").ravel().astype(object)
+
 
 def _encoded(texts: np.ndarray) -> np.ndarray:
     """Each distinct text as UTF-8 once, so a chunk is joined straight into bytes: no text of
@@ -161,15 +177,15 @@ class LineRenderer:
             missing = ~segment.filled[values]
             if missing.any():
                 new = np.unique(values[missing])
-                segment.pool[new] = _encoded(segment.texts(self.tables, new))
+                segment.pool[new] = segment.encoded(self.tables, new)
                 segment.filled[new] = True
             return segment.pool[values]
         if segment.key == "second":
             lo, hi = int(values[0]), int(values[-1])
             if hi - lo < 4 * len(values) + 64:  # events are in time order: a dense range
-                return _encoded(segment.texts(self.tables, np.arange(lo, hi + 1, dtype=np.int64)))[values - lo]
+                return segment.encoded(self.tables, np.arange(lo, hi + 1, dtype=np.int64))[values - lo]
         unique, inverse = np.unique(values, return_inverse=True)
-        return _encoded(segment.texts(self.tables, unique))[inverse]
+        return segment.encoded(self.tables, unique)[inverse]
 
     def render(self, events: Events) -> bytes:
         """The lines of ``events`` (in time order) as one block of bytes."""

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from synth.generate.anomalies import Window, ground_truth, iso, place_windows
+from synth.generate.checks import Bounds, check_number, range_problem, time_problem
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
 from synth.generate.scenario import (
@@ -50,14 +51,15 @@ from synth.output.files import (
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.render.messy import MessyRenderer
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
-from synth.run.workers import Executor, default_workers
+from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
+from synth.run.workers import MAX_WORKERS, Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
 OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
+WORKERS = Bounds(1, MAX_WORKERS, integer=True)
 
 
 @dataclass
@@ -112,10 +114,18 @@ def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **ove
 
 
 def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int, int]:
-    """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now)."""
+    """[start, end) in epoch seconds: ``days`` before the scenario's end (default: now), inside
+    the span of times synth writes (ScenarioError naming ``days`` or ``end`` otherwise)."""
     end = scenario.end or parse_time(now or dt.datetime.now(dt.UTC))
+    problem = time_problem(end)
+    if problem:
+        raise ScenarioError([("end", problem)])
     end_s = int(end.timestamp())
-    return end_s - int(round(scenario.days * 86400)), end_s
+    start = end_s - int(round(scenario.days * 86400))
+    problem = range_problem(start, end_s)
+    if problem:
+        raise ScenarioError([("days", problem)])
+    return start, end_s
 
 
 def check_seed(seed: int | None) -> int:
@@ -127,8 +137,8 @@ def check_seed(seed: int | None) -> int:
 
 
 def check_workers(workers: int | None) -> None:
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ScenarioError([("workers", f"must be a whole number >= 1, got {workers!r}")])
+    if workers is not None:
+        check_number("workers", workers, WORKERS)
 
 
 def prepare(scenario: Scenario, seed: int, start: int, end: int,
@@ -205,7 +215,7 @@ def plan_work(scenario: Scenario, model: TrafficModel, start: int, end: int,
 
 
 def expected_in(model: TrafficModel, t0: int, t1: int) -> float:
-    return float(model.expected_total(t0, t1).sum())
+    return model.expected_count(t0, t1)
 
 
 def write_planned(executor: Executor, rotation: Rotation, stretches: list[Stretch], slices: list[tuple[int, int]],
@@ -247,46 +257,32 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     'spike'
     """
     began = time.perf_counter()
-    resolved = resolve_scenario(scenario, **overrides)
-    seed = check_seed(seed)
-    shard = parse_shard(shard)
-    check_workers(workers)
-    out = Path(out_dir)
-    check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
-    start, end = time_range(resolved, now)
-    windows, pools, model, renderer = prepare(resolved, seed, start, end)
-    truth = ground_truth(model.effects, model)
-    stretches, slices = plan_work(resolved, model, start, end, shard)
-
-    hour0 = start // 3600 * 3600
-    hours = (end - 1 - hour0) // 3600 + 1
-    run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
     stopper = Stopper()
-    failure: WriteError | None = None
-    with claim_output(out, force, "generate"), stop_on_signals(stopper), \
-            Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
-        if on_start:
-            todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
-            on_start(run, int(todo) if shard else expected_lines(model, truth))
-        clear_previous(out)
-        manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(resolved),
-                            options={"out": str(out), "force": force, "workers": executor.workers,
-                                     "shard": f"{shard[0]}/{shard[1]}" if shard else None},
-                            start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
-        manifest.save(out)
-        write_json(out / TRUTH, truth)
-        try:
-            run.files = write_planned(executor, resolved.rotate, stretches, slices, out, model)
-        except WriteError as e:
-            failure, run.files = e, e.records
-        run.hourly = executor.hourly
-        if resolved.messy and failure is None:
-            from synth.run.messy import write_messy
-            t0 = min([s.t0 for s in stretches] + [a for a, _ in slices])
-            t1 = max([s.t1 for s in stretches] + [b for _, b in slices])
-            write_messy(out, model, t0, t1, resolved.messy, run.files,
-                        truncate=not stopper.requested and shard is None)
-        save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
+    try:
+        # Until the folder is claimed nothing is written: a signal ends the run at once.
+        with stop_on_signals(stopper, setting_up=True):
+            resolved = resolve_scenario(scenario, **overrides)
+            seed = check_seed(seed)
+            shard = parse_shard(shard)
+            check_workers(workers)
+            out = Path(out_dir)
+            check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
+            start, end = time_range(resolved, now)
+            windows, pools, model, renderer = prepare(resolved, seed, start, end)
+            truth = ground_truth(model.effects, model)
+            stretches, slices = plan_work(resolved, model, start, end, shard)
+            hour0 = start // 3600 * 3600
+            hours = (end - 1 - hour0) // 3600 + 1
+            run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
+            stopper.setting_up = False
+            with claim_output(out, force, "generate"), \
+                    Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
+                if stopper.requested:  # a signal while the folder was claimed and the workers forked
+                    raise SetupInterrupted(stopper.signal)
+                manifest, failure = _write_run(run, executor, model, stretches, slices, shard, force, stopper,
+                                               on_start)
+    except SetupInterrupted as e:
+        raise Interrupted(e.signum, 0, 0, written=False) from None
     run.lines, run.bytes = manifest.lines, manifest.bytes
     run.seconds = time.perf_counter() - began
     if failure is not None:
@@ -294,3 +290,38 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     if stopper.signal:
         raise Interrupted(stopper.signal, run.lines, len(run.files))
     return run
+
+
+def _write_run(run: Run, executor: Executor, model: TrafficModel, stretches: list[Stretch],
+               slices: list[tuple[int, int]], shard: tuple[int, int] | None, force: bool, stopper: Stopper,
+               on_start: Callable[[Run, int], None] | None) -> tuple[Manifest, WriteError | None]:
+    """The writing part of generate(), in the claimed folder: the manifest, the ground truth, the
+    files, the manifest again with the files as they are on disk."""
+    out, resolved, start, end, truth = run.out_dir, run.scenario, run.start, run.end, run.truth
+    if on_start:
+        todo = sum(expected_in(model, s.t0, s.t1) for s in stretches) + sum(expected_in(model, a, b) for a, b in slices)
+        on_start(run, int(todo) if shard else expected_lines(model, truth))
+    clear_previous(out)
+    manifest = Manifest(version=__version__, seed=run.seed, scenario=to_yaml(resolved),
+                        options={"out": str(out), "force": force, "workers": executor.workers,
+                                 "shard": f"{shard[0]}/{shard[1]}" if shard else None},
+                        start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000)
+    manifest.save(out)
+    write_json(out / TRUTH, truth)
+    failure: WriteError | None = None
+    try:
+        run.files = write_planned(executor, resolved.rotate, stretches, slices, out, model)
+    except WriteError as e:
+        failure, run.files = e, e.records
+    run.hourly = executor.hourly
+    if resolved.messy and failure is None:
+        from synth.run.messy import write_messy
+        t0 = min([s.t0 for s in stretches] + [a for a, _ in slices])
+        t1 = max([s.t1 for s in stretches] + [b for _, b in slices])
+        write_messy(out, model, t0, t1, resolved.messy, run.files, truncate=not stopper.requested and shard is None)
+    save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
+    if stopper.signal and manifest.complete:
+        # The signal came while the manifest was written: the run exits 128 + n, so the manifest
+        # must not say the run finished as asked.
+        save_manifest(manifest, out, run.files, complete=False)
+    return manifest, failure

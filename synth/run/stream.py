@@ -46,8 +46,9 @@ from typing import Any
 import numpy as np
 
 from synth.generate.anomalies import Kind, Window, iso, place_windows
+from synth.generate.checks import SPAN_DAYS, Bounds, check_number, number_problem, range_problem
 from synth.generate.model import PLACEMENT_STREAM, TrafficModel, seed_stream
-from synth.generate.scenario import KINDS, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
+from synth.generate.scenario import KINDS, MINUTES, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
 from synth.generate.traffic import SESSION_CAP_MS, Events
 from synth.output.files import (
     TRUTH,
@@ -72,7 +73,7 @@ from synth.run.generate import (
     resolve_scenario,
     save_manifest,
 )
-from synth.run.signals import Interrupted, Stopper, stop_on_signals
+from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
@@ -85,6 +86,7 @@ FAR = 100 * 365 * 86400
 # the start) runs at one to two million events a second on an idle core; the start is set far
 # enough ahead for it, and the pools, to be done on a busy machine too.
 DRAW_RATE = 700_000
+SPEED = Bounds(0, 1e6, low_open=True)
 STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients",
                   *SPIKE_OVERRIDES)
 
@@ -244,13 +246,13 @@ def _duration(name: str, value: Any, minimum: int) -> int | None:
         raise ScenarioError([(name, str(e))]) from None
     if seconds < minimum:
         raise ScenarioError([(name, f"must be at least {minimum} s, got {value!r}")])
+    if seconds > SPAN_DAYS * 86400:
+        raise ScenarioError([(name, f"must be at most {SPAN_DAYS} days, got {value!r}")])
     return seconds
 
 
 def _speed(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e6:
-        raise ScenarioError([("speed", f"must be a number > 0 and <= 1000000, got {value!r}")])
-    return float(value)
+    return check_number("speed", value, SPEED)
 
 
 def _train(scenario: Scenario, every: int, start: int, until: int | None, spike: dict[str, Any]) -> SpikeTrain:
@@ -264,8 +266,9 @@ def _train(scenario: Scenario, every: int, start: int, until: int | None, spike:
         value = spike.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > (kind.low if key == "magnitude" else 0):
-            problems.append((name, f"must be a number > {kind.low if key == 'magnitude' else 0:g}, got {value!r}"))
+        problem = number_problem(value, kind.bounds if key == "magnitude" else MINUTES)
+        if problem:
+            problems.append((name, problem))
         else:
             spec = AnomalySpec("spike", minutes=float(value) if key == "minutes" else spec.minutes,
                                magnitude=float(value) if key == "magnitude" else spec.magnitude)
@@ -331,6 +334,21 @@ def stream(scenario: Scenario | str | Path | dict | None = None, *, seed: int | 
     >>> [a["complete"] for a in run.anomalies]
     [True, True]
     """
+    stopper = Stopper()
+    # Until the folder is claimed nothing is written: a signal ends the stream at once.
+    with stop_on_signals(stopper, setting_up=True):
+        try:
+            return _stream(stopper, scenario, seed, out_dir, force, speed, duration, backfill, anomaly_every,
+                           workers, clock, on_start, on_window, on_batch, overrides)
+        except SetupInterrupted as e:
+            raise Interrupted(e.signum, 0, 0, written=False) from None
+
+
+def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, seed: int | None, out_dir: str | Path,
+            force: bool, speed: float, duration: Any, backfill: Any, anomaly_every: Any, workers: int | None,
+            clock: Clock | None, on_start: Callable[[StreamRun], None] | None,
+            on_window: Callable[[dict[str, Any], str], None] | None, on_batch: Callable[[Batch], None] | None,
+            overrides: dict[str, Any]) -> StreamRun:
     began = time.perf_counter()
     clock = clock or Clock()
     unknown = set(overrides) - set(STREAM_OPTIONS)
@@ -351,14 +369,19 @@ def stream(scenario: Scenario | str | Path | dict | None = None, *, seed: int | 
     first = start - backfill_s
     until = start + duration_s if duration_s else None
     horizon = until or start + WEEK
+    problem = range_problem(first, horizon)
+    if problem:
+        raise ScenarioError([("backfill" if first < 0 else "duration", problem)])
     train = _train(resolved, every_s, start, until, spike) if every_s else None
     windows = [] if train else _place(resolved, seed, start, horizon, until is not None)
     model_scenario = resolved.replace(days=(horizon - first) / 86400, end=None)
     _, _, model, renderer = prepare(model_scenario, seed, first, horizon, windows)
     run = StreamRun(seed, resolved, start, first, speed, out, rate_now=float(model.expected_total(start, start + 60).mean()))
 
-    stopper = Stopper()
-    with claim_output(out, force, "stream"), stop_on_signals(stopper):
+    stopper.setting_up = False
+    with claim_output(out, force, "stream"):
+        if stopper.requested:  # a signal while the folder was claimed
+            raise SetupInterrupted(stopper.signal)
         clear_previous(out)
         manifest = Manifest(version=__version__, seed=seed, scenario=to_yaml(model_scenario),
                             options={"out": str(out), "force": force, "mode": "stream", "speed": speed,

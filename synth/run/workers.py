@@ -15,6 +15,7 @@ import ctypes
 import functools
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from synth.generate.model import TrafficModel
+from synth.generate.traffic import Events
 from synth.output.files import Chunk, FileRecord, Stretch, WriteError, write_stretch
 from synth.render.lines import LineRenderer
-from synth.run.signals import Stopper, worker_signals
+from synth.run.signals import Stopper, exit_between_lines, orphaned, worker_signals
 
 
 @functools.cache
@@ -88,50 +90,129 @@ _STATE: _State | None = None
 # held again in the writer's queue; 5,000 lines (about 1.2 MB) keep that small, and are still
 # large writes.
 MAX_CHUNK_LINES = 5_000
+MAX_WORKERS = 256  # processes a run may fork
+# Expected lines a worker writes from one pass over the model (see group_stretches).
+GROUP_LINES = 200_000
 
 
-def _chunks(t0: int, t1: int, hourly: np.ndarray) -> Iterator[Chunk]:
-    """Rendered chunks of [t0, t1), counting lines per hour and reporting progress."""
+_TERM = {signal.SIGTERM}
+Hours = tuple[int, np.ndarray]  # lines per hour of a stretch: the first hour's index, the counts
+
+
+def _hours_of(t0: int, t1: int) -> Hours:
+    """Zero counts for the hours [t0, t1) touches (indices from the run's first hour)."""
     state = _STATE
     assert state is not None
+    first = (t0 - state.hour0) // 3600
+    return first, np.zeros(max(0, (t1 - 1 - state.hour0) // 3600 + 1 - first), np.int64)
+
+
+class _Blocks:
+    """The events of consecutive stretches from one pass over the model: each block is drawn
+    once, whichever stretch (file) its requests fall in."""
+
+    def __init__(self, t0: int, t1: int):
+        assert _STATE is not None
+        self._blocks = _STATE.model.events(t0, t1)
+        self._held: Events | None = None
+        self._lo = t0 * 1000
+
+    def until(self, t1: int) -> Iterator[Events]:
+        """The events from the previous call's ``t1`` up to second ``t1``, in time order (what a
+        stretch cut short left unread is skipped)."""
+        lo, limit = self._lo, t1 * 1000
+        self._lo = limit
+        while True:
+            events = self._held if self._held is not None else next(self._blocks, None)
+            self._held = None
+            if events is None:
+                return
+            if len(events) and int(events.t_ms[0]) < lo:
+                events = events.take(slice(int(np.searchsorted(events.t_ms, lo)), None))
+            if len(events) and int(events.t_ms[-1]) >= limit:
+                cut = int(np.searchsorted(events.t_ms, limit))
+                self._held = events.take(slice(cut, None))
+                if cut:
+                    yield events.take(slice(0, cut))
+                return
+            yield events
+
+
+def _chunks(blocks: Iterator[Events], hours: Hours) -> Iterator[Chunk]:
+    """Rendered chunks of a stretch's events, counting lines per hour and reporting progress."""
+    state = _STATE
+    assert state is not None
+    first, hourly = hours
     if state.stopper.requested:
         return
-    for block in state.model.events(t0, t1):
+    for block in blocks:
         if state.stopper.requested:
             return
+        if orphaned():  # the parent is gone: nobody will list this file
+            exit_between_lines(signal.SIGTERM)
         # A block inside a spike holds ten times the usual requests: render it in pieces, so
         # memory stays flat whatever the anomalies.
-        for first in range(0, len(block), MAX_CHUNK_LINES):
-            events = block.take(slice(first, first + MAX_CHUNK_LINES)) if len(block) > MAX_CHUNK_LINES else block
+        for at in range(0, len(block), MAX_CHUNK_LINES):
+            events = block.take(slice(at, at + MAX_CHUNK_LINES)) if len(block) > MAX_CHUNK_LINES else block
             seconds = events.t_ms // 1000
-            hourly += np.bincount((seconds - state.hour0) // 3600, minlength=state.hours)[:state.hours]
+            hourly += np.bincount((seconds - state.hour0) // 3600 - first, minlength=len(hourly))[:len(hourly)]
             yield state.renderer.render(events), seconds
             if state.counter is not None:
+                # A worker never ends holding the counter's lock (the parent and the other
+                # workers would wait for it forever): SIGTERM waits until it is released.
+                signal.pthread_sigmask(signal.SIG_BLOCK, _TERM)
                 with state.counter.get_lock():
                     state.counter.value += len(events)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
             elif state.progress is not None:
                 state.progress(len(events))
 
 
 Failure = tuple[str, str]  # the file that could not be written, and why
+Written = tuple[FileRecord | None, Hours, Failure | None]
 
 
-def _write_file(stretch: Stretch, out_dir: Path) -> tuple[FileRecord | None, np.ndarray, Failure | None]:
-    """Write one file; a stop leaves it shorter (or unwritten), a write error is reported, not raised."""
+def _write_files(stretches: list[Stretch], out_dir: Path) -> list[Written]:
+    """Write consecutive stretches, a file each, from one pass over their events. A stop leaves
+    the file in progress shorter and the rest unwritten; a write error is reported, not raised,
+    and ends the group."""
     state = _STATE
     assert state is not None
-    hourly = np.zeros(state.hours, np.int64)
-    if state.stopper.requested:
-        return None, hourly, None
-    try:
-        return write_stretch(_chunks(stretch.t0, stretch.t1, hourly), out_dir / stretch.name), hourly, None
-    except WriteError as e:
-        return (e.records[0] if e.records else None), hourly, (e.path, e.reason)
+    blocks = _Blocks(stretches[0].t0, stretches[-1].t1)
+    results: list[Written] = []
+    for stretch in stretches:
+        hours = _hours_of(stretch.t0, stretch.t1)
+        if state.stopper.requested or any(failed is not None for _, _, failed in results):
+            results.append((None, hours, None))
+            continue
+        try:
+            record = write_stretch(_chunks(blocks.until(stretch.t1), hours), out_dir / stretch.name)
+            results.append((record, hours, None))
+        except WriteError as e:
+            results.append(((e.records[0] if e.records else None), hours, (e.path, e.reason)))
+    return results
 
 
-def _render_slice(t0: int, t1: int) -> tuple[list[Chunk], np.ndarray]:
-    hourly = np.zeros(_STATE.hours, np.int64)  # type: ignore[union-attr]
-    return list(_chunks(t0, t1, hourly)), hourly
+def _render_slice(t0: int, t1: int) -> tuple[list[Chunk], Hours]:
+    assert _STATE is not None
+    hours = _hours_of(t0, t1)
+    return list(_chunks(_STATE.model.events(t0, t1), hours)), hours
+
+
+def group_stretches(weights: list[float], workers: int) -> list[list[int]]:
+    """Consecutive stretches in groups of about GROUP_LINES expected lines (fewer with several
+    workers, so each has a few groups to take): a year of a quiet site's days is a handful of
+    passes over the model, not one pass (and one replay of the blocks before it) per day."""
+    target = GROUP_LINES if workers == 1 else min(GROUP_LINES, sum(weights) / (4 * workers))
+    groups: list[list[int]] = [[]]
+    total = 0.0
+    for i, weight in enumerate(weights):
+        if groups[-1] and total + weight / 2 > target:
+            groups.append([])
+            total = 0.0
+        groups[-1].append(i)
+        total += weight
+    return [g for g in groups if g]
 
 
 class Executor:
@@ -153,7 +234,8 @@ class Executor:
         self._seen = 0
         hand_back_freed_memory()
         # Forked now, before any thread of ours starts: workers inherit the model as built.
-        self.pool = ctx.Pool(self.workers, initializer=worker_signals) if self.workers > 1 else None
+        self.pool = (ctx.Pool(self.workers, initializer=worker_signals, initargs=(os.getpid(), self.stopper))
+                     if self.workers > 1 else None)
         if self.pool is not None:
             # Pool keeps its processes in _pool; a forced exit ends them by pid.
             self.stopper.workers = [p.pid for p in self.pool._pool]  # type: ignore[attr-defined]
@@ -164,7 +246,11 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         global _STATE
         if self.pool is not None:
-            self.pool.terminate() if exc[0] else self.pool.close()
+            if exc[0]:
+                self.stopper.end_workers()  # terminate() ends the workers with SIGTERM
+                self.pool.terminate()
+            else:
+                self.pool.close()
             self.pool.join()
             self.stopper.workers = []
         _STATE = None
@@ -173,7 +259,7 @@ class Executor:
     def _report(self) -> None:
         counter = _STATE.counter if _STATE else None
         if counter is not None and self.progress is not None:
-            value = counter.value
+            value = counter.get_obj().value  # read without the lock: only workers add to it
             if value > self._seen:
                 self.progress(value - self._seen)
                 self._seen = value
@@ -193,30 +279,34 @@ class Executor:
         listed. If a write fails, the other workers stop too, and WriteError carries the
         records of every file on disk.
         """
-        results: dict[int, tuple] = {}
+        results: dict[int, Written] = {}
 
-        def collect(i: int, result: tuple) -> None:
-            results[i] = result
-            if result[2] is not None:
-                self.stopper.request()  # the disk is full for the others too
+        def collect(group: list[int], written: list[Written]) -> None:
+            for i, result in zip(group, written):
+                results[i] = result
+                if result[2] is not None:
+                    self.stopper.request()  # the disk is full for the others too
 
+        weights = [expected(s) for s in stretches]
+        groups = group_stretches(weights, self.workers)
         if self.pool is None:
-            for i, stretch in enumerate(stretches):
-                collect(i, _write_file(stretch, out_dir))
+            for group in groups:
+                collect(group, _write_files([stretches[i] for i in group], out_dir))
         else:
-            # Biggest files first, so no worker is left with a long one at the end.
-            order = sorted(range(len(stretches)), key=lambda i: -expected(stretches[i]))
-            pending = {i: self.pool.apply_async(_write_file, (stretches[i], out_dir)) for i in order}
+            # Biggest groups first, so no worker is left with a long one at the end.
+            order = sorted(range(len(groups)), key=lambda g: -sum(weights[i] for i in groups[g]))
+            pending = {g: self.pool.apply_async(_write_files, ([stretches[i] for i in groups[g]], out_dir))
+                       for g in order}
             while pending:
-                for i in [i for i, result in pending.items() if result.ready()]:
-                    collect(i, pending.pop(i).get())
+                for g in [g for g, result in pending.items() if result.ready()]:
+                    collect(groups[g], pending.pop(g).get())
                 if pending:
                     next(iter(pending.values())).wait(self.POLL_S)
                 self._report()
         records, failure = [], None
         for i in sorted(results):
-            record, hourly, failed = results[i]
-            self.hourly += hourly
+            record, hours, failed = results[i]
+            self._add_hours(hours)
             if record is not None:
                 records.append(record)
             failure = failure or failed
@@ -225,6 +315,10 @@ class Executor:
             raise WriteError(path, reason, records)
         return records
 
+    def _add_hours(self, hours: Hours) -> None:
+        first, counts = hours
+        self.hourly[first:first + len(counts)] += counts
+
     def slices(self, bounds: list[tuple[int, int]]) -> Iterator[Chunk]:
         """Rendered chunks of consecutive time slices, in order, a few slices ahead at most.
 
@@ -232,9 +326,9 @@ class Executor:
         """
         if self.pool is None:
             for t0, t1 in bounds:
-                hourly = np.zeros(len(self.hourly), np.int64)
-                yield from _chunks(t0, t1, hourly)
-                self.hourly += hourly
+                hours = _hours_of(t0, t1)
+                yield from _chunks(_STATE.model.events(t0, t1), hours)  # type: ignore[union-attr]
+                self._add_hours(hours)
             return
         queue: deque = deque()
         upcoming = iter(bounds)
@@ -243,13 +337,13 @@ class Executor:
             if len(queue) >= 2 * self.workers:
                 break
         while queue:
-            chunks, hourly = self._wait(queue.popleft())
+            chunks, hours = self._wait(queue.popleft())
             if self.stopper.requested:  # a slice cut short: nothing after it may follow
                 return
             nxt = next(upcoming, None)
             if nxt is not None:
                 queue.append(self.pool.apply_async(_render_slice, nxt))
-            self.hourly += hourly
+            self._add_hours(hours)
             for chunk in chunks:
                 if self.stopper.requested:
                     return

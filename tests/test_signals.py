@@ -1,0 +1,152 @@
+"""Signals at every stage of a long run, on real processes: during the set-up (nothing written),
+while workers write, while the parent writes, while the final manifest is written; a signal to
+the whole process group or to one worker; the parent killed outright. Each time: whole lines,
+a manifest that says incomplete, the lock released, exit status 128 + the signal, and no worker
+left behind holding the folder.
+
+A run is meant to end within 2 s of the signal; these tests allow a shared, loaded machine
+STOP_TIMEOUT for it (they check that the run ends of itself, not how fast).
+"""
+
+import json
+import os
+import signal
+import time
+
+import pytest
+from helpers import check_files, manifest
+from test_reliability import data_bytes, finish, processes_writing, synth_process, wait_for, whole_lines_on_disk
+
+import synth
+import synth.run.generate as run_generate
+from synth.output.files import LOCK, OutputLock
+
+STOP_TIMEOUT = 30
+END = "2026-11-28T00:00:00Z"
+# Ten years of a busy site: no test here lets it finish.
+LONG = ["generate", "--days", 3650, "--rate", 20, "--seed", 5, "--end", END, "--quiet"]
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    found = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        found += [int(c) for c in open(f"/proc/{pid}/task/{tid}/children").read().split()]
+    return found
+
+
+def ends_within(proc, timeout=STOP_TIMEOUT):
+    """The process's exit status and stderr, once it has ended by itself (killed after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"still running {timeout} s after the signal")
+        time.sleep(0.02)
+    return finish(proc)
+
+
+def stopped_cleanly(out, code, err, signum):
+    assert code == 128 + signum, err
+    assert err.startswith(f"synth: stopped by {signal.Signals(signum).name}: ") and err.count("\n") == 1, err
+    m = manifest(out)
+    assert m["complete"] is False and m["lines"] == len(check_files(out).splitlines()) > 0
+    whole_lines_on_disk(out)
+    assert not (out / LOCK).exists()
+    wait_for("the workers to be gone", lambda: not processes_writing(out), timeout=STOP_TIMEOUT)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_during_set_up_ends_the_run_with_nothing_written(tmp_path, signum):
+    """Building five million visitors takes a while: a signal then ends the run at once, with
+    nothing written; the folder of the previous run is left exactly as it was."""
+    out = tmp_path / "out"
+    code, _, err = finish(synth_process("generate", "--days", 0.05, "--rate", 0.1, "--spike-minutes", 5,
+                                        "--seed", 1, "--quiet", "--out", out))
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    scenario = tmp_path / "crowd.yaml"
+    scenario.write_text("clients: 5000000\nrate: 20\ndays: 3650\n")
+    proc = synth_process("generate", "--scenario", scenario, "--end", END, "--workers", 2, "--quiet", "--out", out)
+    wait_for("the set-up to be under way", lambda: cpu_seconds(proc.pid) > 3, proc)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # still setting up
+    os.kill(proc.pid, signum)
+    code, stdout, err = ends_within(proc)
+    assert code == 128 + signum, err
+    assert err == f"synth: stopped by {signal.Signals(signum).name} before anything was written\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("rotate, signum, to_group", [
+    ("day", signal.SIGTERM, False),  # workers write whole files
+    ("day", signal.SIGTERM, True),  # kill -TERM of the process group: the workers get it too
+    ("hour", signal.SIGINT, True),  # Ctrl-C
+    ("size:8MB", signal.SIGTERM, True),  # workers render, the parent writes and names the files
+    ("none", signal.SIGINT, False),
+], ids=["day-TERM", "day-TERM-group", "hour-INT-group", "size-TERM-group", "none-INT"])
+def test_a_signal_while_a_long_range_is_written(tmp_path, rotate, signum, to_group):
+    out = tmp_path / "out"
+    proc = synth_process(*LONG, "--out", out, "--rotate", rotate, "--workers", 2)
+    wait_for("two megabytes of lines", lambda: data_bytes(out) > 2 << 20, proc)
+    (os.killpg if to_group else os.kill)(proc.pid, signum)
+    code, _, err = ends_within(proc)
+    stopped_cleanly(out, code, err, signum)
+
+
+def test_a_signal_to_one_worker_stops_the_run(tmp_path):
+    """SIGTERM to a worker alone (its parent alive) is a stop request for the whole run: the
+    parent does not wait for work that worker will never return."""
+    out = tmp_path / "out"
+    proc = synth_process(*LONG, "--out", out, "--rotate", "day", "--workers", 2)
+    wait_for("two megabytes of lines", lambda: data_bytes(out) > 2 << 20, proc)
+    os.kill(children(proc.pid)[0], signal.SIGTERM)
+    code, _, err = ends_within(proc)
+    stopped_cleanly(out, code, err, signal.SIGTERM)
+
+
+def test_workers_end_with_their_parent_and_the_lock_is_free_at_once(tmp_path):
+    """SIGKILL of the parent: no worker holds the folder's lock (the next run takes it over at once,
+    even before the workers are gone), and every worker exits by itself, between lines."""
+    out = tmp_path / "out"
+    proc = synth_process(*LONG, "--out", out, "--rotate", "day", "--workers", 2)
+    wait_for("two megabytes of lines", lambda: data_bytes(out) > 2 << 20, proc)
+    workers = children(proc.pid)
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads((out / LOCK).read_text())["pid"] == proc.pid  # left behind, stale
+    with OutputLock(out, "generate"):  # taken over at once
+        pass
+    wait_for("the workers to be gone", lambda: not any(os.path.exists(f"/proc/{pid}") and
+                                                       open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+                                                       for pid in workers), timeout=STOP_TIMEOUT)
+    whole_lines_on_disk(out)
+    # The files the killed run had under way are in no manifest: --force to write over them.
+    code, _, err = finish(synth_process("generate", "--days", 0.05, "--rate", 0.1, "--spike-minutes", 5,
+                                        "--quiet", "--force", "--out", out))
+    assert code == 0, err
+    assert manifest(out)["complete"] is True and not (out / LOCK).exists()
+    whole_lines_on_disk(out)
+
+
+def test_a_signal_while_the_final_manifest_is_written(tmp_path, monkeypatch):
+    """The signal arrives as the last manifest is written: every line is there, but the run was
+    told to stop, so it exits 143 and its manifest says incomplete, the lock released."""
+    real = run_generate.save_manifest
+
+    def signalled(manifest_, out, files, complete, failure=None):
+        if complete:
+            os.kill(os.getpid(), signal.SIGTERM)  # handled at once, in this thread
+        real(manifest_, out, files, complete, failure)
+
+    monkeypatch.setattr(run_generate, "save_manifest", signalled)
+    with pytest.raises(synth.Interrupted) as stopped:
+        synth.generate("classic", seed=2, days=0.2, rate=1, spike_minutes=5, end=END, out_dir=tmp_path, workers=2)
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+    m = manifest(tmp_path)
+    assert m["complete"] is False and m["lines"] == len(check_files(tmp_path).splitlines()) > 0
+    assert not (tmp_path / LOCK).exists()
