@@ -172,14 +172,15 @@ class LineRenderer:
 
     def _column(self, segment: _Segment, events: Events) -> np.ndarray:
         values = key_column(segment.key, events, self.tables)
-        if segment.pool is not None:
+        pool, filled = segment.pool, segment.filled
+        if pool is not None and filled is not None:
             # Each value is formatted the first time it appears, then only looked up.
-            missing = ~segment.filled[values]
+            missing = ~filled[values]
             if missing.any():
                 new = np.unique(values[missing])
-                segment.pool[new] = segment.encoded(self.tables, new)
-                segment.filled[new] = True
-            return segment.pool[values]
+                pool[new] = segment.encoded(self.tables, new)
+                filled[new] = True
+            return pool[values]
         if segment.key == "second":
             lo, hi = int(values[0]), int(values[-1])
             if hi - lo < 4 * len(values) + 64:  # events are in time order: a dense range
