@@ -76,6 +76,7 @@ class Run:
     seconds: float = 0.0
     hour0: int = 0  # the UTC hour the histogram starts at
     hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    notes: list[str] = field(default_factory=list)  # what the user should know about the run's use
 
     def summary(self) -> str:
         return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
