@@ -14,10 +14,9 @@ from synth.analysis.profile import ProfileError, profile_lines, profile_log
 from synth.cli.common import UsageProblem, cli
 from synth.elastic.ingest import Pipeline, PipelineError
 from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
-from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.elastic.verify import Summary, VerifyError, log_files, pipeline_for_paths, verify_files
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
-from synth.resources import resource_dir
 
 
 @cli.command("profile")
@@ -74,14 +73,16 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 @click.option("--json", "as_json", is_flag=True,
               help="Write each line's document (_index, _id and _source) as one JSON object per line.")
 @click.option("--pipeline", "pipeline_file", default=None, metavar="FILE",
-              help="Ingest pipeline JSON to run (default: the bundled smoke_event-access).")
+              help="Ingest pipeline JSON to run (default: the one for the format the run's manifest.json "
+                   "records, smoke_event-json for ecs_json; else the bundled smoke_event-access).")
 @click.option("--patterns", "patterns_dir", default=None, metavar="DIR",
               help="Grok pattern files in Elasticsearch's format (default: synth's own definitions).")
 def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None) -> None:
     """Run log files through the ingest pipeline offline, as Elasticsearch would.
 
-    A folder means its access.log* files. Prints lines, parsed and failed, and per failing
-    reason a count and the first line; exits 1 if any line failed.
+    A folder means its access.log* files; the pipeline is the one for the format its
+    manifest.json records (smoke_event-json for ecs_json). Prints lines, parsed and failed, and
+    per failing processor and kind of error a count and the first line; exits 1 if any line failed.
 
     \b
     Example:
@@ -93,8 +94,11 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
     try:
         files = log_files(paths)
-        pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
-    except (VerifyError, PipelineError) as e:
+        if pipeline_file is not None:
+            pipeline = Pipeline.load(pipeline_file, patterns=patterns_dir)
+        else:
+            pipeline = pipeline_for_paths(paths, patterns=patterns_dir)
+    except (VerifyError, PipelineError, FormatError) as e:
         raise UsageProblem(str(e)) from None
     summary = Summary(files=files)
     began = time.perf_counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from faker import Faker
 
-from synth.generate.anomalies import Kind, Window, make_effects
+from synth.generate.anomalies import ALL_CARRIED, Kind, Window, make_effects
 from synth.generate.pools import GET, Pools
 from synth.generate.rates import RateModel, Rhythm
 from synth.generate.scenario import Scenario
@@ -91,8 +91,10 @@ class TrafficModel:
     """Everything fixed for the run (pools, rates, anomaly effects); draws the events of any block."""
 
     def __init__(self, scenario: Scenario, start: int, end: int, seed: int, pools: Pools,
-                 windows: list[Window], timing: bool = False):
+                 windows: list[Window], timing: bool = False, carries: frozenset[str] | None = None):
         self.scenario, self.start, self.end, self.seed, self.pools = scenario, start, end, seed, pools
+        # What the run's lines tell (anomalies.CARRIED): the labels name only jobs that can see them.
+        self.carries = ALL_CARRIED if carries is None else carries
         # Response times come from a stream of their own, drawn only for formats that write
         # them, so the same run in combined and in combined_timing has the same requests.
         self.timing = timing

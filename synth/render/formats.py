@@ -30,6 +30,33 @@ class LineFormat:
     def json(self) -> bool:
         return self.logformat is None
 
+    @property
+    def carries(self) -> frozenset[str]:
+        """What the lines tell, in the words of synth.generate.anomalies.CARRIED."""
+        return carried(layout(self.template))
+
+
+# The template fields that write each thing a line can tell. %U (url.path) is not the request
+# line the scanning job counts (url.original); %a stands in for the client when %h is absent.
+_CARRIED_BY = {
+    "status": {"status"},
+    "client": {"client", "client_ip"},
+    "url": {"request", "request_nginx", "target_json"},
+    "agent": {"agent", "agent_nginx", "agent_json"},
+    "body_bytes": {"bytes", "body_bytes"},
+    "bytes_sent": {"bytes_out"},
+    "duration": {"duration_us", "duration_ms", "duration_s", "duration_ns"},
+}
+
+
+def carried(items: list) -> frozenset[str]:
+    """What a layout's lines tell; ``duration_seconds_only`` when their only time is %T's whole seconds."""
+    names = {item[0] for item in items if isinstance(item, tuple)}
+    found = {what for what, fields in _CARRIED_BY.items() if names & fields}
+    if names & _CARRIED_BY["duration"] == {"duration_s"}:
+        found.add("duration_seconds_only")
+    return frozenset(found)
+
 
 def builtin_format(name: str) -> LineFormat:
     template = load_template(name)
@@ -59,4 +86,4 @@ def text_formats() -> list[LineFormat]:
     return [f for f in (builtin_format(n) for n in names) if not f.json]
 
 
-__all__ = ["LineFormat", "builtin_format", "custom_format", "line_format", "text_formats", "parse"]
+__all__ = ["LineFormat", "carried", "builtin_format", "custom_format", "line_format", "text_formats", "parse"]

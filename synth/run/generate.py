@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.generate.anomalies import Window, ground_truth, iso, place_windows
+from synth.generate.anomalies import Window, ground_truth, history_notes, iso, place_windows
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
 from synth.generate.scenario import (
@@ -47,7 +47,7 @@ from synth.output.files import (
     write_json,
     write_stretch,
 )
-from synth.render.formats import line_format
+from synth.render.formats import carried, line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
@@ -144,7 +144,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     """
     try:
         template = line_format(scenario.format, scenario.log_format).template
-        timing = needs_timing(layout(template))
+        items = layout(template)
+        timing = needs_timing(items)
     except FormatError as e:
         raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
     if windows is None:
@@ -153,7 +154,7 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience)
-    model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
+    model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing, carries=carried(items))
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.tz_seconds)
     return windows, pools, model, renderer
@@ -261,7 +262,7 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
 
     hour0 = start // 3600 * 3600
     hours = (end - 1 - hour0) // 3600 + 1
-    run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
+    run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0, notes=history_notes(windows, start))
     stopper = Stopper()
     failure: WriteError | None = None
     with claim_output(out, force, "generate"), stop_on_signals(stopper), \
