@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,20 +207,25 @@ def verify_paths(paths: Iterable[str | Path], pipeline: Pipeline | None = None,
         yield from verify_chunk(chunk, pipeline, target, resolved)
 
 
+_CLOSES = re.compile(r"[\s,.;:)]*$|[\s,.;:)]+[A-Za-z]")
+
+
 def error_type(message: str) -> str:
-    """A failure message with every bracketed value (a field's value, the line itself, nested
-    brackets and all) as ``[...]``: what is left is the kind of error, the same for every line
-    it happens to. A bracket never closed hides the rest of the message."""
-    out, depth = [], 0
-    for ch in message:
-        if ch == "[":
-            if depth == 0:
-                out.append("[...]")
-            depth += 1
-        elif ch == "]" and depth:
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
+    """A failure message with every bracketed value (a field's value, the line itself with any
+    brackets and quotes of its own) as ``[...]``: what is left is the kind of error, the same
+    for every line it happens to. A value ends at the first ``]`` followed by the message's end
+    or by a word of the message; a value that never ends hides the rest."""
+    out, i = [], 0
+    while i < len(message):
+        if message[i] != "[":
+            out.append(message[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(message) and not (message[j] == "]" and _CLOSES.match(message, j + 1)):
+            j += 1
+        out.append("[...]")
+        i = j + 1
     text = "".join(out)
     return text if len(text) <= 160 else text[:157] + "..."
 
