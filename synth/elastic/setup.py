@@ -14,12 +14,14 @@ thing missing or different.
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from synth.elastic.client import KIBANA, Cluster, Kibana, Request, SetupError
-from synth.elastic.pipelines import JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
+from synth.elastic.client import KIBANA, Cluster, ElasticError, Kibana, Request, SetupError
+from synth.elastic.pipelines import FAILED_INDEX, JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
 from synth.elastic.verify import PIPELINE_FILE, TEMPLATE_FILE
 from synth.resources import resource_dir
 
@@ -28,6 +30,10 @@ PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, JSON_PIPELINE_FILE
 TEMPLATE_NAME = "smoke_event"
 INDEX_PATTERN = "smoke_event-*"
 DATA_VIEW = {"title": INDEX_PATTERN, "name": "smoke_event (synth)", "timeFieldName": "@timestamp"}
+# The lines the pipeline cannot read have an index of their own, outside smoke_event-*, so its
+# mappings (error.message as text, the raw line kept but not indexed) need a template of their own.
+FAILED_TEMPLATE_NAME = FAILED_INDEX
+FAILED_TEMPLATE_FILE = f"{FAILED_INDEX}.template.json"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,12 @@ def template_request() -> Request:
                    title=f"index template {TEMPLATE_NAME} for {INDEX_PATTERN} (filebeat/{TEMPLATE_FILE})")
 
 
+def failed_template_request() -> Request:
+    return Request("PUT", f"/_index_template/{FAILED_TEMPLATE_NAME}", read_bundled(FAILED_TEMPLATE_FILE),
+                   title=f"index template {FAILED_TEMPLATE_NAME} for the lines the pipeline cannot read "
+                         f"(filebeat/{FAILED_TEMPLATE_FILE})")
+
+
 def job_request(spec: JobSpec) -> Request:
     return Request("PUT", spec.job_path, spec.job, title=f"anomaly detection job {spec.job_id} ({spec.file})")
 
@@ -90,12 +102,18 @@ def datafeed_request(spec: JobSpec) -> Request:
 
 def data_view_request() -> Request:
     return Request("POST", "/api/data_views/data_view", {"data_view": dict(DATA_VIEW)}, target=KIBANA,
-                   title=f"Kibana data view {INDEX_PATTERN}, time field @timestamp")
+                   title=f"Kibana data view {INDEX_PATTERN}, time field @timestamp (Kibana 8.4 and later; on 8.0 "
+                         f"to 8.3, POST kbn:/api/index_patterns/index_pattern with the same body under "
+                         f"\"index_pattern\" and no \"name\")")
 
 
-def setup_requests(jobs: list[JobSpec], kibana: bool) -> list[Request]:
+def setup_requests(jobs: list[JobSpec], kibana: bool, security: bool = True) -> list[Request]:
     """Everything an empty cluster needs, in a working order."""
-    requests = [pipeline_request(*pipeline) for pipeline in PIPELINES] + [template_request()]
+    from synth.elastic.security import security_requests
+    requests = [pipeline_request(*pipeline) for pipeline in PIPELINES] + [template_request(),
+                                                                           failed_template_request()]
+    if security:
+        requests += security_requests()
     for spec in jobs:
         requests += [job_request(spec), datafeed_request(spec)]
     if kibana:
@@ -205,6 +223,13 @@ def setup_template(cluster: Cluster) -> Outcome:
     return put_if_different(cluster, request, current, f"index template {TEMPLATE_NAME}", comparable_template)
 
 
+def setup_failed_template(cluster: Cluster) -> Outcome:
+    request = failed_template_request()
+    found = (cluster.get(request.path) or {}).get("index_templates") or []
+    current = next((t["index_template"] for t in found if t.get("name") == FAILED_TEMPLATE_NAME), None)
+    return put_if_different(cluster, request, current, f"index template {FAILED_TEMPLATE_NAME}", comparable_template)
+
+
 def setup_job(cluster: Cluster, spec: JobSpec) -> list[Outcome]:
     """The job, then its datafeed. A job that exists with another definition is left alone and
     reported: its analysis_config cannot be changed, and replacing it would drop its results."""
@@ -238,14 +263,51 @@ def setup_job(cluster: Cluster, spec: JobSpec) -> list[Outcome]:
     return outcomes
 
 
+# Kibana 8.4 and later take a data view with a name (POST /api/data_views/data_view, listed by
+# GET /api/data_views); 8.0 to 8.3 have only the index pattern API, which has no name key and
+# refuses one (Kibana docs: "Create index pattern API", "Get all data views API").
+DATA_VIEWS_SINCE = (8, 4)
+
+
+def index_pattern_request() -> Request:
+    body = {"index_pattern": {k: v for k, v in DATA_VIEW.items() if k != "name"}}
+    return Request("POST", "/api/index_patterns/index_pattern", body, target=KIBANA,
+                   title=f"Kibana 8.0 to 8.3: index pattern {INDEX_PATTERN}, time field @timestamp")
+
+
+def kibana_version(kibana: Kibana) -> tuple[int, ...]:
+    """Kibana's version from GET /api/status, as numbers: (9, 5, 7)."""
+    number = str(((kibana.get("/api/status") or {}).get("version") or {}).get("number") or "")
+    parts = tuple(int(p) for p in re.findall(r"\d+", number)[:3])
+    if not parts:
+        raise ElasticError(f"Kibana at {kibana.url} does not say its version (GET /api/status)")
+    return parts
+
+
 def setup_data_view(kibana: Kibana) -> Outcome:
+    """The data view smoke_event-* on @timestamp: through the data views API on Kibana 8.4 and
+    later, through the index pattern API on 8.0 to 8.3."""
     what = f"data view {INDEX_PATTERN} (Kibana)"
-    listed = (kibana.get("/api/data_views") or {}).get("data_view") or []
-    same = next((v for v in listed if v.get("title") == INDEX_PATTERN), None)
-    if same is None:
-        kibana.send(data_view_request())
-        return Outcome(what, "created")
-    view = (kibana.get(f"/api/data_views/data_view/{same['id']}") or {}).get("data_view") or {}
+    version = kibana_version(kibana)
+    if version < (8, 0):
+        return Outcome(what, "kept", f"Kibana {'.'.join(map(str, version))} is older than 8.0: make the index "
+                                     f"pattern {INDEX_PATTERN} on @timestamp by hand (Stack Management)")
+    if version < DATA_VIEWS_SINCE:
+        found = (kibana.get(f"/api/saved_objects/_find?type=index-pattern&search_fields=title&search="
+                            f"{urllib.parse.quote(json.dumps(INDEX_PATTERN))}&per_page=100") or {})
+        views = [{"id": o.get("id"), **(o.get("attributes") or {})} for o in found.get("saved_objects") or []]
+        same = next((v for v in views if v.get("title") == INDEX_PATTERN), None)
+        if same is None:
+            kibana.send(index_pattern_request())
+            return Outcome(what, "created")
+        view = same
+    else:
+        listed = (kibana.get("/api/data_views") or {}).get("data_view") or []
+        same = next((v for v in listed if v.get("title") == INDEX_PATTERN), None)
+        if same is None:
+            kibana.send(data_view_request())
+            return Outcome(what, "created")
+        view = (kibana.get(f"/api/data_views/data_view/{same['id']}") or {}).get("data_view") or {}
     if view.get("timeFieldName") != DATA_VIEW["timeFieldName"]:
         # someone's own data view, perhaps on the `timestamp` field the original tool suggested:
         # theirs to keep, and Discover shows the same documents either way
@@ -254,9 +316,12 @@ def setup_data_view(kibana: Kibana) -> Outcome:
 
 
 def apply_setup(cluster: Cluster, kibana: Kibana | None, jobs: list[JobSpec],
-                on_outcome: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
-    """Put the pipelines, the template, each job and datafeed, and the data view: what is missing
-    or (template, pipeline, datafeed) different. A second run changes nothing."""
+                on_outcome: Callable[[Outcome], None] = lambda outcome: None, key_file: str | None = None,
+                security: bool = True) -> list[Outcome]:
+    """Put the pipelines, the templates, the roles and Filebeat's API key (``security``), each
+    job and datafeed, and the data view: what is missing or (template, pipeline, role,
+    datafeed) different. A second run changes nothing."""
+    from synth.elastic.security import apply_security, security_off
     outcomes: list[Outcome] = []
 
     def note(outcome: Outcome) -> None:
@@ -266,6 +331,16 @@ def apply_setup(cluster: Cluster, kibana: Kibana | None, jobs: list[JobSpec],
     for pipeline in PIPELINES:
         note(setup_pipeline(cluster, *pipeline))
     note(setup_template(cluster))
+    note(setup_failed_template(cluster))
+    if security:
+        try:
+            for outcome in apply_security(cluster, key_file):
+                note(outcome)
+        except ElasticError as e:
+            if not security_off(e):
+                raise
+            note(Outcome("roles and Filebeat's API key", "kept", "security is off on this cluster: nothing to "
+                                                                 "log in with"))
     for spec in jobs:
         for outcome in setup_job(cluster, spec):
             note(outcome)
