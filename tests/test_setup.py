@@ -23,6 +23,7 @@ JOB_FILES = sorted((ROOT / "ml" / "jobs").glob("*.json"))
 SPECS = [json.loads(p.read_text()) for p in JOB_FILES]
 PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-access.pipeline.json").read_text())
 JSON_PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-json.pipeline.json").read_text())
+NDJSON_PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-ndjson.pipeline.json").read_text())
 TEMPLATE = json.loads((ROOT / "filebeat" / "smoke_event.template.json").read_text())
 FAILED_TEMPLATE = json.loads((ROOT / "filebeat" / "failed-smoke_event.template.json").read_text())
 # The roles and the key as the Elasticsearch security API takes them (PUT _security/role/<name>,
@@ -79,6 +80,8 @@ def expected_setup(specs=SPECS, kibana=True):
     sent = [("GET", "/", None),
             ("GET", "/_ingest/pipeline/smoke_event-access", None), ("PUT", "/_ingest/pipeline/smoke_event-access", PIPELINE),
             ("GET", "/_ingest/pipeline/smoke_event-json", None), ("PUT", "/_ingest/pipeline/smoke_event-json", JSON_PIPELINE),
+            ("GET", "/_ingest/pipeline/smoke_event-ndjson", None),
+            ("PUT", "/_ingest/pipeline/smoke_event-ndjson", NDJSON_PIPELINE),
             ("GET", "/_index_template/smoke_event", None), ("PUT", "/_index_template/smoke_event", TEMPLATE),
             ("GET", "/_index_template/failed-smoke_event", None),
             ("PUT", "/_index_template/failed-smoke_event", FAILED_TEMPLATE)]
@@ -119,8 +122,8 @@ def test_setup_sends_our_files_in_a_working_order(stack, capsys):
     assert view["title"] == "smoke_event-*" and view["timeFieldName"] == "@timestamp"
     assert stack.seen[-1].headers.get("kbn-xsrf")
     assert out.splitlines()[0] == f"Elasticsearch 9.5.7 at {stack.es_url}"
-    # 2 pipelines, 2 templates, 2 roles, 1 API key; each job and datafeed; the data view
-    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 7 + 2 * len(SPECS) + 1
+    # 3 pipelines, 2 templates, 2 roles, 1 API key; each job and datafeed; the data view
+    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 8 + 2 * len(SPECS) + 1
     assert err == ""
 
 

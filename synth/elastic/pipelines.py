@@ -182,6 +182,35 @@ def json_pipeline() -> dict[str, Any]:
     }
 
 
+NDJSON_PIPELINE_ID = "smoke_event-ndjson"
+NDJSON_PIPELINE_FILE = f"{NDJSON_PIPELINE_ID}.pipeline.json"  # in filebeat/, for filebeat-ndjson.yml
+
+
+def ndjson_pipeline() -> dict[str, Any]:
+    """The pipeline for ecs_json lines that Filebeat has decoded (filebeat-ndjson.yml): the
+    document is ready; it gets an id, its agent parsed and its daily index."""
+    return {
+        "description": "synth: ecs_json documents decoded by Filebeat's ndjson parser (filebeat/filebeat-ndjson.yml) "
+                       "into daily indices smoke_event-YYYY.MM.DD by the event's UTC date. Load with PUT "
+                       "_ingest/pipeline/smoke_event-ndjson.",
+        "version": 1,
+        "_meta": {"managed_by": "synth", "source": f"filebeat/{NDJSON_PIPELINE_FILE}"},
+        "processors": [
+            {"grok": {"tag": "decoded",
+                      "description": "A line Filebeat could not decode carries error.type json (add_error_key): "
+                                     "this match fails for it, and on_failure keeps it in failed-smoke_event.",
+                      "field": "error.type", "patterns": ["^$"], "ignore_missing": True}},
+            {"fingerprint": {
+                "tag": "document-id",
+                "description": "The same document however often it is shipped: the raw line is not kept by the ndjson "
+                               "parser, so the hash is of the event's time, client, request and its offset in the file.",
+                "fields": ["@timestamp", "source.address", "url.original", "log.offset"], "target_field": "_id",
+                "ignore_missing": True}},
+            *_finish()],
+        "on_failure": _on_failure(),
+    }
+
+
 # The bundled pipeline's formats, combined first. nginx_combined lines are combined lines to
 # the parser (its 0 for an empty body and its \xHH escapes fit the same pattern).
 BUNDLED = ("combined", "combined_timing", "vhost_combined", "common")

@@ -21,12 +21,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from synth.elastic.client import KIBANA, Cluster, ElasticError, Kibana, Request, SetupError
-from synth.elastic.pipelines import FAILED_INDEX, JSON_PIPELINE_FILE, JSON_PIPELINE_ID, PIPELINE_ID
+from synth.elastic.pipelines import (
+    FAILED_INDEX,
+    JSON_PIPELINE_FILE,
+    JSON_PIPELINE_ID,
+    NDJSON_PIPELINE_FILE,
+    NDJSON_PIPELINE_ID,
+    PIPELINE_ID,
+)
 from synth.elastic.verify import PIPELINE_FILE, TEMPLATE_FILE
 from synth.resources import resource_dir
 
-# Both bundled pipelines: text lines of any built-in format, and --format ecs_json documents.
-PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, JSON_PIPELINE_FILE)]
+# The bundled pipelines: text lines of any built-in format, --format ecs_json documents as lines,
+# and as Filebeat's ndjson parser decodes them (filebeat-ndjson.yml).
+PIPELINES = [(PIPELINE_ID, PIPELINE_FILE), (JSON_PIPELINE_ID, JSON_PIPELINE_FILE),
+             (NDJSON_PIPELINE_ID, NDJSON_PIPELINE_FILE)]
 TEMPLATE_NAME = "smoke_event"
 INDEX_PATTERN = "smoke_event-*"
 DATA_VIEW = {"title": INDEX_PATTERN, "name": "smoke_event (synth)", "timeFieldName": "@timestamp"}
