@@ -92,4 +92,5 @@ def held_back_note(names_and_sizes: Iterable[tuple[str, int]]) -> str | None:
         return None
     shown = ", ".join(small[:5]) + (f" and {len(small) - 5} more" if len(small) > 5 else "")
     return (f"Filebeat 9 holds back {len(small)} file{'s' if len(small) != 1 else ''} shorter than its {need}-byte "
-            f"fingerprint (prospector.scanner.fingerprint in filebeat/{CONFIG_FILE}) until they grow: {shown}")
+            f"fingerprint (prospector.scanner.fingerprint in filebeat/{CONFIG_FILE}) until they grow, which a "
+            f"closed file never does: {shown}")
