@@ -14,7 +14,7 @@ from synth.generate.scenario import ScenarioError
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
     "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
-    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format", "clients": "--clients",
+    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format",
     "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
     "workers": "--workers", "shard": "--shard", "speed": "--speed", "duration": "--duration",
     "backfill": "--backfill", "anomaly_every": "--anomaly-every",

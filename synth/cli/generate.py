@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -42,7 +43,7 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
         synth generate --days 7 --seed 42
         synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
     """
-    overrides = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
+    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
                  "log_format": log_format,
                  "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
@@ -110,7 +111,7 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
         synth stream --backfill 1d --speed 60 --anomaly-every 2h --spike-minutes 15
         synth stream --duration 10m --rate 5000 --rotate size:50MB
     """
-    overrides = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
+    overrides: dict[str, Any] = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
                  "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
 

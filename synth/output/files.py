@@ -576,7 +576,7 @@ class LiveLog:
         done, n = 0, len(seconds)
         while done < n:
             if self.timed:
-                stop = int(np.searchsorted(seconds, self.period_end, side="left"))
+                stop = int(np.searchsorted(seconds, self.period_end or 0, side="left"))
                 if stop <= done:
                     self._rotate()
                     continue

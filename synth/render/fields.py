@@ -82,16 +82,8 @@ def _many_to_one(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[
     return lambda t, k: str(many(t, np.array([k], np.int64))[0])
 
 
-def _per_value(one: Callable[[Tables, int], str]) -> Callable[[Tables, np.ndarray], np.ndarray]:
-    return lambda t, keys: strings([one(t, k) for k in keys.tolist()])
-
-
 def field(key: str, many: Callable[[Tables, np.ndarray], np.ndarray]) -> FieldSpec:
     return FieldSpec(key, _many_to_one(many), many)
-
-
-def per_value(key: str, one: Callable[[Tables, int], str]) -> FieldSpec:
-    return FieldSpec(key, one, _per_value(one))
 
 
 def constant(text: str) -> FieldSpec:

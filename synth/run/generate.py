@@ -78,10 +78,6 @@ class Run:
     hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     notes: list[str] = field(default_factory=list)  # what the user should know about the run's use
 
-    def summary(self) -> str:
-        return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
-                f"{self.seconds:.1f} s, seed {self.seed}")
-
 
 def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **overrides: Any) -> Scenario:
     """The scenario with keyword overrides applied and everything checked.

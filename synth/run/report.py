@@ -57,7 +57,8 @@ def histogram_lines(run: Run, color: bool = False) -> list[str]:
              " " * 12 + "".join(f"{h:02d}  " for h in range(0, 24, 4)).rstrip()]
     n_days = (lead + len(hourly) - 1) // 24 + 1
     for d in range(n_days):
-        cells, notes = [], []
+        cells: list[str] = []
+        notes: list[str] = []
         for h in range(24):
             i = d * 24 + h - lead
             if i < 0 or i >= len(hourly):

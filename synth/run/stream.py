@@ -127,10 +127,6 @@ class StreamRun:
     seconds: float = 0.0
     stopped_by: int = 0  # the signal that ended it, 0 if its duration did
 
-    def summary(self) -> str:
-        return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
-                f"{self.seconds:.1f} s, seed {self.seed}")
-
 
 @dataclass(frozen=True)
 class SpikeTrain:
