@@ -9,7 +9,9 @@ Filebeat nor the ML jobs need the ``elastic`` superuser.
 - ``synth_ml``: running the bundled jobs over ``smoke_event-*``: ``manage_ml`` and ``read`` with
   ``view_index_metadata`` on the indices (a datafeed searches with its creator's privileges).
 - An API key ``synth-filebeat`` limited to the writer role (POST /_security/api_key with
-  ``role_descriptors``; a key never holds more than its owner either). Its secret is shown once,
+  ``role_descriptors``, an object of role name to role body in 8.x and 9.x, whose permissions
+  are intersected with its owner's; the answer holds ``id``, ``name`` and ``api_key``:
+  Elasticsearch docs, "Create API key API", "Create or update roles API"). Its secret is shown once,
   when it is made: setup prints it as Filebeat's ``id:api_key`` or writes it to a file; a key
   that already exists is left alone (invalidate it to make a new one).
 """

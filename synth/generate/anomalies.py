@@ -99,7 +99,7 @@ class Model(Protocol):
     def median_size(self) -> float: ...
     def busiest_visitor(self) -> int: ...
     def visit_size(self) -> float: ...
-    def mean_response_us(self) -> float: ...
+    def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float: ...
     @property
     def carries(self) -> frozenset[str]: ...
 
@@ -595,7 +595,9 @@ class Latency(Kind):
     field = "event.duration"
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
-        self.usual_us = model.mean_response_us()
+        # The usual time of the window's own traffic: its mix of visitors, crawlers and scanners,
+        # at its load (pages take longer when the site is busy).
+        self.usual_us = model.mean_response_us(self.window.start, self.window.end)
 
     def job_note(self, job: str | None, carries: frozenset[str]) -> str | None:
         if job and "duration_seconds_only" in carries:

@@ -201,12 +201,33 @@ class TrafficModel:
     def visit_size(self) -> float:
         return self.mix.per_visit
 
-    def mean_response_us(self) -> float:
-        """Mean response time of normal traffic at average load, measured on a sample."""
+    def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float:
+        """Mean response time of normal traffic: in [t0, t1) when given (its visitors, crawlers and
+        scanners, at the load there), else of visits at average load; measured on a sample of
+        at least 5,000 requests."""
         rng = seed_stream(self.seed, CALIBRATION_STREAM, 1)
-        humans = self.pools.population.group_clients[0]
-        sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
-        return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
+        if t0 is None or t1 is None:
+            humans = self.pools.population.group_clients[0]
+            sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
+            return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
+        mix, pools = self.mix, self.pools
+        times, total, count = [], 0.0, 0
+        for _ in range(200):
+            parts = [self.draw_human(rng, t0, t1),
+                     draw_crawls(rng, pools, self._poisson_starts(rng, mix.crawl / mix.per_crawl, t0, t1)),
+                     draw_scans(rng, pools, self._poisson_starts(rng, mix.scan / mix.per_scan, t0, t1),
+                                pools.population.scanner_clients)]
+            if mix.periodic:
+                parts.append(draw_periodic(rng, pools, t0 * 1000, t1 * 1000))
+            sample = Events.concat(parts)
+            sample = sample.take((sample.t_ms >= t0 * 1000) & (sample.t_ms < t1 * 1000))
+            if len(sample):
+                times.append(response_times(rng, pools, sample, self.load(sample.t_ms // 1000)))
+                total += float(times[-1].sum())
+                count += len(sample)
+            if count >= 5_000:
+                break
+        return total / count if count else self.mean_response_us()
 
     def client_rate(self, client: int) -> float:
         """A visitor's mean requests per second over the range (0 for bots and strangers)."""
