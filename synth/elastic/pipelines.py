@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synth.render.formats import LineFormat, builtin_format
+from synth.render.formats import LineFormat, builtin_format, grok_plan_of
 from synth.render.logformat import grok_plan
 
 PIPELINE_ID = "smoke_event-access"
@@ -118,7 +118,7 @@ def _zone(tz: str) -> str:
 def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: str | None = None,
                   source: str | None = None) -> dict[str, Any]:
     """The pipeline that reads lines of any of ``formats`` (tried in that order)."""
-    plans = [grok_plan(f.logformat) for f in formats if f.logformat]
+    plans = [grok_plan_of(f) for f in formats if not f.json]
     patterns, definitions, date_formats = [], {}, []
     captured: set[str] = set()
     for plan in plans:
@@ -128,7 +128,8 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
             patterns.append(pattern)
         definitions.update(plan.definitions)
         date_formats += [f for f in plan.date_formats if f not in date_formats]
-    names = ", ".join(f.name if f.name != "custom" else f"LogFormat {f.logformat!r}" for f in formats)
+    names = ", ".join(f"log_format {f.nginx!r}" if f.nginx else f.name if f.name != "custom"
+                      else f"LogFormat {f.logformat!r}" for f in formats)
     grok: dict[str, Any] = {"tag": "parse-line",
                             "description": f"{names}: the first pattern that matches wins. Anchored, so a quoted "
                                            "agent with escaped quotes is taken whole.",
@@ -231,13 +232,14 @@ def pipeline_for(line_format: LineFormat, tz: str = "+0000") -> dict[str, Any]:
     return text_pipeline([line_format], tz=tz)
 
 
-def pipeline_file_for(name: str | None, log_format: str | None = None, tz: str = "+0000"
-                      ) -> tuple[str | None, dict[str, Any]]:
+def pipeline_file_for(name: str | None, log_format: str | None = None, tz: str = "+0000",
+                      nginx_log_format: str | None = None) -> tuple[str | None, dict[str, Any]]:
     """The pipeline a run of this format is shipped through: (file in filebeat/, None) for the
-    bundled ones, (None, body) for a --log-format (``synth pipeline --log-format`` prints it)."""
-    if log_format:
-        from synth.render.formats import custom_format
-        return None, pipeline_for(custom_format(log_format), tz)
+    bundled ones, (None, body) for a --log-format or --nginx-log-format (``synth pipeline``
+    prints it)."""
+    if log_format or nginx_log_format:
+        from synth.render.formats import line_format
+        return None, pipeline_for(line_format(None, log_format, nginx_log_format), tz)
     if name == "ecs_json":
         return JSON_PIPELINE_FILE, {}
     return "smoke_event-access.pipeline.json", {}

@@ -45,9 +45,9 @@ def bundled_pipeline(patterns: str | Path | None = None) -> Pipeline:
     return Pipeline.load(resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns)
 
 
-def run_format(paths: Iterable[str | Path]) -> tuple[str | None, str | None, str]:
-    """(format, log_format, zone) that the manifest of the folder in ``paths`` records, or
-    Nones when no path is a folder with a manifest synth wrote (or folders disagree)."""
+def run_format(paths: Iterable[str | Path]) -> tuple[str | None, str | None, str | None, str]:
+    """(format, log_format, nginx_log_format, zone) that the manifest of the folder in ``paths``
+    records, or Nones when no path is a folder with a manifest synth wrote (or folders disagree)."""
     found = set()
     for given in paths:
         manifest = Path(given) / "manifest.json"
@@ -57,10 +57,11 @@ def run_format(paths: Iterable[str | Path]) -> tuple[str | None, str | None, str
                 continue
         try:
             scenario = json.loads(manifest.read_text(encoding="utf-8")).get("scenario") or {}
-            found.add((scenario.get("format"), scenario.get("log_format"), scenario.get("tz") or "+0000"))
+            found.add((scenario.get("format"), scenario.get("log_format"), scenario.get("nginx_log_format"),
+                       scenario.get("tz") or "+0000"))
         except (OSError, ValueError, AttributeError):
             continue
-    return found.pop() if len(found) == 1 else (None, None, "+0000")
+    return found.pop() if len(found) == 1 else (None, None, None, "+0000")
 
 
 def pipeline_for_paths(paths: Iterable[str | Path], patterns: str | Path | None = None) -> Pipeline:
@@ -69,10 +70,10 @@ def pipeline_for_paths(paths: Iterable[str | Path], patterns: str | Path | None 
     --log-format the pipeline `synth pipeline --log-format` prints. Without a manifest, the
     bundled smoke_event-access."""
     from synth.elastic.pipelines import pipeline_file_for
-    name, log_format, tz = run_format(list(paths))
-    if name is None and log_format is None:
+    name, log_format, nginx_log_format, tz = run_format(list(paths))
+    if name is None and log_format is None and nginx_log_format is None:
         return bundled_pipeline(patterns)
-    file, body = pipeline_file_for(name, log_format, tz)
+    file, body = pipeline_file_for(name, log_format, tz, nginx_log_format)
     if file is not None:
         return Pipeline.load(resource_dir("filebeat") / file, patterns=patterns)
     banks = pattern_banks_from(patterns) if patterns is not None else None

@@ -35,6 +35,9 @@ from synth.generate.scenario import Rotation, ScenarioError
 ACTIVE = "access.log"
 MANIFEST = "manifest.json"
 TRUTH = "anomalies.json"
+REPORT = "report.html"  # synth generate --report, or synth report DIR
+PER_LINE = "injected.jsonl"  # synth inject: what was done to which line
+MESSY = "messy.jsonl"  # the labelled messy lines of a run with messy > 0 (synth.run.messy)
 LOCK = ".synth.lock"
 NEWLINE = 10
 
@@ -177,7 +180,7 @@ def ours(out_dir: Path) -> set[str]:
     manifest = read_manifest(out_dir)
     if not manifest or manifest.get("generator") != "synth":
         return set()
-    return {f["name"] for f in manifest.get("files", [])} | {MANIFEST, TRUTH}
+    return {f["name"] for f in manifest.get("files", [])} | {MANIFEST, TRUTH, PER_LINE, MESSY, REPORT}
 
 
 def check_output(out_dir: Path, force: bool) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jinja2
 
 from synth.render.lines import FormatError, layout, load_template, template_environment, template_names
-from synth.render.logformat import LogFormatError, parse, template_source
+from synth.render.logformat import GrokPlan, LogFormatError, parse, template_source
 from synth.resources import resource_dir
 
 _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
@@ -24,11 +24,12 @@ _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
 class LineFormat:
     name: str  # a built-in name, or "custom"
     template: jinja2.Template
-    logformat: str | None  # the Apache LogFormat that parses the lines; None for JSON lines
+    logformat: str | None  # the Apache LogFormat that parses the lines; None for JSON and nginx lines
+    nginx: str | None = None  # the nginx log_format string that wrote the lines
 
     @property
     def json(self) -> bool:
-        return self.logformat is None
+        return self.logformat is None and self.nginx is None
 
     @property
     def carries(self) -> frozenset[str]:
@@ -49,9 +50,18 @@ _CARRIED_BY = {
 }
 
 
+# nginx variables as the template fields that write the same ECS fields (synth.render.nginx grok). $request_time is read
+# as nginx.access.request_time (seconds, a float), which the pipelines do not turn into
+# event.duration: it carries no response time for the bundled job.
+_NGINX_CARRIES = {"remote_addr": "client", "request": "request", "request_uri": "request", "status": "status",
+                  "body_bytes_sent": "bytes", "bytes_sent": "bytes_out", "http_user_agent": "agent"}
+
+
 def carried(items: list) -> frozenset[str]:
     """What a layout's lines tell; ``duration_seconds_only`` when their only time is %T's whole seconds."""
-    names = {item[0] for item in items if isinstance(item, tuple)}
+    names = {item[0] for item in items if isinstance(item, tuple) and item[0] != "nginx"}
+    names |= {_NGINX_CARRIES[v] for item in items if isinstance(item, tuple) and item[0] == "nginx"
+              for v in [str(item[1]).split("|", 1)[-1]] if v in _NGINX_CARRIES}
     found = {what for what, fields in _CARRIED_BY.items() if names & fields}
     if names & _CARRIED_BY["duration"] == {"duration_s"}:
         found.add("duration_seconds_only")
@@ -75,9 +85,31 @@ def custom_format(logformat: str) -> LineFormat:
     return LineFormat("custom", template, logformat)
 
 
-def line_format(name: str | None = None, logformat: str | None = None) -> LineFormat:
-    """The format a run asks for: a LogFormat string wins over a name; default combined."""
+def nginx_format(text: str) -> LineFormat:
+    """A format from an nginx log_format string (``escape=json`` first, if any)."""
+    from synth.render import nginx
+    try:
+        template = template_environment().from_string(nginx.template_source(nginx.parse(text)))
+    except nginx.NginxFormatError as e:
+        raise FormatError(str(e)) from None
+    layout(template)
+    return LineFormat("nginx", template, None, text)
+
+
+def line_format(name: str | None = None, logformat: str | None = None, nginx: str | None = None) -> LineFormat:
+    """The format a run asks for: a LogFormat or log_format string wins over a name; default combined."""
+    if nginx:
+        return nginx_format(nginx)
     return custom_format(logformat) if logformat else builtin_format(name or "combined")
+
+
+def grok_plan_of(line_format: LineFormat) -> GrokPlan:
+    """The grok plan that reads a text format's lines back."""
+    from synth.render import logformat, nginx
+    if line_format.nginx is not None:
+        return nginx.grok_plan(nginx.parse(line_format.nginx))
+    assert line_format.logformat is not None
+    return logformat.grok_plan(line_format.logformat)
 
 
 def text_formats() -> list[LineFormat]:
@@ -86,4 +118,5 @@ def text_formats() -> list[LineFormat]:
     return [f for f in (builtin_format(n) for n in names) if not f.json]
 
 
-__all__ = ["LineFormat", "carried", "builtin_format", "custom_format", "line_format", "text_formats", "parse"]
+__all__ = ["LineFormat", "builtin_format", "carried", "custom_format", "grok_plan_of", "line_format", "nginx_format",
+           "text_formats", "parse"]

@@ -49,12 +49,13 @@ from synth.output.files import (
 )
 from synth.render.formats import carried, line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
+from synth.render.messy import MessyRenderer
 from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
-OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
 
@@ -139,11 +140,12 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     stream places them from its own start, after its backfill).
     """
     try:
-        template = line_format(scenario.format, scenario.log_format).template
+        template = line_format(scenario.format, scenario.log_format, scenario.nginx_log_format).template
         items = layout(template)
         timing = needs_timing(items)
     except FormatError as e:
-        raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
+        key = "nginx_log_format" if scenario.nginx_log_format else "log_format" if scenario.log_format else "format"
+        raise ScenarioError([(key, str(e))]) from None
     if windows is None:
         windows = place_windows(scenario.anomalies, start, end, seed_stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
@@ -153,6 +155,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing, carries=carried(items))
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.tz_seconds)
+    if scenario.messy:
+        renderer = MessyRenderer(renderer, scenario.messy, pools)  # type: ignore[assignment]
     return windows, pools, model, renderer
 
 
@@ -278,6 +282,12 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
         except WriteError as e:
             failure, run.files = e, e.records
         run.hourly = executor.hourly
+        if resolved.messy and failure is None:
+            from synth.run.messy import write_messy
+            t0 = min([s.t0 for s in stretches] + [a for a, _ in slices])
+            t1 = max([s.t1 for s in stretches] + [b for _, b in slices])
+            write_messy(out, model, t0, t1, resolved.messy, run.files,
+                        truncate=not stopper.requested and shard is None)
         save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
     run.lines, run.bytes = manifest.lines, manifest.bytes
     run.seconds = time.perf_counter() - began

@@ -85,7 +85,8 @@ FAR = 100 * 365 * 86400
 # the start) runs at one to two million events a second on an idle core; the start is set far
 # enough ahead for it, and the pools, to be done on a busy machine too.
 DRAW_RATE = 700_000
-STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "clients", *SPIKE_OVERRIDES)
+STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients",
+                  *SPIKE_OVERRIDES)
 
 
 class Clock:
