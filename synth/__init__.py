@@ -14,6 +14,8 @@ The package is a subpackage per part of the data flow; imports run one way:
 ``synth``; import its modules by their full names (``from synth.generate.scenario import ...``).
 """
 
+from synth.analysis.fit import Fit, FitError
+from synth.analysis.fit import fit_log as fit
 from synth.analysis.profile import Profile, ProfileError, profile_log
 from synth.generate.scenario import Scenario, ScenarioError, load_scenario
 from synth.output.files import WriteError
@@ -23,4 +25,4 @@ from synth.run.stream import StreamRun, stream
 from synth.version import __version__
 
 __all__ = ["generate", "stream", "resolve_scenario", "load_scenario", "Scenario", "ScenarioError", "Run",
-           "StreamRun", "WriteError", "Interrupted", "profile_log", "Profile", "ProfileError", "__version__"]
+           "StreamRun", "WriteError", "Interrupted", "fit", "Fit", "FitError", "profile_log", "Profile", "ProfileError", "__version__"]

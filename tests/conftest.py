@@ -11,7 +11,9 @@ END = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
 # ingest test vectors, Filebeat's reference configuration): ../shared/reference beside the
 # checkout. A plain clone has none; tests marked `reference` then skip, except where
 # SYNTH_REQUIRE_REFERENCE is set (.ci/run sets it), where its absence is an error.
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+# SYNTH_REFERENCE names the folder where the checkout is not beside it (a git worktree).
+REFERENCE = Path(os.environ.get("SYNTH_REFERENCE")
+                 or Path(__file__).resolve().parent.parent.parent / "shared" / "reference")
 
 
 def pytest_configure(config):

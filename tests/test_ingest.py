@@ -194,13 +194,15 @@ def test_user_agent_fields():
 # -- loading --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body, message", [
-    ({"processors": [{"script": {"source": "ctx.a = 1"}}]}, "does not know the processor type [script]"),
-    ({"processors": [{"set": {"field": "a", "value": 1, "if": "true"}}]}, "[if] is a Painless condition"),
+    ({"processors": [{"script": {"source": "ctx.a = 1"}}]}, "processor [script] is not one synth's offline engine runs"),
+    ({"processors": [{"nope": {}}]}, "No processor type exists with name [nope]"),
+    ({"processors": [{"set": {"field": "a", "value": 1, "if": "ctx.a = 1"}}]},
+     "processors[0].if: unsupported Painless: ctx.a = 1"),
     ({"processors": [{"set": {"field": "a"}}]}, "[value] required property is missing"),
     ({"processors": [{"date": {"field": "a", "formats": ["yyyy-MM-dd Q"]}}]}, "pattern letter 'Q'"),
     ({"processors": [{"grok": {"field": "a", "patterns": ["%{NOPE:x}"]}}]}, "Unable to find pattern [NOPE]"),
-    ({"processors": [{"set": {"field": "a", "value": 1}}], "on_failure": []}, "cannot be empty"),
-    ({"processors": [{"set": {"field": "a", "value": 1, "tag": "t", "bogus": 1}}]}, "parameters ['bogus']"),
+    ({"processors": [{"set": {"field": "a", "value": 1}}], "on_failure": []}, "pipeline [p] cannot have an empty on_failure option defined"),
+    ({"processors": [{"set": {"field": "a", "value": 1, "tag": "t", "bogus": 1}}]}, "parameters [bogus]"),
 ])
 def test_pipelines_refused_at_load(body, message):
     with pytest.raises(PipelineError) as e:

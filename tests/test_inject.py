@@ -76,6 +76,7 @@ def undo(out: Path) -> dict[str, bytes]:
     return restored
 
 
+@pytest.mark.slow
 def test_kind_departs_inside_and_nowhere_else(injected):
     """The watched metric, from the output files alone, departs from the same window on the
     other days by the kind's factor inside the window, and nowhere else by as much."""
@@ -103,6 +104,7 @@ def test_kind_departs_inside_and_nowhere_else(injected):
     assert max(d for d in outside if d is not None) < factor, kind
 
 
+@pytest.mark.slow
 def test_expected_is_what_the_files_show(injected):
     """anomalies.json's expected figure for the watched metric is what the output shows inside
     the window, its baseline what the input shows there, and the window leaves two days of the
@@ -155,6 +157,7 @@ def test_expected_is_what_the_files_show(injected):
         assert not (added & inside(after)).any()  # the log's own paths
 
 
+@pytest.mark.slow
 def test_undo_gives_the_input_bytes_back(injected):
     """Remove the added lines, restore the removed and rewritten ones from injected.jsonl: the
     input's bytes, exactly, file by file."""
@@ -170,6 +173,7 @@ def test_undo_gives_the_input_bytes_back(injected):
     assert sum(op["op"] == "add" for op in ops) == run.added
 
 
+@pytest.mark.slow
 def test_output_lines_are_in_time_order_and_in_the_log_format(injected):
     """Every output line is a strict combined (or combined_timing) line, and each file's lines
     are in time order: injected lines are placed by their time."""
@@ -182,6 +186,7 @@ def test_output_lines_are_in_time_order_and_in_the_log_format(injected):
         assert (np.diff(times // 1000) >= 0).all(), f["name"]
 
 
+@pytest.mark.slow
 def test_goaccess_reads_every_injected_combined_output(injected, tmp_path):
     """goaccess reads the whole injected output with zero failed lines."""
     kind, source, out, run = injected
@@ -197,6 +202,7 @@ def test_goaccess_reads_every_injected_combined_output(injected, tmp_path):
     assert general["total_requests"] == sum(f["lines"] for f in json.loads((out / "manifest.json").read_text())["files"])
 
 
+@pytest.mark.slow
 def test_synth_verify_parses_every_injected_line(injected, tmp_path, capsys):
     """Every added and rewritten line goes through the bundled ingest pipeline without a failure."""
     kind, source, out, run = injected
@@ -245,6 +251,35 @@ def test_rotated_gzip_input_is_undone_exactly(quiet, tmp_path):
     assert restored == {"access.log.2.gz": oldest, "access.log.1": middle, "access.log": newest}
     assert b"this is not a log line\n" in read_plain(out / "access.log.1")
     assert not read_plain(out / "access.log").endswith(b"\n")
+
+
+def _plain_lines(out):
+    files = [f["name"] for f in json.loads((out / "manifest.json").read_text())["files"]]
+    return {name: read_plain(out / name).splitlines() for name in files}
+
+
+@pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])
+def test_rotate_cuts_the_output_as_generate_does(quiet, tmp_path, rotate):
+    """With --rotate the same lines, in the same order, are cut into generate's files (plain,
+    the newest in access.log), and injected.jsonl's lines follow them there."""
+    asked = ["spike:magnitude=4,minutes=20", "dip:magnitude=0.3", "error_burst"]
+    kept = inject([quiet["combined"]], out_dir=tmp_path / "kept", anomalies=asked, seed=5)
+    cut = inject([quiet["combined"]], out_dir=tmp_path / "cut", anomalies=asked, seed=5, rotate=rotate)
+    before, after = _plain_lines(tmp_path / "kept"), _plain_lines(tmp_path / "cut")
+    assert [line for lines in after.values() for line in lines] == [line for lines in before.values() for line in lines]
+    assert "access.log" in after and cut.added == kept.added
+    if rotate == "day":
+        assert list(after)[:-1] == [f"access.log-202611{d}" for d in (24, 25, 26)]
+    if rotate.startswith("size"):
+        assert all(len(b"\n".join(lines)) < 2_000_000 for lines in after.values())
+    ops = [json.loads(line) for line in (tmp_path / "cut" / "injected.jsonl").read_text().splitlines()]
+    same = [json.loads(line) for line in (tmp_path / "kept" / "injected.jsonl").read_text().splitlines()]
+    assert len(ops) == len(same)
+    for op, was in zip(ops, same):
+        if op["op"] == "remove":
+            assert op == was
+        else:
+            assert after[op["file"]][op["line"] - 1] == before[was["file"]][was["line"] - 1]
 
 
 def test_placement_at_a_time_and_an_offset(quiet, tmp_path):

@@ -247,8 +247,8 @@ def test_cli_missing_paths_exit_2(args, named, capsys):
 
 
 @pytest.mark.parametrize("body, named", [
-    ({"processors": [{"kv": {"field": "message", "field_split": " "}}]}, "[kv]"),
-    ({"processors": [{"set": {"field": "a", "value": 1, "if": "ctx.a == null"}}]}, "[if]"),
+    ({"processors": [{"script": {"source": "ctx.a = 1"}}]}, "[script]"),
+    ({"processors": [{"set": {"field": "a", "value": 1, "if": "ctx.a = null"}}]}, "unsupported Painless: ctx.a = null"),
     ({"processors": [{"grok": {"field": "message", "patterns": ["%{NOPE:x}"]}}]}, "NOPE"),
     ({"processors": [{"set": {"field": "a", "value": 1, "colour": "red"}}]}, "colour"),
     ({"processor": []}, "processor"),

@@ -23,12 +23,14 @@ from synth.run.inject import inject
               help="The log's Apache LogFormat string, when it is not a built-in format.")
 @click.option("--seed", type=int, default=None, help="Same input, same seed, same output. Default: drawn and printed.")
 @click.option("--out", "out_dir", default="injected", show_default=True, metavar="DIR", help="Output folder.")
+@click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
+              help="Cut the output as generate does (plain files) instead of keeping the input's files.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
 @click.option("--report", "report", is_flag=True, help="Also write report.html in the output folder (see synth report).")
 def inject_command(paths: tuple[str, ...], scenario: str | None, anomalies: tuple[str, ...], format_: str | None,
-                   log_format: str | None, seed: int | None, out_dir: str, force: bool, quiet: bool,
-                   report: bool) -> None:
+                   log_format: str | None, seed: int | None, out_dir: str, rotate: str | None, force: bool,
+                   quiet: bool, report: bool) -> None:
     """Write a copy of your own access log with labelled anomalies in it.
 
     LOG... are the files of a rotated set (plain or gzip, in any order, or a folder). Your
@@ -46,7 +48,7 @@ def inject_command(paths: tuple[str, ...], scenario: str | None, anomalies: tupl
     say = (lambda text: None) if quiet or not sys.stderr.isatty() else (lambda text: click.echo(f"{text} ...", err=True))
     try:
         run = inject(list(paths), out_dir=out_dir, scenario=scenario, anomalies=anomalies, format=format_,
-                     log_format=log_format, seed=seed, force=force, progress=say)
+                     log_format=log_format, seed=seed, force=force, rotate=rotate, progress=say)
     except ScenarioError as e:
         raise UsageProblem("\n".join(f"{OPTION_FOR_KEY.get(path, path)}: {msg}" if path else msg
                                      for path, msg in e.problems)) from None

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import click
 
 from synth.analysis.profile import ProfileError, profile_lines, profile_log
 from synth.cli.common import UsageProblem, cli
-from synth.elastic.ingest import Pipeline, PipelineError
+from synth.elastic.grok import GrokError, pattern_banks_from
+from synth.elastic.ingest import Pipeline, PipelineError, simulate
+from synth.elastic.ingest.simulate import SIMULATE_ID
 from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
-from synth.elastic.verify import Summary, VerifyError, log_files, pipeline_for_paths, verify_files
+from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, pipeline_for_paths, verify_files
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
+from synth.resources import resource_dir
 
 
 @cli.command("profile")
@@ -69,7 +76,7 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...")
 @click.option("--json", "as_json", is_flag=True,
               help="Write each line's document (_index, _id and _source) as one JSON object per line.")
 @click.option("--pipeline", "pipeline_file", default=None, metavar="FILE",
@@ -85,13 +92,23 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
               help="With --log-format: zone of times written without one.")
 @click.option("--grade", "grade_file", default=None, metavar="MESSY.JSONL|DIR",
               help="Grade the pipeline on the messy lines of a `generate --messy` run: per kind, lines parsed.")
+@click.option("--simulate", "simulate_file", default=None, metavar="DOCS.json",
+              help="Instead of log files: documents as POST _ingest/pipeline/_simulate takes them "
+                   "({\"docs\": [{\"_index\", \"_id\", \"_source\"}]}); prints what _simulate answers.")
+@click.option("--verbose", "verbose", is_flag=True, help="With --simulate: each processor's result (?verbose=true).")
 def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None,
-           log_format: str | None, nginx_log_format: str | None, tz: str, grade_file: str | None) -> None:
+           log_format: str | None, nginx_log_format: str | None, tz: str, grade_file: str | None,
+           simulate_file: str | None, verbose: bool) -> None:
     """Run log files through the ingest pipeline offline, as Elasticsearch would.
 
     A folder means its access.log* files; the pipeline is the one for the format its
     manifest.json records (smoke_event-json for ecs_json). Prints lines, parsed and failed, and
-    per failing processor and kind of error a count and the first line; exits 1 if any line failed.
+    per failing processor and kind of error a count and the first line; exits 1 if any line
+    failed. On a terminal a progress bar runs on stderr.
+
+    With --simulate, runs the documents of DOCS.json and prints the answer of
+    POST _ingest/pipeline/_simulate, to compare with a cluster's (a "pipeline" in DOCS.json is
+    used when --pipeline is not given).
 
     \b
     Example:
@@ -99,11 +116,22 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         synth verify --json output/access.log | head -1
         synth verify --pipeline my-pipeline.json --patterns grok/ my.log
         synth verify --pipeline mine.json --grade output/messy.jsonl output/
+        synth verify --simulate docs.json --pipeline my-pipeline.json
     """
     if pipeline_file is not None and not os.path.isfile(pipeline_file):
         raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
     if sum(x is not None for x in (pipeline_file, log_format, nginx_log_format)) > 1:
         raise UsageProblem("--pipeline, --log-format and --nginx-log-format: choose one")
+    if simulate_file is not None:
+        if paths or as_json or grade_file or log_format or nginx_log_format:
+            raise UsageProblem("--simulate reads documents, not log files: give no PATH, --json, --grade or "
+                               "--log-format")
+        _simulate(simulate_file, pipeline_file, patterns_dir, verbose)
+        return
+    if verbose:
+        raise UsageProblem("--verbose: only with --simulate")
+    if not paths:
+        raise UsageProblem("PATH: give one or more log files or folders (or --simulate DOCS.json)")
     try:
         if log_format or nginx_log_format:
             body = pipeline_for(line_format(None, log_format, nginx_log_format), tz)
@@ -136,12 +164,14 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
             click.echo(line)
         raise click.exceptions.Exit(1 if summary.failed else 0)
     out = sys.stdout
-    workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
+    total = sum(p.stat().st_size for p in files)
+    workers = min(os.cpu_count() or 1, 1 + total // (4 << 20))
     try:
-        for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers):
-            summary.merge(counts)
-            if text:
-                out.write(text)
+        with _progress_bar(total) as advance:
+            for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers, progress=advance):
+                summary.merge(counts)
+                if text:
+                    out.write(text)
         out.flush()
     except BrokenPipeError:  # the reader stopped early (| head): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
@@ -151,6 +181,49 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
             click.echo(line)
     if summary.failed:
         raise click.exceptions.Exit(1)
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over ``total`` bytes on stderr when it is a terminal (else nothing)."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("verify"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verify", total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+def _simulate(simulate_file: str, pipeline_file: str | None, patterns_dir: str | None, verbose: bool) -> None:
+    """``verify --simulate``: the documents of a _simulate body through a pipeline, the answer printed."""
+    try:
+        request = json.loads(Path(simulate_file).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageProblem(f"--simulate: {simulate_file}: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise UsageProblem(f"--simulate: {simulate_file}: not valid JSON ({e.msg} at line {e.lineno}, "
+                           f"column {e.colno})") from None
+    docs = request.get("docs") if isinstance(request, dict) else request
+    if not isinstance(docs, list):
+        raise UsageProblem(f"--simulate: {simulate_file}: a _simulate body has a [docs] list")
+    try:
+        if pipeline_file is not None:
+            pipeline: Any = Pipeline.load(pipeline_file, patterns=patterns_dir)
+        elif isinstance(request, dict) and "pipeline" in request:
+            pipeline = Pipeline(request["pipeline"], SIMULATE_ID,
+                                banks=pattern_banks_from(patterns_dir) if patterns_dir else None)
+        else:
+            pipeline = Pipeline.load(resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+        answer = simulate(pipeline, docs, verbose=verbose)
+    except PipelineError as e:
+        raise UsageProblem(f"{'--pipeline' if pipeline_file else '--simulate'}: {e}") from None
+    except (GrokError, OSError) as e:
+        raise UsageProblem(f"--patterns: {e}") from None
+    click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
 @cli.command("pipeline")

@@ -317,14 +317,14 @@ def _java_int(bits: int) -> Callable[[str], int]:
 _JAVA_FLOAT = re.compile(r"\s*[+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)\s*")
 
 
-def _java_double(text: str) -> float:
+def java_double(text: str) -> float:
     if not _JAVA_FLOAT.fullmatch(text):
         raise GrokValueError(f'For input string: "{text}"')
     return float(text.strip().rstrip("fFdD"))
 
 
-def _java_float(text: str) -> float:
-    value = _java_double(text)
+def java_float(text: str) -> float:
+    value = java_double(text)
     # The nearest 32-bit float, written back as the shortest decimal that names it (Float.toString).
     single = struct.unpack("f", struct.pack("f", value))[0]
     for digits in range(1, 10):
@@ -335,7 +335,7 @@ def _java_float(text: str) -> float:
 
 
 CAPTURE_TYPES: dict[str, Callable[[str], object]] = {
-    "string": str, "int": _java_int(32), "long": _java_int(64), "float": _java_float, "double": _java_double,
+    "string": str, "int": _java_int(32), "long": _java_int(64), "float": java_float, "double": java_double,
     "boolean": lambda text: text.lower() == "true",
 }
 TYPE_NAMES = {"string": "STRING", "int": "INTEGER", "long": "LONG", "float": "FLOAT", "double": "DOUBLE",
@@ -359,6 +359,15 @@ def capture_of(raw: str) -> tuple[str, str]:
     return field, kind
 
 
+_ALT = "__synth_pattern_"
+
+
+def _within(first: int, others: tuple[int, ...], start: int, end: int) -> tuple[int | None, tuple[int, ...]]:
+    """A reader's groups (0-based) that lie inside pattern group ``start`` (1-based) .. ``end``."""
+    inside = [g for g in (first, *others) if start <= g < end - 1]
+    return (inside[0], tuple(inside[1:])) if inside else (None, ())
+
+
 class Grok:
     """One or more grok expressions compiled into one regex, as the grok processor does."""
 
@@ -373,30 +382,59 @@ class Grok:
         else:
             combined = "|".join(f"(?:{p})" for p in self.patterns)
         self.expression = expand(bank, combined)
-        source, names = translate(self.expression, atomic)
+        # Each pattern in a group of its own (a name no capture can have), so that a match says
+        # which pattern matched and only that pattern's captures are read.
+        marked = self.expression
+        numbered = re.search(r"\\[1-9]", self.expression) is not None
+        if len(self.patterns) > 1 and not numbered:
+            marked = "|".join(f"(?<{_ALT}{k}>{expand(bank, p)})" for k, p in enumerate(self.patterns))
+        source, names = translate(marked, atomic)
         try:
             self.regex = re.compile(source, re.MULTILINE)
         except (re.error, RecursionError, OverflowError) as e:
             raise GrokError(str(e)) from None
         groups: dict[str, list[int]] = {}
+        starts: list[int] = []
         for k, raw in enumerate(names):
+            if raw.startswith(_ALT):
+                starts.append(self.regex.groupindex[f"g{k}"])
+                continue
             groups.setdefault(raw, []).append(self.regex.groupindex[f"g{k}"])
         self.config = [Capture(*capture_of(raw), tuple(numbers)) for raw, numbers in groups.items()]
         # (field, converter or None for strings, first group's index, the other groups' indexes)
         self._readers = [(c.field, None if c.type == "string" else CAPTURE_TYPES[c.type], c.groups[0] - 1,
                           tuple(n - 1 for n in c.groups[1:])) for c in self.config]
+        # Per pattern: its group's index (0-based) and the readers of the groups inside it.
+        bounds = starts + [self.regex.groups + 1]
+        self.alternatives: list[tuple[int, list[tuple[str, Callable[[str], object] | None, int, tuple[int, ...]]]]] = []
+        for k, start in enumerate(starts):
+            inside = [(field, convert, *_within(first, others, start, bounds[k + 1]))
+                      for field, convert, first, others in self._readers]
+            self.alternatives.append((start - 1, [(f, c, a, b) for f, c, a, b in inside if a is not None]))
         # To tell which pattern matched (trace_match), each is compiled alone too.
         self._alone = ([re.compile(translate(expand(bank, p), atomic)[0], re.MULTILINE) for p in self.patterns]
                        if trace_match and len(self.patterns) > 1 else None)
 
-    def captures(self, text: str) -> dict[str, object] | None:
-        """Field -> value for the first match in ``text``, or None when no pattern matches."""
+    def match(self, text: str) -> tuple[tuple, list] | None:
+        """The groups of the first match in ``text`` and the readers of the pattern that matched
+        (field, converter or None, first group, other groups), or None when none matches."""
         m = self.regex.search(text)
         if m is None:
             return None
         values = m.groups()
+        for start, readers in self.alternatives:
+            if values[start] is not None:
+                return values, readers
+        return values, self._readers
+
+    def captures(self, text: str) -> dict[str, object] | None:
+        """Field -> value for the first match in ``text``, or None when no pattern matches."""
+        matched = self.match(text)
+        if matched is None:
+            return None
+        values, readers = matched
         result: dict[str, object] = {}
-        for field, convert, first, others in self._readers:
+        for field, convert, first, others in readers:
             value = values[first]
             if value is None:
                 # Several groups feed this field: the first that took part in the match counts.

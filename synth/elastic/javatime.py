@@ -76,8 +76,8 @@ class _Optional:
     items: tuple
 
 
-_NUMERIC = set("yuMLdHhKkmsS")
-_SUPPORTED = set("yuMLdHhKkmsSaEZXxV")
+_NUMERIC = set("yuYMLdwHhKkmsS")
+_SUPPORTED = set("yuYMLdwHhKkmsSaEZXxV")
 
 
 def _tokenize(pattern: str) -> list:
@@ -136,7 +136,7 @@ def _names(values: tuple[str, ...]) -> str:
 
 def _field_regex(field: _Field) -> str:
     letter, count = field.letter, field.count
-    if letter in "yu":
+    if letter in "yuY":
         return r"(\d{2})" if count == 2 else rf"([+-]?\d{{{count},19}})"
     if letter in "ML":
         if count >= 4:
@@ -189,6 +189,10 @@ def _reader(field: _Field) -> tuple[str, Callable[[str], object]]:
     letter, count = field.letter, field.count
     if letter in "yu":
         return "year", (lambda raw: 2000 + int(raw)) if count == 2 else int
+    if letter == "Y":  # week-based year (ISO weeks: Monday first, week 1 holds 4 January)
+        return "week_year", (lambda raw: 2000 + int(raw)) if count == 2 else int
+    if letter == "w":
+        return "week", int
     if letter in "ML":
         if count >= 3:
             names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
@@ -218,6 +222,11 @@ def _printer(field: _Field) -> Callable[[dt.datetime], str]:
     letter, count = field.letter, field.count
     if letter in "yu":
         return (lambda w: f"{w.year % 100:02d}") if count == 2 else (lambda w: str(w.year).zfill(count))
+    if letter == "Y":
+        return ((lambda w: f"{w.isocalendar()[0] % 100:02d}") if count == 2
+                else (lambda w: str(w.isocalendar()[0]).zfill(count)))
+    if letter == "w":
+        return lambda w: str(w.isocalendar()[1]).zfill(count)
     if letter in "ML" and count >= 3:
         names = MONTHS_FULL if count >= 4 else MONTHS_SHORT
         return lambda w: names[w.month - 1]
@@ -253,6 +262,7 @@ class JavaPattern:
         self.readers: list[tuple[str, Callable[[str], object]]] = []
         self.printers: list[str | Callable[[dt.datetime], str]] = []
         self.regex = re.compile(self._compile(self.tokens) + r"\Z")
+        self.strftime = _strftime_of(self.tokens)
 
     def _compile(self, tokens: tuple | list) -> str:
         parts = []
@@ -279,7 +289,35 @@ class JavaPattern:
         return values
 
     def format(self, when: dt.datetime) -> str:
+        if self.strftime is not None and 1000 <= when.year <= 9999:
+            text = when.strftime(self.strftime[0])
+            if self.strftime[1]:
+                text = text.replace("\x1e", f"{when.microsecond // 1000:03d}")
+            if self.strftime[2]:
+                text = text.replace("\x1f", _offset_text(when, "X", 3))
+            return text
         return "".join([p if isinstance(p, str) else p(when) for p in self.printers])
+
+
+_STRFTIME = {("y", 4): "%Y", ("u", 4): "%Y", ("M", 2): "%m", ("d", 2): "%d", ("H", 2): "%H", ("m", 2): "%M",
+             ("s", 2): "%S", ("S", 3): "\x1e", ("X", 3): "\x1f"}
+
+
+def _strftime_of(tokens: list) -> tuple[str, bool, bool] | None:
+    """The common printing patterns (``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``, ``yyyy.MM.dd`` ...) as
+    one strftime format, with markers for milliseconds and the offset; None for the others."""
+    out = []
+    for token in tokens:
+        if isinstance(token, str):
+            if "%" in token or "\x1e" in token or "\x1f" in token:
+                return None
+            out.append(token)
+        elif isinstance(token, _Field) and (token.letter, token.count) in _STRFTIME:
+            out.append(_STRFTIME[token.letter, token.count])
+        else:
+            return None
+    text = "".join(out)
+    return text, "\x1e" in text, "\x1f" in text
 
 
 def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
@@ -313,13 +351,23 @@ def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datet
     hour = values.get("hour")
     if hour is None and "hour12" in values:
         hour = values["hour12"] + (12 if values.get("pm") else 0)
+    year, month, day = values.get("year", default_year), values.get("month", 1), values.get("day", 1)
+    week_based = "week_year" in values or "week" in values
+    if week_based:
+        # A week-based date: the day is the week's first (Monday) unless a day of week is given.
+        try:
+            date = dt.date.fromisocalendar(int(values.get("week_year", default_year)), int(values.get("week", 1)),
+                                           int(values.get("weekday", 0)) + 1)
+        except ValueError as e:
+            raise DateParseError(str(e)) from None
+        year, month, day = date.year, date.month, date.day
     try:
-        local = dt.datetime(int(values.get("year", default_year)), int(values.get("month", 1)),
-                            int(values.get("day", 1)), int(hour or 0), int(values.get("minute", 0)),
-                            int(values.get("second", 0)), int(values.get("micro", 0)))
+        local = dt.datetime(int(year), int(month), int(day), int(hour or 0),
+                            int(values.get("minute", 0)), int(values.get("second", 0)),
+                            int(values.get("micro", 0)))
     except ValueError as e:
         raise DateParseError(str(e)) from None
-    if "weekday" in values and values["weekday"] != local.weekday():
+    if not week_based and "weekday" in values and values["weekday"] != local.weekday():
         raise DateParseError("Conflict found: day-of-week does not match the date")
     if "offset" in values:
         return local.replace(tzinfo=fixed_zone(values["offset"]))
@@ -437,9 +485,11 @@ def _tai64n(text: str, zone: dt.tzinfo, default_year: int = 1970) -> dt.datetime
     hexa = text[1:] if text.startswith("@") else text
     if not re.fullmatch(r"[0-9a-fA-F]{24}", hexa):
         raise DateParseError(f"[{text}] is not a TAI64N label")
-    seconds = int(hexa[:16], 16) - 0x4000000000000000
-    nanos = int(hexa[16:], 16)
-    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    # DateFormat.TAI64N: the label's seconds (2^62 taken off by skipping the first digit) less
+    # the 10 s TAI was ahead of UTC in 1972, and the nanoseconds cut to milliseconds.
+    seconds = int(hexa[1:16], 16)
+    millis = seconds * 1000 - 10_000 + int(hexa[16:], 16) // 1_000_000
+    return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(milliseconds=millis)
 
 
 def _unix(text: str, zone: dt.tzinfo, default_year: int = 1970) -> dt.datetime:

@@ -168,16 +168,34 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
 
 
 def json_pipeline() -> dict[str, Any]:
-    """The pipeline for ecs_json lines: the document is already ECS; decode it, then as above."""
+    """The pipeline for ecs_json lines: the document is already ECS; decode it, then as above.
+
+    The json processor decodes ``message``, a top-level field: with ``add_to_root``
+    Elasticsearch looks the field up as one literal key (``ctx.get(field)``) on every release
+    before elastic/elasticsearch#135170 was fixed, so a dotted ``event.original`` would fail on
+    every line there. The raw line is copied to ``event.original`` first (kept even when the
+    line is not JSON) and the copy in ``message`` removed after decoding. ``merge`` is chosen
+    on purpose: under ``replace`` the line's own ``event`` object would take the place of the
+    root's and lose ``event.original``, and its ``log`` object Filebeat's ``log.offset``.
+    """
+    keep = {"set": {"tag": "keep-raw-line",
+                    "description": "Filebeat sends the line as message; ECS keeps the raw event in event.original.",
+                    "field": "event.original", "copy_from": "message"}}
     return {
         "description": "synth: ecs_json lines (one ECS document per line) into daily indices smoke_event-YYYY.MM.DD "
                        "by the event's UTC date. Load with PUT _ingest/pipeline/smoke_event-json.",
-        "version": 1,
+        "version": 2,
         "_meta": {"managed_by": "synth", "source": f"filebeat/{JSON_PIPELINE_FILE}"},
         "processors": [
-            _keep_raw(), _document_id(),
-            {"json": {"tag": "decode", "description": "The line is an ECS document: its fields go to the root.",
-                      "field": "event.original", "add_to_root": True}},
+            keep, _document_id(),
+            {"json": {"tag": "decode",
+                      "description": "The line is an ECS document: its fields go to the root. The field is a "
+                                     "top-level key (add_to_root reads a literal key on most 8.x/9.x releases); "
+                                     "merge keeps event.original and Filebeat's log.* beside the line's own objects.",
+                      "field": "message", "add_to_root": True, "add_to_root_conflict_strategy": "merge"}},
+            {"remove": {"tag": "drop-raw-copy",
+                        "description": "The raw line is in event.original; message goes unless the line has its own.",
+                        "if": "ctx.message == ctx.event?.original", "field": "message"}},
             *_finish()],
         "on_failure": _on_failure(),
     }

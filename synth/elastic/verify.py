@@ -23,7 +23,9 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import re
-from collections.abc import Iterable, Iterator
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,10 +185,13 @@ def verify_chunk(chunk: Chunk, pipeline: Pipeline, target: str,
     resolved = {} if resolved is None else resolved
     absolute = str(chunk.path.resolve())
     run = pipeline.run
+    # One _ingest.timestamp per chunk (a few thousand lines, well under a second), as one bulk
+    # request of Filebeat's is ingested at about one time.
+    now = dt.datetime.now(dt.UTC)
     for number, offset, text in chunk_lines(chunk):
         source = {"message": text, "log": {"offset": offset, "file": {"path": absolute}},
                   "input": {"type": "filestream"}}
-        outcome = run(source, target)
+        outcome = run(source, target, timestamp=now)
         if outcome.rejected:
             yield LineResult(chunk.path, number, None, outcome.failure, rejected=True)
             continue
@@ -294,6 +299,13 @@ def _start_worker(pipeline: Pipeline | tuple, target: str) -> None:
     _WORKER.update(pipeline=pipeline, target=target, resolved={})
 
 
+def _start_pool_worker(pipeline: Pipeline | tuple, target: str) -> None:
+    # Ctrl-C reaches the whole process group: the parent answers it (and ends the pool), a
+    # worker must not die of it on its own with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _start_worker(pipeline, target)
+
+
 def _verify_chunk(job: tuple[Chunk, bool]) -> tuple[Summary, str]:
     """One chunk in a worker: its counts, and its documents as JSON lines when asked."""
     chunk, as_json = job
@@ -306,17 +318,44 @@ def _verify_chunk(job: tuple[Chunk, bool]) -> tuple[Summary, str]:
 
 
 def verify_files(files: list[Path], pipeline: Pipeline, *, as_json: bool = False, workers: int = 1,
-                 today: dt.date | None = None) -> Iterator[tuple[Summary, str]]:
+                 today: dt.date | None = None,
+                 progress: Callable[[int], None] | None = None) -> Iterator[tuple[Summary, str]]:
     """The counts (and JSON lines) of ``files``, chunk by chunk in file order, with ``workers``
     processes each running its own copy of the pipeline. The documents are the same whatever
-    the number of workers (bar ``event.ingested``, the time each document was processed)."""
+    the number of workers (bar ``event.ingested``, the time each document was processed).
+    ``progress`` is told the bytes of each chunk as its results come."""
     target = target_index(today)
-    jobs = ((chunk, as_json) for chunk in plan_chunks(files))
+    sizes: deque[int] = deque()  # the bytes of the chunks handed out, in order (imap keeps it)
+
+    def jobs() -> Iterator[tuple[Chunk, bool]]:
+        for chunk in plan_chunks(files):
+            sizes.append(chunk.end - chunk.start)
+            yield chunk, as_json
+
+    def reported(results: Iterator[tuple[Summary, str]]) -> Iterator[tuple[Summary, str]]:
+        for result in results:
+            done = sizes.popleft()
+            if progress is not None:
+                progress(done)
+            yield result
+
+    _start_worker(pipeline, target)
     if workers <= 1:
-        _start_worker(pipeline, target)
-        yield from map(_verify_chunk, jobs)
+        yield from reported(map(_verify_chunk, jobs()))
         return
-    context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    config = ((pipeline.body, pipeline.id, pipeline.banks), target)
-    with context.Pool(workers, initializer=_start_worker, initargs=config) as pool:
-        yield from pool.imap(_verify_chunk, jobs)
+    fork = "fork" in mp.get_all_start_methods()
+    pending = jobs()
+    if fork:
+        # The first chunk here, before the workers fork: they start with what it warmed (the
+        # user-agent rules compiled, the agents and times seen), not each on its own.
+        first = next(pending, None)
+        if first is None:
+            return
+        yield from reported(iter([_verify_chunk(first)]))
+        pipeline = _WORKER["pipeline"]
+    context = mp.get_context("fork" if fork else "spawn")
+    # Forked workers share the built pipeline (its compiled patterns and caches); spawned ones
+    # build it again from its body.
+    built: Pipeline | tuple = pipeline if fork else (pipeline.body, pipeline.id, pipeline.banks)
+    with context.Pool(workers, initializer=_start_pool_worker, initargs=(built, target)) as pool:
+        yield from reported(pool.imap(_verify_chunk, pending))

@@ -27,11 +27,12 @@ from synth.generate.traffic import (
     draw_periodic,
     draw_scans,
     draw_visits,
+    reshape,
     response_times,
 )
 
 # Keys of the run's independent random streams: SeedSequence(seed, spawn_key=(KEY, ...)).
-POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM = range(6)
+POOLS_STREAM, PLACEMENT_STREAM, CALIBRATION_STREAM, BLOCK_STREAM, ANOMALY_STREAM, TIMING_STREAM, SHAPE_STREAM = range(7)
 
 BLOCK_CHOICES = (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
 EVENTS_PER_BLOCK = 40_000
@@ -102,9 +103,11 @@ class TrafficModel:
         self.timing = timing
         self.windows = windows
         self.block_s = block_seconds(scenario.rate)
+        self.reshaping = scenario.shape.methods is not None or scenario.shape.statuses is not None
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
-        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve)
+        weekly = None if scenario.shape.weekly is None else np.array(scenario.shape.weekly, np.float64)
+        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve, weekly)
         self.rates = RateModel(start, end, rhythm, self.mix.human, self.mix.crawl + self.mix.scan,
                                self.mix.periodic)
         self._group_means = self.rates.group_means()
@@ -154,11 +157,16 @@ class TrafficModel:
         crawls = draw_crawls(rng, pools, zeros)
         scans = draw_scans(rng, pools, zeros, pop.scanner_clients)
         polls = draw_periodic(rng, pools, 0, 86_400_000)
+        if scenario.shape.methods is not None or scenario.shape.statuses is not None:
+            # The status shares anomalies measure against (error_burst) are those of the fitted mix.
+            mixed = seed_stream(seed, SHAPE_STREAM)
+            visits, crawls, scans, polls = (reshape(mixed, pools, e, scenario.shape)
+                                            for e in (visits, crawls, scans, polls))
         bots = scenario.rate * scenario.bot_share
         periodic = sum(1 / p for _, p in pop.feed_clients) + sum(1 / p for _, _, p in pop.monitor_clients)
         if periodic > 0.5 * bots:  # a site this quiet has no monitors or feed readers to speak of
             periodic = 0.0
-        scan = 0.05 * bots
+        scan = (0.05 if scenario.shape.scanner_share is None else scenario.shape.scanner_share) * bots
         rates = {"human": scenario.rate - bots, "crawl": bots - scan - periodic, "scan": scan, "periodic": periodic}
         shares: dict[int, float] = {}
         for source, sample_events in (("human", visits), ("crawl", crawls), ("scan", scans), ("periodic", polls)):
@@ -286,6 +294,10 @@ class TrafficModel:
         ]
         if mix.periodic:
             parts.append(draw_periodic(rng, pools, b0 * 1000, b1 * 1000))
+        if self.reshaping:
+            # A fitted method and status mix applies to the site's normal traffic, not to anomalies.
+            parts = [reshape(seed_stream(self.seed, SHAPE_STREAM, b), pools, Events.concat(parts),
+                             self.scenario.shape)]
         for effect in self.effects:
             extra = effect.extra(self, rng, b0, b1)
             if extra is not None:

@@ -15,9 +15,11 @@ import numpy as np
 from faker import Faker
 
 from synth.generate import catalog
+from synth.generate.shape import NO_SHAPE, Shape
 from synth.render.escape import apache_escape
 
-METHODS = ("GET", "HEAD", "POST")
+# The first three are the generator's own; the rest only come from a fitted method mix.
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 GET, HEAD, POST = range(3)
 PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
 HTTP11, HTTP2 = range(2)
@@ -31,6 +33,60 @@ ERROR_SIZE_TABLE = np.zeros(600, np.int64)
 ERROR_SIZE_TABLE[400:600] = 196  # Apache's own short error page, for statuses the site has none for
 for _status, _size in ERROR_SIZES.items():
     ERROR_SIZE_TABLE[_status] = _size
+
+
+# Kinds of request as ``synth profile`` classes paths (shape.REQUEST_KINDS, in that order).
+STATIC_KIND, PAGE_KIND, ROBOTS_KIND, OTHER_KIND = range(4)
+_STATIC_EXTENSIONS = frozenset(
+    "css js mjs map png jpg jpeg gif webp avif svg ico bmp tif tiff apng cur webmanifest wasm "
+    "woff woff2 ttf otf eot mp4 webm ogv mov m4v mp3 ogg oga wav flac m4a aac opus".split())
+_PAGE_EXTENSIONS = frozenset("html htm xhtml shtml php asp aspx jsp jspx cfm cgi".split())
+
+
+def request_kind(target: str) -> int:
+    """STATIC_KIND, PAGE_KIND, ROBOTS_KIND or OTHER_KIND of a target, by the rule ``synth
+    profile`` documents (its request classes), so a fitted status mix per kind lands on the
+    requests the profile counts in that kind.
+
+    >>> [request_kind(t) for t in ("/", "/a/x.CSS?v=1", "/robots.txt", "/feed.xml", "/about")]
+    [1, 0, 2, 3, 1]
+    """
+    path = target
+    for mark in "?#;":
+        path = path.split(mark, 1)[0]
+    path = path.lower()
+    if path == "/robots.txt":
+        return ROBOTS_KIND
+    if not path.startswith("/"):
+        return OTHER_KIND
+    last = path.rsplit("/", 1)[1]
+    if "." not in last:
+        return PAGE_KIND
+    extension = last.rsplit(".", 1)[1]
+    if extension in _STATIC_EXTENSIONS:
+        return STATIC_KIND
+    return PAGE_KIND if extension in _PAGE_EXTENSIONS else OTHER_KIND
+
+
+@dataclass(frozen=True)
+class VisitShape:
+    """How visits unfold: page views, where landings come from, how often a later view has no
+    referrer. The defaults are the generator's own; a fitted scenario's shape keys change them."""
+
+    view_p: float = 0.5  # page views per visit are geometric with this p (mean 1/p)
+    search: float = 0.46  # share of landings from a search engine
+    social: float = 0.07  # ... from a social site
+    other: float = 0.07  # ... from another site
+    typed: float = 0.04  # share of later page views without a referrer
+
+    @classmethod
+    def from_shape(cls, shape: Shape) -> VisitShape:
+        base = cls()
+        sites = shape.referrer("sites", base.social + base.other)
+        internal = shape.referrer("internal", -1.0)
+        return cls(view_p=base.view_p if shape.pages_per_visit is None else 1.0 / shape.pages_per_visit,
+                   search=shape.referrer("search", base.search), social=sites / 2, other=sites / 2,
+                   typed=base.typed if internal < 0 else 1.0 - internal)
 
 
 @dataclass
@@ -62,6 +118,8 @@ class Site:
     size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # Every status the site answers with; anomalies add theirs.
     statuses: list[int] = field(default_factory=lambda: [200, *ERROR_SIZES])
+    request_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    image_cdf: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def add(self, target: str, kind: int, size: int) -> int:
         self.targets.append(apache_escape(target))
@@ -72,6 +130,7 @@ class Site:
     def freeze(self) -> None:
         self.kind = np.array(self.kind_list, dtype=np.int8)
         self.size = np.array(self.size_list, dtype=np.int64)
+        self.request_kind = np.array([request_kind(t) for t in self.targets], dtype=np.int8)
 
 
 @dataclass
@@ -163,6 +222,7 @@ class Pools:
     population: Population
     referrers: Referrers
     versions: dict[str, int]
+    visits: VisitShape = field(default_factory=VisitShape)
 
 
 def _cdf(weights: np.ndarray) -> np.ndarray:
@@ -180,7 +240,7 @@ def _lognormal_sizes(rng: np.random.Generator, n: int, median: float, sigma: flo
 
 
 def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.date,
-               referrers: Referrers) -> Site:
+               referrers: Referrers, shape: Shape = NO_SHAPE) -> Site:
     """A small site: sections of pages, each page with its own images, shared CSS/JS/fonts,
     feeds, robots.txt, a favicon, downloads, and the removed pages that still get links."""
     site = Site(host="www." + fake.domain_name())
@@ -220,15 +280,21 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
             seen.add(path)
             paths.append(path)
     paths = paths[:n_pages]
-    page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
+    page_size = shape.size("page")
+    if page_size is None:
+        page_sizes = _lognormal_sizes(rng, len(paths), 14_000, 0.45, 4_000, 120_000)
+    else:
+        page_sizes = _fitted_sizes(rng, len(paths), *page_size)
+    if shape.paths is not None:
+        paths, page_sizes, kept_weights = _kept_pages(shape.paths)
     site.pages = np.array([site.add(p, SEARCH if p.startswith("/search/?") else PAGE, s)
                            for p, s in zip(paths, page_sizes)], np.int32)
-    site.contact = int(site.pages[2])
+    site.contact = int(site.pages[min(2, len(site.pages) - 1)])
     site.comments = site.add("/comments/", PAGE, 0)
     # Popularity: the home page first, then a Zipf law over a shuffled catalogue.
-    popularity = zipf_weights(len(paths), 1.15)
+    popularity = zipf_weights(len(paths), 1.15 if shape.popularity is None else shape.popularity)
     order = np.concatenate([[0], 1 + rng.permutation(len(paths) - 1)])
-    site.page_cdf = _cdf(popularity[np.argsort(order)])
+    site.page_cdf = _cdf(popularity[np.argsort(order)] if shape.paths is None else kept_weights)
     site.page_referrer = np.array([referrers.add(base + p) for p in paths], np.int32)
     # Links without the trailing slash get a 301 to the canonical page.
     site.page_noncanonical = np.array(
@@ -236,20 +302,31 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
          for p in paths], np.int32)
 
     # Images of each page: a few, lazily loaded, mostly small.
-    counts = np.where([p.startswith("/search/") for p in paths], 0, np.minimum(rng.poisson(1.6, len(paths)), 10))
+    images = 1.6 if shape.assets_per_page is None else shape.assets_per_page
+    counts = np.where([p.startswith("/search/") for p in paths], 0,
+                      np.minimum(rng.poisson(images, len(paths)), 10 if shape.assets_per_page is None else 40))
     offsets = np.zeros(len(paths) + 1, np.int64)
     offsets[1:] = np.cumsum(counts)
-    image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
-    ids = []
-    k = 0
-    for p, count in zip(paths, counts):
-        stem = p.strip("/").replace("/", "-") or "home"
-        for j in range(int(count)):
-            ext = ("webp", "jpg", "png", "svg")[int(rng.integers(0, 4))]
-            ids.append(site.add(f"/media/{stem}-{j + 1}.{ext}", ASSET, int(image_sizes[k])))
-            k += 1
+    static_size = shape.size("static")
+    if static_size is None:
+        image_sizes = _lognormal_sizes(rng, int(offsets[-1]), 18_000, 1.0, 900, 900_000)
+    else:
+        image_sizes = _fitted_sizes(rng, int(offsets[-1]), *static_size)
+    if shape.paths is not None:
+        ids = _kept_assets(site, rng, shape.paths, int(offsets[-1]))
+    else:
+        ids = []
+        k = 0
+        for p, count in zip(paths, counts):
+            stem = p.strip("/").replace("/", "-") or "home"
+            for j in range(int(count)):
+                ext = ("webp", "jpg", "png", "svg")[int(rng.integers(0, 4))]
+                ids.append(site.add(f"/media/{stem}-{j + 1}.{ext}", ASSET, int(image_sizes[k])))
+                k += 1
     site.asset_offsets = offsets
     site.asset_ids = np.array(ids, np.int32)
+    if len(site.asset_ids):  # how often each image is asked for: as often as its page
+        site.image_cdf = _cdf(np.repeat(np.diff(site.page_cdf, prepend=0.0), counts) + 1e-12)
 
     site.downloads = np.array([
         site.add(f"/downloads/{fake.slug()}.{ext}", DOWNLOAD, int(size))
@@ -258,8 +335,103 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     site.missing = np.array([site.add(f"/blog/{when.year - 5}/{int(rng.integers(1, 13)):02d}/{fake.slug()}/",
                                       MISSING, 0) for _ in range(max(8, n_pages // 25))], np.int32)
     site.probes = np.array([site.add(p, PROBE, 0) for p in catalog.SCANNER_PATHS], np.int32)
+    _fit_fixed_sizes(site, rng, shape)
     site.freeze()
     return site
+
+
+def _fitted_sizes(rng: np.random.Generator, n: int, median: float, spread: float) -> np.ndarray:
+    """Sizes of a fitted kind of path: lognormal, cut where a real server's would hardly go."""
+    return _lognormal_sizes(rng, n, median, spread, max(1, int(median / 60)), max(2, int(median * 400)))
+
+
+def normal_quantile(p: np.ndarray) -> np.ndarray:
+    """The standard normal's quantile function (Acklam's rational approximation, |error| < 1.2e-9)."""
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+         -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+         -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+         4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+    p = np.clip(np.asarray(p, np.float64), 1e-12, 1 - 1e-12)
+    out = np.empty_like(p)
+    low, high = p < 0.02425, p > 1 - 0.02425
+    mid = ~low & ~high
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+                / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1))
+    for tail, sign in ((low, 1.0), (high, -1.0)):
+        t = np.sqrt(-2 * np.log(p[tail] if sign > 0 else 1 - p[tail]))
+        out[tail] = sign * ((((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5])
+                            / ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1))
+    return out
+
+
+def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, spread: float) -> np.ndarray:
+    """Lognormal sizes for targets requested in proportion to ``mass``, laid so that the sizes of
+    the *requests* follow the lognormal whichever targets are popular: in turn, each target takes
+    the quantile at the middle of its share of the cumulative mass, in a random order (so that
+    what asks for targets evenly, a crawler, sees the same law)."""
+    n = len(mass)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    m = np.asarray(mass, np.float64)
+    m = m / m.sum() if m.sum() > 0 else np.full(n, 1 / n)
+    order = rng.permutation(n)
+    share = m[order]
+    middle = np.cumsum(share) - share / 2
+    sizes = np.empty(n, np.int64)
+    sizes[order] = np.maximum(1, np.round(median * np.exp(spread * normal_quantile(middle)))).astype(np.int64)
+    return sizes
+
+
+def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None:
+    """Fitted sizes. Pages and images take stratified sizes (their requests' sizes follow the
+    fitted law); the shared CSS, the JS and the favicon take the sizes of the log's most requested
+    static files (``shape.shared_sizes``); the feed and the sitemap are drawn from the fitted size
+    of other paths. Drawn last, so nothing else of the site moves."""
+    page_mass = np.diff(site.page_cdf, prepend=0.0)
+    page_size = shape.size("page")
+    if page_size is not None and shape.paths is None:
+        for i, size in zip(site.pages.tolist(), stratified_sizes(rng, page_mass, *page_size).tolist()):
+            site.size_list[i] = size
+    static_size = shape.size("static")
+    if static_size is not None and shape.paths is None and len(site.asset_ids):
+        counts = np.diff(site.asset_offsets)
+        image_mass = np.repeat(page_mass, counts)
+        for i, size in zip(site.asset_ids.tolist(), stratified_sizes(rng, image_mass, *static_size).tolist()):
+            site.size_list[i] = size
+    for i, size in zip([*site.shared_assets.tolist(), site.favicon], shape.shared_sizes or ()):
+        site.size_list[i] = int(size)
+    fitted = shape.size("other")
+    if fitted is not None:
+        for i, size in zip((site.feed, site.sitemap), _fitted_sizes(rng, 2, *fitted)):
+            site.size_list[i] = int(size)
+
+
+def _kept_pages(kept: tuple[tuple[str, int, float], ...]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The kept paths that are pages, busiest first: paths, sizes and weights."""
+    pages = sorted((p for p in kept if request_kind(p[0]) == PAGE_KIND), key=lambda p: -p[2])
+    if not pages:
+        pages = [("/", 0, 1.0)]
+    return ([p for p, _, _ in pages], np.array([s for _, s, _ in pages], np.int64),
+            np.array([w for _, _, w in pages], np.float64))
+
+
+def _kept_assets(site: Site, rng: np.random.Generator, kept: tuple[tuple[str, int, float], ...], n: int) -> list[int]:
+    """Pages embed kept static paths, drawn by how often each was asked for; other kept paths
+    (feeds, downloads) join the site as downloads."""
+    statics = [p for p in kept if request_kind(p[0]) == STATIC_KIND]
+    ids = [site.add(p, ASSET, s) for p, s, _ in statics]
+    for path, size, _ in kept:
+        if request_kind(path) == OTHER_KIND:
+            site.add(path, DOWNLOAD, size)
+    if not statics:
+        return [int(site.shared_assets[0])] * n
+    chosen = pick(rng, _cdf(np.array([w for _, _, w in statics])), n)
+    return [ids[i] for i in chosen.tolist()]
 
 
 def ipv6_text(hextets: list[int]) -> str:
@@ -315,13 +487,28 @@ def _address_in(network: str, fake: Faker) -> str:
     return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
 
 
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+def _mobile(template: str) -> bool:
+    return any(mark in template for mark in ("Mobile", "iPad", "iPhone", "Android"))
+
+
+def browser_shares(mobile_share: float | None = None) -> np.ndarray:
+    """Each browser family's share; with ``mobile_share``, phones and tablets scaled to it."""
+    shares = np.array([share for share, _ in catalog.BROWSERS])
+    if mobile_share is None:
+        return shares
+    mobile = np.array([_mobile(t) for _, t in catalog.BROWSERS])
+    return np.where(mobile, shares / shares[mobile].sum() * mobile_share,
+                    shares / shares[~mobile].sum() * (1.0 - mobile_share))
+
+
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int],
+                   mobile_share: float | None = None) -> tuple[list[str], np.ndarray]:
     """``n`` browser agents: a family by market share, versions spread over the last releases.
 
     Returns the distinct agent texts and, for each of the ``n``, the index of its text.
     """
     templates = [t for _, t in catalog.BROWSERS]
-    family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
+    family = pick(rng, _cdf(browser_shares(mobile_share)), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
     model = rng.integers(0, 4, n)
@@ -350,7 +537,8 @@ def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 
 
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
-                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE) -> Population:
+                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE,
+                     shape: Shape = NO_SHAPE) -> Population:
     """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
     pop = Population()
     offsets = np.array([o for o, _ in audience], np.int64)
@@ -358,7 +546,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    agents = browser_agents(rng, n_clients, versions)
+    agents = browser_agents(rng, n_clients, versions, shape.mobile_share)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
@@ -367,7 +555,8 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
-    activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
+    slope = 0.9 if shape.client_slope is None else shape.client_slope
+    activity = zipf_weights(n_clients, slope)[rng.permutation(n_clients)]
     for g in range(len(offsets)):
         members = np.flatnonzero(groups == g)
         if members.size == 0:  # a tiny population may leave a group empty: give it one visitor
@@ -415,17 +604,19 @@ def default_clients(rate: float, days: float) -> int:
 
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                 when: dt.date, n_pages: int = 600,
-                audience: tuple[tuple[int, float], ...] | None = None) -> Pools:
+                audience: tuple[tuple[int, float], ...] | None = None, shape: Shape = NO_SHAPE) -> Pools:
     """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
     versions = catalog.browser_versions(when)
     referrers = build_referrers(fake, rng)
-    site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers)
+    site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers, shape=shape)
     population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
-                                  audience=audience or catalog.AUDIENCE)
+                                  audience=audience or catalog.AUDIENCE, shape=shape)
     _add_monitors(population, site, fake)
-    return Pools(site, population, referrers, versions)
+    for mix in dict(shape.statuses or ()).values():
+        site.statuses.extend(code for code, _ in mix if code not in site.statuses)
+    return Pools(site, population, referrers, versions, VisitShape.from_shape(shape))
 
 
 def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:

@@ -45,11 +45,15 @@ class Rhythm:
     shares: np.ndarray  # each group's share of human traffic
     weekend: float  # Saturday and Sunday traffic relative to a weekday
     daily: np.ndarray  # activity by local hour (DAILY unless the scenario says otherwise)
+    weekly: np.ndarray | None = None  # traffic Monday .. Sunday; None: weekdays 1, weekend days ``weekend``
 
     def group_shape(self, times: np.ndarray) -> np.ndarray:
         """Relative human activity of each group (rows) at UTC times in seconds (columns)."""
         local = times[None, :] + self.offsets[:, None]
-        week = np.where(weekday(local) >= 5, self.weekend, 1.0)
+        if self.weekly is None:
+            week = np.where(weekday(local) >= 5, self.weekend, 1.0)
+        else:
+            week = self.weekly[weekday(local)]
         return self.shares[:, None] * daily_factor(local, self.daily) * week
 
     def mean_group_shape(self, start: int, end: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from synth.generate.shape import Shape, parse_shape, shape_yaml
 from synth.resources import scenarios_dir
 
 
@@ -139,6 +140,7 @@ class Scenario:
     daily: tuple[float, ...] | None = None  # activity by visitors' local hour; None: the usual curve
     audience: tuple[tuple[int, float], ...] | None = None  # (UTC offset minutes, share); None: catalog
     anomalies: tuple[AnomalySpec, ...] = (AnomalySpec("spike"),)
+    shape: Shape = Shape()  # what synth fit measured: weekly curve, status mix, sizes ... (shape.py)
 
     @property
     def daily_curve(self) -> np.ndarray:
@@ -400,10 +402,11 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
     values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
-    values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.5)
+    values["bot_share"] = f.number("bot_share", base.bot_share, at_least=0, at_most=0.95)
     values["weekend"] = f.number("weekend", base.weekend, above=0, at_most=5)
     values["daily"] = _daily(f)
     values["audience"] = _audience(f)
+    values["shape"] = parse_shape(f)
     raw = f.get("anomalies", [])
     anomalies: list[AnomalySpec] = []
     if raw is None:
@@ -511,6 +514,7 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:
         data["clients"] = scenario.clients
+    data.update(shape_yaml(scenario.shape))
     data["anomalies"] = [_anomaly_yaml(a) for a in scenario.anomalies]
     return data
 

@@ -13,8 +13,26 @@ from typing import Any
 
 import numpy as np
 
-from synth.generate.pools import DOWNLOAD, ERROR_SIZE_TABLE, GET, HEAD, HTTP11, PAGE, POST, PROBE, SEARCH, Pools
+from synth.generate.pools import (
+    DOWNLOAD,
+    ERROR_SIZE_TABLE,
+    GET,
+    HEAD,
+    HTTP11,
+    METHODS,
+    MISSING,
+    NONCANONICAL,
+    PAGE,
+    PAGE_KIND,
+    POST,
+    PROBE,
+    SEARCH,
+    STATIC_KIND,
+    Pools,
+    Site,
+)
 from synth.generate.pools import pick as _pick
+from synth.generate.shape import REQUEST_KINDS, Shape
 
 SESSION_CAP_MS = 30 * 60 * 1000
 
@@ -95,12 +113,12 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     New visitors fetch every asset of their first page (and the favicon); returning visitors
     revalidate some cached assets (304) and skip the rest; later pages pull only their own images.
     """
-    site, refs = pools.site, pools.referrers
+    site, refs, shape = pools.site, pools.referrers, pools.visits
     n = len(start_ms)
     if n == 0:
         return Events.empty()
     returning = rng.random(n) < returning_share
-    views = np.minimum(rng.geometric(0.5, n), 25)
+    views = np.minimum(rng.geometric(shape.view_p, n), 25)
     session = np.repeat(np.arange(n), views)
     pos = _segment_arange(views)
     n_views = len(session)
@@ -123,15 +141,16 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     referrer = np.empty(len(page), np.int32)
     prev_page = np.roll(page, 1)
     referrer[~first] = site.page_referrer[prev_page[~first]]
-    typed = (~first) & (rng.random(len(page)) < 0.04)
+    typed = (~first) & (rng.random(len(page)) < shape.typed)
     referrer[typed] = 0
     u = rng.random(int(first.sum()))
     came_from = np.zeros(len(u), np.int32)
-    search = u < 0.46
+    to_social, to_other = shape.search + shape.social, shape.search + shape.social + shape.other
+    search = u < shape.search
     came_from[search] = refs.search_ids[_pick(rng, refs.search_cdf, int(search.sum()))]
-    social = (u >= 0.46) & (u < 0.53)
+    social = (u >= shape.search) & (u < to_social)
     came_from[social] = refs.social_ids[rng.integers(0, len(refs.social_ids), int(social.sum()))]
-    other = (u >= 0.53) & (u < 0.60)
+    other = (u >= to_social) & (u < to_other)
     came_from[other] = refs.external_ids[rng.integers(0, len(refs.external_ids), int(other.sum()))]
     referrer[first] = came_from if landing_referrer is None else landing_referrer
 
@@ -304,6 +323,63 @@ def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,
     status[forbidden & ~home] = 403
     return finish(pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
                    method=GET, proto=HTTP11)
+
+
+def reshape(rng: np.random.Generator, pools: Pools, events: Events, shape: Shape) -> Events:
+    """The site's normal requests with a fitted method mix and status mix per kind of request.
+
+    Each request's method is drawn from ``shape.methods``, and its status from the mix of its
+    kind (``shape.statuses``); its size follows (a 200 its target's size, another status that
+    status's page, a HEAD none), as for every request.
+    """
+    n = len(events)
+    if n == 0:
+        return events
+    if shape.methods is not None:
+        names, shares = zip(*shape.methods)
+        ids = np.array([METHODS.index(m) for m in names], np.int8)
+        events.method = ids[_pick(rng, _cdf(shares), n)]
+    if shape.statuses is not None:
+        site = pools.site
+        kind = site.request_kind[events.target]
+        for name, mix in shape.statuses:
+            where = np.flatnonzero(kind == REQUEST_KINDS.index(name))
+            codes, shares = zip(*mix)
+            events.status[where] = np.array(codes, np.int16)[_pick(rng, _cdf(shares), len(where))]
+        _fit_targets(rng, site, events)
+    return events
+
+
+def _fit_targets(rng: np.random.Generator, site: Site, events: Events) -> None:
+    """Targets that agree with a redrawn status: a page answered 404 becomes a removed page, one
+    answered 301 its link without the trailing slash; a removed or moved page, or a scanner's
+    probe, answered with a success becomes a page of the site (a missing file, an image)."""
+    target, status = events.target, events.status
+    target_kind = site.kind[target]
+    page = np.isin(target_kind, (PAGE, SEARCH)) & (site.request_kind[target] == PAGE_KIND)
+    fake = np.isin(target_kind, (MISSING, NONCANONICAL, PROBE))
+    ok = (status < 300) | (status == 304)
+    gone = np.flatnonzero(page & ((status == 404) | (status == 410)))
+    target[gone] = site.missing[rng.integers(0, len(site.missing), len(gone))]
+    moved = np.flatnonzero(page & ((status == 301) | (status == 308)))
+    if len(moved):
+        index = np.minimum(np.searchsorted(site.pages, target[moved]), len(site.pages) - 1)
+        link = np.where(site.pages[index] == target[moved], site.page_noncanonical[index], -1)
+        target[moved[link >= 0]] = link[link >= 0]
+    served = np.flatnonzero(fake & ok)
+    if len(served):
+        static = site.request_kind[target[served]] == STATIC_KIND
+        if len(site.asset_ids):  # an image, as often as its page is asked for
+            target[served[static]] = site.asset_ids[_pick(rng, site.image_cdf, int(static.sum()))]
+        else:
+            target[served[static]] = site.shared_assets[rng.integers(0, len(site.shared_assets), int(static.sum()))]
+        rest = served[~static]
+        target[rest] = site.pages[_pick(rng, site.page_cdf, len(rest))]
+
+
+def _cdf(shares: tuple[float, ...]) -> np.ndarray:
+    cdf = np.cumsum(np.array(shares, np.float64))
+    return cdf / cdf[-1]
 
 
 def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int) -> Events:

@@ -1,1 +1,1 @@
-"""Orchestration: generate, stream, workers, signals and what a run prints."""
+"""Orchestration: generate, stream, workers, signals, what a run prints, and fit --check's round trip."""

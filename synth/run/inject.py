@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,10 +45,22 @@ from synth.analysis.logread import (
 )
 from synth.generate.anomalies import KIND_CLASSES, Crowd, Kind, NewAgent, Window, iso, place_windows
 from synth.generate.model import ANOMALY_STREAM, PLACEMENT_STREAM, seed_stream
-from synth.generate.pools import ERROR_SIZE_TABLE
-from synth.generate.scenario import AnomalySpec, ScenarioError, load_scenario, scenario_from_dict
+from synth.generate.pools import ERROR_SIZE_TABLE, HEAD
+from synth.generate.scenario import AnomalySpec, Rotation, ScenarioError, load_scenario, scenario_from_dict
 from synth.generate.traffic import SESSION_CAP_MS, Events
-from synth.output.files import MANIFEST, PER_LINE, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
+from synth.output.files import (
+    ACTIVE,
+    MANIFEST,
+    PER_LINE,
+    TRUTH,
+    FileRecord,
+    Manifest,
+    claim_output,
+    clear_previous,
+    dated_name,
+    size_names,
+    write_json,
+)
 from synth.render.formats import LineFormat
 from synth.render.lines import LineRenderer
 from synth.run.generate import check_seed
@@ -55,6 +68,7 @@ from synth.run.logmodel import Baseline, LogModel, LogPools
 
 HISTORY_S = 2 * 86400
 MIX_CAP = 20_000  # lines of the log parsed to learn its mix
+MIX_RUN = 1_000  # taken in runs of consecutive lines
 MIN_WINDOW_LINES = 20  # a window with fewer normal lines cannot show a factor
 MIN_SHARE_LINES = 200  # nor a share of statuses
 
@@ -87,11 +101,12 @@ class InjectRun:
     seconds: float = 0.0
     start: int = 0  # the log's range: its first line's second, and one past its last's
     end: int = 0
+    inputs: int = 0  # input files
 
     def summary(self) -> str:
         rate = self.lines_in / self.seconds if self.seconds else 0.0
-        return (f"read {self.lines_in:,} lines ({self.unparsed:,} unparsed, kept) in {len(self.files)} "
-                f"file{'s' if len(self.files) != 1 else ''}; added {self.added:,}, removed {self.removed:,}, "
+        return (f"read {self.lines_in:,} lines ({self.unparsed:,} unparsed, kept) in {self.inputs} "
+                f"file{'s' if self.inputs != 1 else ''}; added {self.added:,}, removed {self.removed:,}, "
                 f"rewrote {self.rewritten:,}; {self.seconds:.1f} s, {rate:,.0f} input lines/s; seed {self.seed}")
 
 
@@ -164,14 +179,14 @@ class LogCrowd(Crowd):
     landing mostly on one viral page."""
 
     def setup(self, model: Any, fake: Faker, rng: np.random.Generator) -> None:
-        w, pools, mix = self.window, model.pools, model.mix
+        w, pools, mix = self.window, model.pools, model.visits
         pop = pools.population
         url = w.spec.param("referrer") or (
             f"https://www.reddit.com/r/{fake.word()}/comments/{fake.hexify('^^^^^^')}/{fake.slug().replace('-', '_')}/")
         self.referrer = pools.referrers.add(url)
         self.values = [url]
         self.used = {"referrer": url}
-        self.usual = model.expected_visits(w.start, w.end)
+        self.usual = model.visitors if model.visitors is not None else model.expected_visits(w.start, w.end)
         n = int(rng.poisson((w.magnitude - 1) * self.usual))
         human = np.isin(mix.client, pop.group_clients[0])
         rows = np.flatnonzero(human) if human.any() else np.arange(len(mix))
@@ -257,14 +272,15 @@ def _plain_size(path: Path, gz: bool) -> int:
         return max(int.from_bytes(fh.read(4), "little"), size)
 
 
-def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Input], list[bytes]]:
+def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Input], list[bytes], np.ndarray, int]:
     """Every line's time (logread's fast path), and an even sample of about MIX_CAP raw lines
-    (every k-th line, k from the input's size) for learning the log's mix."""
+    (runs of MIX_RUN lines, one run in every k, k from the input's size) for learning the log's mix."""
     gz = [is_gzip(p) for p in files]
     head = b"".join(next(read_blocks(files[0], 1 << 16), (b"", True))[0].splitlines(keepends=True)[:200])
     mean = max(len(head) / max(head.count(b"\n"), 1), 1.0)
     estimate = sum(_plain_size(p, g) for p, g in zip(files, gz)) / mean
-    every = max(1, int(estimate // MIX_CAP) + 1)
+    every = max(1, int(2 * estimate // MIX_CAP) + 1)
+    source: list[np.ndarray] = []
     inputs = []
     batches: dict[int, list] = {}
     terminated: dict[int, bool] = {}
@@ -273,16 +289,57 @@ def _read_times(files: list[Path], fmt_args: dict[str, Any]) -> tuple[list[_Inpu
     for batch in read_log(files, columns=("t_ms",), **fmt_args):
         batches.setdefault(batch.file_index, []).append((batch.t_ms, batch.parsed))
         terminated[batch.file_index] = batch.terminated
-        first = (-seen) % every
-        data, starts, ends = batch.data, batch.starts, batch.ends
-        sample.extend(data[a:b] for a, b in zip(starts[first::every].tolist(), ends[first::every].tolist()))
+        # Every k-th line (for rates and shares), and runs of MIX_RUN consecutive lines, one run
+        # in every k (whole visits stay whole).
+        number = np.arange(seen, seen + len(batch))
+        flags = (number % every == 0) * 1 + ((number // MIX_RUN) % every == 0) * 2
+        keep = np.flatnonzero(flags)
+        data, starts, ends = batch.data, batch.starts[keep].tolist(), batch.ends[keep].tolist()
+        sample.extend(data[a:b] for a, b in zip(starts, ends))
+        source.append(flags[keep])
         seen += len(batch)
     for i, path in enumerate(files):
         parts = batches.get(i, [])
         t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         ok = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
         inputs.append(_Input(path, gz[i], t, ok, terminated.get(i, True), [len(p[0]) for p in parts]))
-    return inputs, sample
+    return inputs, sample, np.concatenate(source) if source else np.zeros(0, np.int64), every
+
+
+def _lines_at(inputs: list[_Input], wanted: np.ndarray) -> list[bytes]:
+    """The raw lines at global line indexes ``wanted`` (sorted), reading only the blocks that hold them."""
+    out: list[bytes] = []
+    offset = 0
+    for inp in inputs:
+        n = len(inp.t_ms)
+        mine = wanted[(wanted >= offset) & (wanted < offset + n)] - offset
+        first = 0
+        for b, (block, _) in enumerate(read_blocks(inp.path) if len(mine) else ()):
+            count = inp.block_lines[b]
+            here = mine[(mine >= first) & (mine < first + count)] - first
+            if len(here):
+                arr = np.frombuffer(block, np.uint8)
+                ends = np.r_[np.flatnonzero(arr == 10), len(block)][:count]
+                starts = np.r_[0, ends[:-1] + 1]
+                out.extend(block[starts[i]:ends[i]] for i in here.tolist())
+            first += count
+            if first > mine[-1]:
+                break
+        offset += n
+    return out
+
+
+def _same_window(inputs: list[_Input], fmt: LineFormat, baseline: Baseline, w: Window,
+                 t_all: np.ndarray, ok_all: np.ndarray) -> list[list[bytes]]:
+    """The clients of the window's clock time on (up to three of) the other days of the log,
+    one list a day, read from the lines themselves."""
+    days = []
+    for k in baseline.days(w.start, w.end)[:3]:
+        lo, hi = (w.start + k * 86400) * 1000, (w.end + k * 86400) * 1000
+        columns = parse_lines(fmt, _lines_at(inputs, np.flatnonzero(ok_all & (t_all >= lo) & (t_all < hi))))
+        if columns["client"] is not None:
+            days.append(columns["client"][columns["parsed"]].tolist())
+    return days
 
 
 def _hours(w: Window) -> set[int]:
@@ -356,7 +413,7 @@ def _json_number(line: bytes, key: bytes, value: int | None, factor: float = 1.0
 
 def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", scenario: str | Path | None = None,
            anomalies: Iterable[str | dict[str, Any]] = (), format: str | None = None, log_format: str | None = None,
-           seed: int | None = None, force: bool = False,
+           seed: int | None = None, force: bool = False, rotate: str | None = None,
            progress: Callable[[str], None] | None = None) -> InjectRun:
     """Write ``paths`` (a rotated set, in any order) to ``out_dir`` with anomalies injected.
 
@@ -380,6 +437,10 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     if any(p.resolve().parent == out.resolve() for p in files):
         raise InjectError([("--out", f"{out} holds the input: the input is never changed in place")])
     specs = anomaly_specs(scenario, anomalies)
+    try:
+        rotation = Rotation.parse(rotate) if rotate is not None else None
+    except ValueError as e:
+        raise InjectError([("--rotate", str(e))]) from None
     carried = reader_columns(fmt)
     for spec in specs:
         need = NEEDS.get(spec.kind)
@@ -389,7 +450,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     fmt_args = {"log_format": fmt.logformat} if fmt.name == "custom" else {"format": fmt.name}
 
     say("reading times")
-    inputs, lines = _read_times(files, fmt_args)
+    inputs, lines, source, every = _read_times(files, fmt_args)
     t_all = np.concatenate([i.t_ms for i in inputs])
     ok_all = np.concatenate([i.parsed for i in inputs])
     if not ok_all.any():
@@ -412,11 +473,10 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     for w0, w1 in spans:
         in_window |= (columns["t_ms"] >= w0 * 1000) & (columns["t_ms"] < w1 * 1000)
     columns["parsed"] &= ~in_window
-    every = max(1, -(-len(t_all) // max(len(lines), 1)))
     hosts = columns["host"][columns["parsed"]] if columns["host"] is not None else np.zeros(0, object)
     host = max(set(hosts.tolist()), key=hosts.tolist().count).decode() if len(hosts) else ""
     log_pools = LogPools(host, fmt.json)
-    sample = log_pools.sample(columns)
+    sample = log_pools.sample(columns, source)
     pools = log_pools.finish()
     log_pools.set_pages(np.bincount(sample.target, minlength=len(pools.site.targets)))
     error_sizes = _error_sizes(sample)
@@ -424,9 +484,13 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     models = {}
     for w in windows:
         rows = np.flatnonzero(np.isin(sample_hour, sorted(_hours(w))))
+        if not (sample.source[rows] & 2).any():  # no run of whole visits at these hours: any run
+            rows = np.union1d(rows, np.flatnonzero(sample.source & 2))
         days = max(1, len({int(t // 86_400_000) for t in sample.t_ms[rows].tolist()}))
         models[w.index] = LogModel(pools, sample.take(rows), days * 3600 * len(_hours(w)), baseline, every)
         _check_mix(w, models[w.index], fmt)
+        if w.kind in ("crowd", "flood"):
+            models[w.index].measure_clients(_same_window(inputs, fmt, baseline, w, t_all, ok_all), w.seconds)
 
     effects = [make_kind(w) for w in windows]
     rng = seed_stream(seed, ANOMALY_STREAM)
@@ -436,6 +500,7 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         effect.setup(models[effect.window.index], fake, rng)
     tz = _zone_of(lines, fmt)
     renderer = LineRenderer(fmt.template, pools, tz)
+    _use_log_sizes(renderer, error_sizes)
 
     say("drawing the anomalies")
     added: list[tuple[int, int, bytes]] = []  # (t_ms, window index, line)
@@ -475,9 +540,15 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
     try:
         clear_previous(out)
         run = _write(inputs, out, added, remove, rewrite, _Rewriter(fmt, error_sizes), windows)
+        if rotation is not None:
+            say("rotating")
+            run.records = _rotate(out, run, rotation, tz, fmt_args)
+        with open(out / PER_LINE, "w", encoding="utf-8") as fh:
+            for op in run.ops:
+                fh.write(json.dumps(op) + "\n")
     finally:
         lock.release()
-    truth = {"anomalies": []}
+    truth: dict[str, list[dict[str, Any]]] = {"anomalies": []}
     for effect in effects:
         neighbours = [e for e in effects if e is not effect]
         entry = effect.truth(models[effect.window.index], neighbours)
@@ -488,12 +559,13 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         version=__import__("synth").__version__, seed=seed,
         scenario={"name": "inject", "input": [str(p) for p in files], "format": fmt.name,
                   "log_format": fmt.logformat, "anomalies": [_spec_yaml(s) for s in specs]},
-        options={"out": str(out), "force": force, "scenario": str(scenario) if scenario else None},
+        options={"out": str(out), "force": force, "scenario": str(scenario) if scenario else None,
+                 "rotate": str(rotation) if rotation else None},
         start=iso(start), end=iso(end), start_ms=start * 1000, end_ms=end * 1000, complete=True,
         lines=sum(f.lines for f in run.records), bytes=sum(f.bytes for f in run.records), files=run.records)
     manifest.save(out)
     result = InjectRun(seed, out, fmt.name, windows, truth, run.records, len(t_all), int((~ok_all).sum()),
-                       len(added), len(remove), len(rewrite), time.perf_counter() - began, start, end)
+                       len(added), len(remove), len(rewrite), time.perf_counter() - began, start, end, len(files))
     return result
 
 
@@ -510,6 +582,23 @@ def _zone_of(lines: list[bytes], fmt: LineFormat) -> int:
         if m:
             return (int(m.group(2)) * 3600 + int(m.group(3)) * 60) * (-1 if m.group(1) == b"-" else 1)
     return 0
+
+
+def _use_log_sizes(renderer: LineRenderer, error_sizes: dict[int, int]) -> None:
+    """Added lines answered other than 200 get the size the log writes for that status (its
+    own 404 page, say), not synth's; a 200 gets its path's size in the log, a HEAD none."""
+    table = ERROR_SIZE_TABLE.copy()
+    for status, size in error_sizes.items():
+        if 0 <= status < len(table):
+            table[status] = size
+    tables = renderer.tables
+
+    def sizes(keys: np.ndarray) -> np.ndarray:
+        target, method, _, status = tables.response_parts(keys)
+        size = np.where(status == 200, tables.pools.site.size[target], table[status])
+        return np.where(method == HEAD, 0, size)
+
+    tables.sizes = sizes  # type: ignore[method-assign]
 
 
 def _error_sizes(sample: Any) -> dict[int, int]:
@@ -599,6 +688,7 @@ class _OutFile:
 class _Written:
     records: list[FileRecord]
     counts: dict[int, dict[str, int]]
+    ops: list[dict[str, Any]]
 
 
 def _write(inputs: list[_Input], out: Path, added: list[tuple[int, int, bytes]], remove: dict[int, int],
@@ -695,10 +785,96 @@ def _write(inputs: list[_Input], out: Path, added: list[tuple[int, int, bytes]],
         if len(ts):
             record.first, record.last = iso(int(ts.min() // 1000)), iso(int(ts.max() // 1000))
         records.append(record)
-    with open(out / PER_LINE, "w", encoding="utf-8") as fh:
-        for op in ops:
-            fh.write(json.dumps(op) + "\n")
-    return _Written(records, counts)
+    return _Written(records, counts, ops)
+
+
+def _rotate(out: Path, run: _Written, rotation: Rotation, tz: int, fmt_args: dict[str, Any]) -> list[FileRecord]:
+    """The written files cut again as ``generate --rotate`` cuts them (plain, by the local day or
+    hour of each line's time, by size, or into one file), the ops' files and lines following."""
+    names = [r.name for r in run.records]
+    hold = out / ".inject-rotate"
+    hold.mkdir(exist_ok=True)
+    for name in names:
+        os.replace(out / name, hold / name)
+    period = {"day": 86400, "hour": 3600}.get(rotation.kind)
+    parts: list[_OutFile] = []
+    first_s: list[int] = []
+    where: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    key = None
+    last_t = 0
+    for batch in read_log([hold / n for n in names], columns=("t_ms",), **fmt_args):
+        t = np.where(batch.parsed, batch.t_ms // 1000, 0)
+        t = np.maximum.accumulate(np.r_[last_t, t])[1:]
+        last_t = int(t[-1]) if len(t) else last_t
+        if period:
+            keys = (t + tz) // period
+        elif rotation.kind == "size":
+            lengths = batch.ends - batch.starts + 1
+            keys = np.zeros(len(t), np.int64)
+            for i, n in enumerate(lengths.tolist()):  # a new file where the next line would not fit
+                if not parts or parts[-1].size + parts[-1].record.bytes + n > rotation.max_bytes:
+                    parts.append(_OutFile(hold / f"part{len(parts)}", False))
+                    first_s.append(int(t[i]))
+                parts[-1].emit(batch.data[batch.starts[i]:batch.ends[i] + 1], 1)
+                keys[i] = len(parts) - 1
+            lines = np.array([p.line for p in parts], np.int64)
+            index = _line_index(keys, lines)
+            _extend(where, batch.path.name, keys, index)
+            continue
+        else:
+            keys = np.zeros(len(t), np.int64)
+        cuts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        new_file = np.zeros(len(t), np.int64)
+        new_line = np.zeros(len(t), np.int64)
+        for a, b in zip(cuts.tolist(), [*cuts[1:].tolist(), len(t)]):
+            if key != int(keys[a]):
+                key = int(keys[a])
+                parts.append(_OutFile(hold / f"part{len(parts)}", False))
+                first_s.append(int(t[a]))
+            part = parts[-1]
+            end = batch.ends[b - 1] + (1 if b - 1 < len(t) - 1 or batch.terminated else 0)
+            new_file[a:b] = len(parts) - 1
+            new_line[a:b] = part.line + 1 + np.arange(b - a)
+            part.emit(batch.data[batch.starts[a]:end], b - a)
+        _extend(where, batch.path.name, new_file, new_line)
+    if rotation.kind in ("day", "hour"):
+        final = [ACTIVE if i == len(parts) - 1 else dated_name(t0, rotation, tz) for i, t0 in enumerate(first_s)]
+    elif rotation.kind == "size":
+        final = size_names(len(parts))
+    else:
+        final = [ACTIVE]
+    records = []
+    for part, name in zip(parts, final):
+        record = part.close()
+        os.replace(part.path, out / name)
+        record.name = name
+        records.append(record)
+    for op in run.ops:
+        if op["op"] in ("add", "rewrite"):
+            files, lines = where[op["file"]]
+            op["file"], op["line"] = final[int(files[op["line"] - 1])], int(lines[op["line"] - 1])
+    for name in names:
+        (hold / name).unlink()
+    hold.rmdir()
+    return records
+
+
+def _line_index(keys: np.ndarray, lines_now: np.ndarray) -> np.ndarray:
+    """Each line's number in its file, for lines just written in order to files ``keys``."""
+    out = np.zeros(len(keys), np.int64)
+    seen: dict[int, int] = {}
+    for i in range(len(keys) - 1, -1, -1):
+        k = int(keys[i])
+        seen[k] = seen.get(k, 0) + 1
+        out[i] = int(lines_now[k]) - seen[k] + 1
+    return out
+
+
+def _extend(where: dict[str, tuple[np.ndarray, np.ndarray]], name: str, files: np.ndarray, lines: np.ndarray) -> None:
+    if name in where:
+        where[name] = (np.r_[where[name][0], files], np.r_[where[name][1], lines])
+    else:
+        where[name] = (files, lines)
 
 
 def _id(w: Window) -> str:

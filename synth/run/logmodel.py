@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,9 +57,11 @@ class Sample:
     referrer: np.ndarray
     size: np.ndarray
     duration_us: np.ndarray | None
+    source: np.ndarray  # bit 1: an even thinning of the log (rates, shares); bit 2: a run of whole visits
 
     def take(self, index: np.ndarray) -> Sample:
-        return Sample(**{name: None if value is None else value[index] for name, value in vars(self).items()})
+        taken: dict[str, Any] = {name: None if value is None else value[index] for name, value in vars(self).items()}
+        return Sample(**taken)
 
     def __len__(self) -> int:
         return len(self.t_ms)
@@ -97,7 +100,7 @@ class LogPools:
             self._referrers[value] = self.referrers.add(_text(value, self.json))
         return self._referrers[value]
 
-    def sample(self, columns: dict[str, np.ndarray]) -> Sample:
+    def sample(self, columns: dict[str, np.ndarray], source: np.ndarray) -> Sample:
         """The parsed lines of ``columns`` the renderer can write again (methods and protocols
         it knows, a status), as ids."""
         ok = columns["parsed"].copy()
@@ -129,7 +132,8 @@ class LogPools:
             self.site.statuses.append(int(st))
         duration = columns["duration_us"][rows] if columns["duration_us"] is not None else None
         return Sample(columns["t_ms"][rows], client, agent, target, method[rows].astype(np.int8),
-                      proto[rows].astype(np.int8), status[rows].astype(np.int16), referrer, size, duration)
+                      proto[rows].astype(np.int8), status[rows].astype(np.int16), referrer, size, duration,
+                      source[rows])
 
     def finish(self) -> Pools:
         """Each path's size is its most common size in the log; each client's agent its most
@@ -165,13 +169,17 @@ class LogPools:
 class LogModel:
     """The Model of synth.generate.anomalies for one window, made of the log."""
 
-    def __init__(self, pools: Pools, mix: Sample, mix_seconds: float, baseline: Baseline,
+    def __init__(self, pools: Pools, sample: Sample, mix_seconds: float, baseline: Baseline,
                  sampled_every: int):
         self.pools = pools
-        self.mix = mix
+        self.mix = sample.take(np.flatnonzero(sample.source & 1))  # every k-th line: rates and shares
+        self.visits = sample.take(np.flatnonzero(sample.source & 2))  # runs of lines: whole visits
         self.mix_seconds = max(mix_seconds, 1.0)
         self.baseline = baseline
         self.every = sampled_every  # the mix holds one line in this many
+        self.visitors: float | None = None  # distinct clients in the window on other days, where counted
+        self.client_counts: dict[str, float] | None = None  # lines per client there, per day
+        self.window_seconds = 1
 
     # -- expected rates ------------------------------------------------------------------------
     def expected_total(self, t0: int, t1: int) -> np.ndarray:
@@ -192,20 +200,45 @@ class LogModel:
 
     def visit_size(self) -> float:
         """Lines per client and agent at these hours: a visit, as near as a log tells it."""
-        if not len(self.mix):
+        v = self.visits
+        if not len(v):
             return 1.0
-        pairs = self.mix.client.astype(np.int64) * (int(self.mix.agent.max()) + 1) + self.mix.agent
+        pairs = v.client.astype(np.int64) * (int(v.agent.max()) + 1) + v.agent
         return float(len(pairs) / len(np.unique(pairs)))
 
     def mean_response_us(self) -> float:
         d = self.mix.duration_us
         return float(d[d >= 0].mean()) if d is not None and (d >= 0).any() else 0.0
 
+    def measure_clients(self, days: list[list[bytes]], seconds: int) -> None:
+        """Count the clients of the window's clock time on other days (one list of client
+        fields a day): the crowd's and the flood's baseline, measured rather than estimated."""
+        if not days:
+            return
+        self.visitors = float(np.mean([len(set(day)) for day in days]))
+        counts: dict[str, float] = {}
+        for day in days:
+            for client, n in Counter(day).items():
+                key = client.decode("latin-1")
+                counts[key] = counts.get(key, 0.0) + n / len(days)
+        self.client_counts, self.window_seconds = counts, seconds
+
     def client_rate(self, client: int) -> float:
+        if self.client_counts is not None:
+            address = self.pools.population.addresses[client]
+            return self.client_counts.get(address, 0.0) / self.window_seconds
         return float(np.count_nonzero(self.mix.client == client)) * self.every / self.mix_seconds
 
     def busiest_visitor(self) -> int:
         humans = self.pools.population.group_clients[0]
+        if self.client_counts:
+            pop = self.pools.population
+            index = {a: i for i, a in enumerate(pop.addresses)}
+            known = [(n, index[a]) for a, n in self.client_counts.items() if a in index]
+            human = set(humans.tolist())
+            ranked = sorted((item for item in known if item[1] in human), reverse=True) or sorted(known, reverse=True)
+            if ranked:
+                return int(ranked[0][1])
         counts = np.bincount(self.mix.client, minlength=len(self.pools.population.addresses))
         return int(humans[int(np.argmax(counts[humans]))]) if len(humans) else int(np.argmax(counts))
 
