@@ -64,6 +64,11 @@ class FakeStack:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.datafeeds: dict[str, dict[str, Any]] = {}
         self.data_views: dict[str, dict[str, Any]] = {}
+        self.index_patterns: dict[str, dict[str, Any]] = {}  # Kibana 8.0 to 8.3
+        self.roles: dict[str, dict[str, Any]] = {}
+        self.api_keys: list[dict[str, Any]] = []
+        self.kibana_version = "9.5.7"  # set by tests: "8.2.3" has no data views API with names
+        self.security = True  # False: the security APIs answer as a cluster with security off
         self.job_state: dict[str, dict[str, Any]] = {}
         self.datafeed_state: dict[str, dict[str, Any]] = {}
         self.results: dict[str, list[dict[str, Any]]] = {}
@@ -135,10 +140,44 @@ class FakeStack:
             return self.ml_job(method, parts[2:], query, body)
         if parts[:2] == ["_ml", "datafeeds"]:
             return self.ml_datafeed(method, parts[2:], body)
+        if parts[:1] == ["_security"]:
+            return self.security_api(method, parts[1:], query, body)
         if len(parts) == 2 and parts[1] == "_count":
             count = self.documents.pop(0) if len(self.documents) > 1 else self.documents[0]
             return 200, {"count": count, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}}
         return 400, {"error": f"no handler found for uri [{route}] and method [{method}]"}
+
+    def security_api(self, method: str, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """PUT/GET _security/role/<name>, POST/GET _security/api_key, as Elasticsearch answers them
+        (create role: {"role": {"created": true}}; create key: id, name, api_key, encoded)."""
+        if not self.security:
+            return 500, es_error(500, "security_exception", "Security must be explicitly enabled when using a "
+                                                            "[basic] license. Enable security by setting "
+                                                            "[xpack.security.enabled] to [true]")
+        if rest[:1] == ["role"] and len(rest) == 2:
+            name = rest[1]
+            if method == "PUT":
+                created = name not in self.roles
+                self.roles[name] = copy.deepcopy(body)
+                return 200, {"role": {"created": created}}
+            if name not in self.roles:
+                return 404, {}
+            stored = {"cluster": [], "indices": [], "applications": [], "run_as": [], "metadata": {},
+                      "transient_metadata": {"enabled": True}, **copy.deepcopy(self.roles[name])}
+            for entry in stored["indices"]:
+                entry.setdefault("allow_restricted_indices", False)
+            return 200, {name: stored}
+        if rest == ["api_key"] and method == "POST":
+            key = {"id": uuid.uuid4().hex[:20], "name": body["name"], "api_key": uuid.uuid4().hex[:22]}
+            key["encoded"] = base64.b64encode(f"{key['id']}:{key['api_key']}".encode()).decode()
+            self.api_keys.append({"id": key["id"], "name": key["name"], "invalidated": False,
+                                  "role_descriptors": copy.deepcopy(body.get("role_descriptors")),
+                                  "metadata": copy.deepcopy(body.get("metadata", {}))})
+            return 200, key
+        if rest == ["api_key"] and method == "GET":
+            keys = [k for k in self.api_keys if "name" not in query or k["name"] == query["name"]]
+            return 200, {"api_keys": copy.deepcopy(keys)}
+        return 400, {"error": f"no handler found for uri [/_security/{'/'.join(rest)}] and method [{method}]"}
 
     def pipeline(self, method: str, name: str, body: Any) -> tuple[int, Any]:
         if method == "PUT":
@@ -275,6 +314,11 @@ class FakeStack:
 
     # --- Kibana ---
     def kibana(self, method: str, route: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        if route == "/api/status" and method == "GET":
+            return 200, {"name": "fake-kibana", "version": {"number": self.kibana_version, "build_snapshot": False}}
+        old = tuple(int(p) for p in self.kibana_version.split(".")[:2]) < (8, 4)
+        if old:
+            return self.kibana_index_patterns(method, route, headers, body)
         if route == "/api/data_views" and method == "GET":
             return 200, {"data_view": [{"id": v["id"], "namespaces": ["default"], "title": v["title"],
                                         "name": v.get("name", v["title"]), "typeMeta": {}}
@@ -293,6 +337,30 @@ class FakeStack:
             if view is None:
                 return 404, {"statusCode": 404, "error": "Not Found", "message": "Saved object not found"}
             return 200, {"data_view": view}
+        return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
+
+
+    def kibana_index_patterns(self, method: str, route: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        """Kibana 8.0 to 8.3: the index pattern API and saved objects; no list of data views, and
+        a data view body with a name key is refused (the schema has no such key)."""
+        if route == "/api/saved_objects/_find" and method == "GET":
+            return 200, {"page": 1, "per_page": 100, "total": len(self.index_patterns),
+                         "saved_objects": [{"type": "index-pattern", "id": v["id"], "attributes": {
+                             "title": v["title"], "timeFieldName": v.get("timeFieldName")}}
+                             for v in self.index_patterns.values()]}
+        if route == "/api/index_patterns/index_pattern" and method == "POST":
+            if "kbn-xsrf" not in headers:
+                return 400, {"statusCode": 400, "error": "Bad Request", "message": "Request must contain a kbn-xsrf header."}
+            pattern = dict(body["index_pattern"])
+            if "name" in pattern:
+                return 400, {"statusCode": 400, "error": "Bad Request",
+                             "message": "[request body.index_pattern.name]: definition for this key is missing"}
+            pattern.setdefault("id", str(uuid.uuid4()))
+            self.index_patterns[pattern["id"]] = pattern
+            return 200, {"index_pattern": pattern}
+        if route == "/api/data_views/data_view" and method == "POST":
+            return 400, {"statusCode": 400, "error": "Bad Request",
+                         "message": "[request body.data_view.name]: definition for this key is missing"}
         return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
 
 

@@ -2,7 +2,10 @@
 environment that the README's walkthrough and filebeat.yml rely on. (Docker cannot run here;
 this is what checks the file.)"""
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -109,10 +112,13 @@ def test_filebeat_runs_our_filebeat_yml_on_the_output_folder():
     assert (FILEBEAT / default_of(output_source)).resolve() == (FILEBEAT.parent / "output").resolve()
     settings = [line for line in (FILEBEAT / "filebeat.yml").read_text().splitlines() if not line.lstrip().startswith("#")]
     wanted = set(re.findall(r"\$\{(\w+)", "\n".join(settings)))
-    assert wanted == {"SYNTH_OUTPUT", "ELASTICSEARCH_HOSTS", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD"}
-    assert wanted <= set(env)
+    assert wanted == {"SYNTH_OUTPUT", "ELASTICSEARCH_HOSTS", "ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME",
+                      "ELASTICSEARCH_PASSWORD"}
+    # least privilege: the API key synth setup makes, never the elastic superuser
+    assert set(env) == {"SYNTH_OUTPUT", "ELASTICSEARCH_HOSTS", "ELASTICSEARCH_API_KEY"}
     assert env["ELASTICSEARCH_HOSTS"] == "https://elasticsearch:9200"
-    assert env["ELASTICSEARCH_USERNAME"] == "elastic" and env["ELASTICSEARCH_PASSWORD"].startswith("${ELASTIC_PASSWORD:?")
+    assert env["ELASTICSEARCH_API_KEY"].startswith("${FILEBEAT_API_KEY:?")
+    assert "ELASTIC_PASSWORD" not in json.dumps(fb)
     command = fb["command"]
     assert "--strict.perms=false" in command
     ca = command[command.index("-E") + 1]
@@ -142,7 +148,7 @@ def test_the_readme_copies_the_ca_that_elasticsearch_uses():
     assert "export COMPOSE_FILE=filebeat/compose.yml" in README
 
 
-@pytest.mark.parametrize("name", sorted(set(re.findall(r"\$\{(\w+)", COMPOSE_TEXT))))
+@pytest.mark.parametrize("name", sorted(set(re.findall(r"(?<!\$)\$\{(\w+)", COMPOSE_TEXT))))  # $$ is a shell's $
 def test_every_variable_is_explained(name):
     """Each ${VAR} the compose file reads is in its header and in the README."""
     header = COMPOSE_TEXT[:COMPOSE_TEXT.index("name: synth")]
@@ -152,3 +158,29 @@ def test_every_variable_is_explained(name):
 def test_named_volumes_are_declared():
     used = {s for service in SERVICES for s, _ in mounts(service).values() if re.fullmatch(r"\w+", s)}
     assert used == set(COMPOSE["volumes"])
+
+
+def _password_body(password: str) -> subprocess.CompletedProcess:
+    """The certs service's own lines that turn KIBANA_PASSWORD into the request body, run by
+    bash as compose would (compose turns $$ into $), then the body printed."""
+    script = SERVICES["certs"]["command"][2].replace("$$", "$")
+    start = script.index('case "$KIBANA_PASSWORD"')
+    end = script.index("\n", script.index('body="')) + 1
+    return subprocess.run(["bash", "-ceu", script[start:end] + 'printf %s "$body"'],
+                          env={"KIBANA_PASSWORD": password, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("password", ['plain', 'with "quotes"', 'back\\slash\\', '\\"', "it's $HOME `x` {}", "ünï"])
+def test_the_kibana_password_reaches_elasticsearch_as_valid_json(password):
+    done = _password_body(password)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"password": password}
+    assert "-d \"$$body\"" in SERVICES["certs"]["command"][2]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_a_password_with_a_control_character_is_refused():
+    done = _password_body("tab\there")
+    assert done.returncode != 0 and "control character" in done.stderr

@@ -152,8 +152,11 @@ def test_every_field_the_pipeline_declares_is_mapped():
     fields are keywords; timestamp is a date in the format Apache writes."""
     declared = bundled_pipeline().declared_fields()
     assert {"source.address", "user.name", "apache.access.user.identity", "http.response.status_code",
-            "source.ip", "user_agent.os.full", "event.ingested"} <= set(declared)
+            "source.ip", "user_agent.os.full", "event.ingested", "event.duration"} <= set(declared)
+    removed = [p["remove"]["field"] for p in bundled_pipeline().body["processors"] if "remove" in p]
     for field, kind in declared.items():
+        if field.split(".")[0] in removed:  # scratch the pipeline removes again before indexing
+            continue
         mapping = mapping_of(field)
         assert mapping is not None, f"{field} is not mapped"
         kind = WRITTEN.get(field, kind) if kind in ("SET", "RENAME") else kind

@@ -47,6 +47,7 @@ def written(tmp_path_factory):
     # Combined lines, and lines with response times for the job that reads them.
     generated_run(7, "+0000", folder / "access.log", days=0.3, rate=1.0)
     generated_run(7, "+0000", folder / "access.log.1", days=0.05, rate=1.0, format="combined_timing")
+    generated_run(7, "+0000", folder / "access.log.2", days=0.05, rate=1.0, format="vhost_combined")  # %O
     fields = set()
 
     def leaves(node, prefix=""):
@@ -55,7 +56,7 @@ def written(tmp_path_factory):
                 leaves(value, f"{prefix}{key}.")
             else:
                 fields.add(prefix + key)
-    for result in verify_paths([folder / "access.log", folder / "access.log.1"]):
+    for result in verify_paths([folder / "access.log", folder / "access.log.1", folder / "access.log.2"]):
         assert result.failure is None
         leaves({k: v for k, v in result.document.items() if not k.startswith("_")})
     return fields

@@ -10,7 +10,7 @@ from fake_elastic import FakeStack, free_port
 from test_cli import run_cli
 
 from synth.analysis.score import ScoreError, grade, parse_records
-from synth.elastic import cluster as elastic
+from synth.elastic import jobs as elastic_jobs
 
 T0 = 1795780800000  # 2026-11-27T12:00:00Z
 MIN = 60_000
@@ -207,7 +207,7 @@ def test_score_json(files, capsys):
 def test_score_from_the_cluster_is_the_same(files, capsys, monkeypatch):
     """--es reads each job's records (counting ones only, page by page) and grades them alike."""
     truth, records = files
-    monkeypatch.setattr(elastic, "RECORDS_PAGE", 2)
+    monkeypatch.setattr(elastic_jobs, "RECORDS_PAGE", 2)  # where fetch_records reads it
     stack = FakeStack().start()
     try:
         stack.jobs = {job: {} for job in RECORDS}

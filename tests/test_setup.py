@@ -23,7 +23,24 @@ JOB_FILES = sorted((ROOT / "ml" / "jobs").glob("*.json"))
 SPECS = [json.loads(p.read_text()) for p in JOB_FILES]
 PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-access.pipeline.json").read_text())
 JSON_PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-json.pipeline.json").read_text())
+NDJSON_PIPELINE = json.loads((ROOT / "filebeat" / "smoke_event-ndjson.pipeline.json").read_text())
 TEMPLATE = json.loads((ROOT / "filebeat" / "smoke_event.template.json").read_text())
+FAILED_TEMPLATE = json.loads((ROOT / "filebeat" / "failed-smoke_event.template.json").read_text())
+# The roles and the key as the Elasticsearch security API takes them (PUT _security/role/<name>,
+# POST _security/api_key with role_descriptors): spelled out here, not taken from the code.
+ROLES = {
+    "synth_filebeat_writer": {"cluster": ["monitor", "read_pipeline"],
+                              "indices": [{"names": ["smoke_event-*", "failed-smoke_event"],
+                                           "privileges": ["create_doc", "create_index"]}],
+                              "metadata": {"managed_by": "synth"}},
+    "synth_ml": {"cluster": ["manage_ml"],
+                 "indices": [{"names": ["smoke_event-*"], "privileges": ["read", "view_index_metadata"]}],
+                 "metadata": {"managed_by": "synth"}},
+}
+KEY_BODY = {"name": "synth-filebeat",
+            "role_descriptors": {"synth_filebeat_writer": {k: v for k, v in ROLES["synth_filebeat_writer"].items()
+                                                           if k != "metadata"}},
+            "metadata": {"managed_by": "synth"}}
 
 
 
@@ -63,12 +80,20 @@ def expected_setup(specs=SPECS, kibana=True):
     sent = [("GET", "/", None),
             ("GET", "/_ingest/pipeline/smoke_event-access", None), ("PUT", "/_ingest/pipeline/smoke_event-access", PIPELINE),
             ("GET", "/_ingest/pipeline/smoke_event-json", None), ("PUT", "/_ingest/pipeline/smoke_event-json", JSON_PIPELINE),
-            ("GET", "/_index_template/smoke_event", None), ("PUT", "/_index_template/smoke_event", TEMPLATE)]
+            ("GET", "/_ingest/pipeline/smoke_event-ndjson", None),
+            ("PUT", "/_ingest/pipeline/smoke_event-ndjson", NDJSON_PIPELINE),
+            ("GET", "/_index_template/smoke_event", None), ("PUT", "/_index_template/smoke_event", TEMPLATE),
+            ("GET", "/_index_template/failed-smoke_event", None),
+            ("PUT", "/_index_template/failed-smoke_event", FAILED_TEMPLATE)]
+    for role in ("synth_filebeat_writer", "synth_ml"):
+        sent += [("GET", f"/_security/role/{role}", None), ("PUT", f"/_security/role/{role}", ROLES[role])]
+    sent += [("GET", "/_security/api_key?name=synth-filebeat", None), ("POST", "/_security/api_key", KEY_BODY)]
     for spec in specs:
         job, feed = f"/_ml/anomaly_detectors/{spec['job_id']}", f"/_ml/datafeeds/{spec['datafeed_id']}"
         sent += [("GET", job, None), ("PUT", job, spec["job"]), ("GET", feed, None), ("PUT", feed, spec["datafeed"])]
     if kibana:
-        sent += [("GET", "/api/data_views", None), ("POST", "/api/data_views/data_view", "data view")]
+        sent += [("GET", "/api/status", None), ("GET", "/api/data_views", None),
+                 ("POST", "/api/data_views/data_view", "data view")]
     return sent
 
 
@@ -97,7 +122,8 @@ def test_setup_sends_our_files_in_a_working_order(stack, capsys):
     assert view["title"] == "smoke_event-*" and view["timeFieldName"] == "@timestamp"
     assert stack.seen[-1].headers.get("kbn-xsrf")
     assert out.splitlines()[0] == f"Elasticsearch 9.5.7 at {stack.es_url}"
-    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 3 + 2 * len(SPECS) + 1
+    # 3 pipelines, 2 templates, 2 roles, 1 API key; each job and datafeed; the data view
+    assert sum(line.split()[0] == "created" for line in out.splitlines()[1:]) == 8 + 2 * len(SPECS) + 1
     assert err == ""
 
 

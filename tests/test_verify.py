@@ -208,9 +208,9 @@ def test_cli_summary_and_exit_status(tmp_path, capsys):
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("verified 3 lines in 1 file with pipeline smoke_event-access: 1 parsed, 2 failed")
-    assert lines[1] == (f"  1 x grok: Provided Grok expressions do not match field value: [not a line]  "
-                        f"(first: {mixed} line 1)")
-    assert lines[2].endswith(f"[also not]  (first: {mixed} line 4)")
+    # one reason for both lines: the processor and the kind of error, not the line's text
+    assert lines[1:] == [f"  2 x grok (tag parse-line): Provided Grok expressions do not match field value: [...]  "
+                         f"(first: {mixed} line 1)"]
 
 
 def test_cli_json_is_one_document_per_line_in_order(tmp_path, capsys):

@@ -22,12 +22,23 @@ from synth.cli.common import UsageProblem, cli, connection_options, credentials,
 @click.option("--reset", is_flag=True, help="With --run: clear the results of jobs that have already run, and run them again.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600.0, show_default=True, metavar="SECONDS",
               help="With --run: how long to wait for the jobs.")
+@click.option("--filebeat-key", "key_file", default=None, metavar="FILE",
+              help="Write the API key made for Filebeat (id:api_key) to this new file (mode 600) instead of printing it.")
+@click.option("--no-security", is_flag=True, help="Make no roles and no API key (a cluster without security).")
 @click.option("--dry-run", is_flag=True, help="Print the requests as Kibana Dev Tools console text and send nothing.")
 def setup_command(es_url: str | None, api_key: str | None, user: str | None, password: str | None,
                   ca_certs: str | None, insecure: bool, kibana_url: str | None, jobs_text: str | None,
-                  run_dir: str | None, reset: bool, timeout: float, dry_run: bool) -> None:
-    """Load the ingest pipeline, the index template, the ML jobs and their datafeeds (and with
-    --kibana the data view smoke_event-*); with --run, run the jobs over a generated run.
+                  run_dir: str | None, reset: bool, timeout: float, key_file: str | None, no_security: bool,
+                  dry_run: bool) -> None:
+    """Load the ingest pipelines, the index templates, the roles and Filebeat's API key, the ML
+    jobs and their datafeeds (and with --kibana the data view smoke_event-*); with --run, run
+    the jobs over a generated run.
+
+    Least privilege: the role synth_filebeat_writer (create_doc and create_index on
+    smoke_event-* and failed-smoke_event, monitor, read_pipeline) and an API key synth-filebeat
+    limited to it, for Filebeat (ELASTICSEARCH_API_KEY); the role synth_ml (manage_ml, read on
+    smoke_event-*) for whoever runs the jobs. The key's secret is shown once, when it is made
+    (or written to --filebeat-key FILE); a key that exists is left alone.
 
     Idempotent: what exists and matches is left as it is; a pipeline, template or datafeed that
     differs is updated; a job that exists with another definition is reported (exit 1) and
@@ -51,8 +62,15 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
         raise UsageProblem(str(e)) from None
     if reset and run is None:
         raise UsageProblem("--reset: only with --run")
+    if key_file is not None and (no_security or dry_run):
+        raise UsageProblem("--filebeat-key: not with --no-security or --dry-run (no key is made)")
+    from synth.elastic import security
+    try:
+        security.check_key_file(key_file)
+    except elastic.SetupError as e:
+        raise UsageProblem(str(e)) from None
     if dry_run:
-        requests = elastic.setup_requests(jobs, kibana=kibana_url is not None)
+        requests = elastic.setup_requests(jobs, kibana=kibana_url is not None, security=not no_security)
         click.echo("# synth setup: paste into Kibana Dev Tools (Console) and run each request in turn")
         if run is not None:
             requests += elastic.run_requests(jobs, run)
@@ -70,11 +88,21 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
         kibana = elastic.Kibana(kibana_url, creds) if kibana_url else None
         click.echo(f"Elasticsearch {elastic.server_version(cluster)} at {es_url}")
 
-        def show(outcome: Any) -> None:
-            click.echo(f"  {outcome.status:<9}  {outcome.what}"
-                       + (f" ({outcome.detail})" if outcome.status == "kept" else ""))
+        made_key = []
 
-        outcomes = elastic.apply_setup(cluster, kibana, jobs, on_outcome=show)
+        def show(outcome: Any) -> None:
+            key = outcome.what.startswith("API key") and outcome.status == "created" and key_file is None
+            click.echo(f"  {outcome.status:<9}  {outcome.what}"
+                       + (f" ({outcome.detail})" if outcome.status == "kept" or (
+                           outcome.what.startswith("API key") and not key) else ""))
+            if key:
+                made_key.append(outcome.detail)
+
+        outcomes = elastic.apply_setup(cluster, kibana, jobs, on_outcome=show, key_file=key_file,
+                                       security=not no_security)
+        for secret in made_key:
+            click.echo(f"Filebeat's API key, shown this once (Elasticsearch keeps only its hash):\n"
+                       f"  export ELASTICSEARCH_API_KEY={secret}")
         conflicts = [o for o in outcomes if o.conflict]
         for outcome in conflicts:
             click.echo(f"synth: {outcome.detail}", err=True)

@@ -11,6 +11,7 @@ import click
 
 import synth
 from synth.cli.common import cli, output_options, problem_from
+from synth.elastic.filebeat import held_back_note
 from synth.generate.anomalies import iso
 from synth.generate.scenario import ScenarioError
 from synth.run.report import Progress, histogram_lines, seed_lines
@@ -65,6 +66,11 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
         raise problem_from(e, given) from None
     click.echo(f"wrote {run.lines:,} lines in {len(run.files)} files ({run.bytes / 1e6:,.1f} MB) "
                f"to {run.out_dir}/ in {run.seconds:.1f} s; seed {run.seed}")
+    for note in run.notes:
+        click.echo(f"note: {note}")
+    held_back = held_back_note((f.name, f.bytes) for f in run.files)
+    if held_back:
+        click.echo(f"note: {held_back}")
     if not quiet:
         for line in histogram_lines(run, color=sys.stdout.isatty()):
             click.echo(line)

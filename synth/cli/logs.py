@@ -20,7 +20,7 @@ from synth.elastic.grok import GrokError, pattern_banks_from
 from synth.elastic.ingest import Pipeline, PipelineError, simulate
 from synth.elastic.ingest.simulate import SIMULATE_ID
 from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
-from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, pipeline_for_paths, verify_files
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
 from synth.resources import resource_dir
@@ -80,7 +80,8 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 @click.option("--json", "as_json", is_flag=True,
               help="Write each line's document (_index, _id and _source) as one JSON object per line.")
 @click.option("--pipeline", "pipeline_file", default=None, metavar="FILE",
-              help="Ingest pipeline JSON to run (default: the bundled smoke_event-access).")
+              help="Ingest pipeline JSON to run (default: the one for the format the run's manifest.json "
+                   "records, smoke_event-json for ecs_json; else the bundled smoke_event-access).")
 @click.option("--patterns", "patterns_dir", default=None, metavar="DIR",
               help="Grok pattern files in Elasticsearch's format (default: synth's own definitions).")
 @click.option("--log-format", "log_format", default=None, metavar="'STRING'",
@@ -100,9 +101,10 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
            simulate_file: str | None, verbose: bool) -> None:
     """Run log files through the ingest pipeline offline, as Elasticsearch would.
 
-    A folder means its access.log* files. Prints lines, parsed and failed, and per failing
-    reason a count and the first line; exits 1 if any line failed. On a terminal a progress
-    bar runs on stderr.
+    A folder means its access.log* files; the pipeline is the one for the format its
+    manifest.json records (smoke_event-json for ecs_json). Prints lines, parsed and failed, and
+    per failing processor and kind of error a count and the first line; exits 1 if any line
+    failed. On a terminal a progress bar runs on stderr.
 
     With --simulate, runs the documents of DOCS.json and prints the answer of
     POST _ingest/pipeline/_simulate, to compare with a cluster's (a "pipeline" in DOCS.json is
@@ -134,8 +136,10 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         if log_format or nginx_log_format:
             body = pipeline_for(line_format(None, log_format, nginx_log_format), tz)
             pipeline = Pipeline(body, "smoke_event-access")
+        elif pipeline_file is not None:
+            pipeline = Pipeline.load(pipeline_file, patterns=patterns_dir)
         else:
-            pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+            pipeline = pipeline_for_paths(paths, patterns=patterns_dir)
         files = log_files(paths)
     except FormatError as e:
         raise UsageProblem(f"{'--nginx-log-format' if nginx_log_format else '--log-format'}: {e}") from None

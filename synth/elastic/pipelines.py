@@ -76,6 +76,40 @@ def _on_failure() -> list[dict]:
     ]
 
 
+# event.duration is in nanoseconds (ECS, and what ecs_json lines carry); each response-time
+# capture as text, with the zeros that turn its unit into nanoseconds. Least precise first, so
+# that where a line logs more than one, the finest wins.
+DURATION_FIELD = "event.duration"
+_TO_NANOS = (("apache.access.response_time_s", "000000000", "%T"),
+             ("apache.access.response_time_ms", "000000", "%{ms}T"),
+             ("apache.access.response_time", "000", "%D or %{us}T"))
+SCRATCH = "synth_scratch"  # removed again at once; a name without a leading _ maps, should it ever stay
+
+
+def _durations(captured: set[str]) -> list[dict]:
+    """event.duration in nanoseconds from whichever response time a line logged. Ingest has no
+    arithmetic outside Painless: the digits are written with the unit's zeros after them, and a
+    grok takes the result only where digits came before the zeros (a line that logged no
+    response time leaves only the zeros, the grok fails, and its failure is ignored)."""
+    steps: list[dict] = []
+    for field, zeros, directive in _TO_NANOS:
+        if field not in captured:
+            continue
+        scratch = f"{SCRATCH}.{field.rsplit('.', 1)[1]}"
+        steps += [
+            {"set": {"tag": f"duration-text-{field.rsplit('.', 1)[1]}",
+                     "description": f"{directive} as nanoseconds, in text: the logged digits, then {len(zeros)} zeros.",
+                     "field": scratch, "value": "{{{" + field + "}}}" + zeros}},
+            {"grok": {"tag": f"duration-{field.rsplit('.', 1)[1]}",
+                      "description": f"{DURATION_FIELD} (nanoseconds) where the line logged {directive}; "
+                                     "bare zeros mean it did not, and the failed match is ignored.",
+                      "field": scratch, "patterns": [f"^%{{NANOS:{DURATION_FIELD}:long}}$"],
+                      "pattern_definitions": {"NANOS": f"[0-9]+{zeros}"}, "ignore_failure": True}}]
+    if steps:
+        steps.append({"remove": {"tag": "duration-scratch", "field": SCRATCH, "ignore_missing": True}})
+    return steps
+
+
 def _zone(tz: str) -> str:
     """``+0530`` as the date processor's zone, ``+05:30`` (UTC for +0000)."""
     return "UTC" if tz in ("+0000", "-0000") else f"{tz[:3]}:{tz[3:]}"
@@ -86,7 +120,9 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
     """The pipeline that reads lines of any of ``formats`` (tried in that order)."""
     plans = [grok_plan_of(f) for f in formats if not f.json]
     patterns, definitions, date_formats = [], {}, []
+    captured: set[str] = set()
     for plan in plans:
+        captured |= set(plan.fields)
         pattern = _named(plan.pattern)
         if pattern not in patterns:
             patterns.append(pattern)
@@ -125,7 +161,7 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
                                         "conversion, which is ignored.",
                          "field": "source.address", "target_field": "source.ip", "type": "ip",
                          "ignore_missing": True, "ignore_failure": True}},
-            {"date": date}, *as_date, *_finish()],
+            *_durations(captured), {"date": date}, *as_date, *_finish()],
         "on_failure": _on_failure(),
     }
     return pipeline
@@ -165,6 +201,35 @@ def json_pipeline() -> dict[str, Any]:
     }
 
 
+NDJSON_PIPELINE_ID = "smoke_event-ndjson"
+NDJSON_PIPELINE_FILE = f"{NDJSON_PIPELINE_ID}.pipeline.json"  # in filebeat/, for filebeat-ndjson.yml
+
+
+def ndjson_pipeline() -> dict[str, Any]:
+    """The pipeline for ecs_json lines that Filebeat has decoded (filebeat-ndjson.yml): the
+    document is ready; it gets an id, its agent parsed and its daily index."""
+    return {
+        "description": "synth: ecs_json documents decoded by Filebeat's ndjson parser (filebeat/filebeat-ndjson.yml) "
+                       "into daily indices smoke_event-YYYY.MM.DD by the event's UTC date. Load with PUT "
+                       "_ingest/pipeline/smoke_event-ndjson.",
+        "version": 1,
+        "_meta": {"managed_by": "synth", "source": f"filebeat/{NDJSON_PIPELINE_FILE}"},
+        "processors": [
+            {"grok": {"tag": "decoded",
+                      "description": "A line Filebeat could not decode carries error.type json (add_error_key): "
+                                     "this match fails for it, and on_failure keeps it in failed-smoke_event.",
+                      "field": "error.type", "patterns": ["^$"], "ignore_missing": True}},
+            {"fingerprint": {
+                "tag": "document-id",
+                "description": "The same document however often it is shipped: the raw line is not kept by the ndjson "
+                               "parser, so the hash is of the event's time, client, request and its offset in the file.",
+                "fields": ["@timestamp", "source.address", "url.original", "log.offset"], "target_field": "_id",
+                "ignore_missing": True}},
+            *_finish()],
+        "on_failure": _on_failure(),
+    }
+
+
 # The bundled pipeline's formats, combined first. nginx_combined lines are combined lines to
 # the parser (its 0 for an empty body and its \xHH escapes fit the same pattern).
 BUNDLED = ("combined", "combined_timing", "vhost_combined", "common")
@@ -183,3 +248,16 @@ def pipeline_for(line_format: LineFormat, tz: str = "+0000") -> dict[str, Any]:
     if line_format.json:
         return json_pipeline()
     return text_pipeline([line_format], tz=tz)
+
+
+def pipeline_file_for(name: str | None, log_format: str | None = None, tz: str = "+0000",
+                      nginx_log_format: str | None = None) -> tuple[str | None, dict[str, Any]]:
+    """The pipeline a run of this format is shipped through: (file in filebeat/, None) for the
+    bundled ones, (None, body) for a --log-format or --nginx-log-format (``synth pipeline``
+    prints it)."""
+    if log_format or nginx_log_format:
+        from synth.render.formats import line_format
+        return None, pipeline_for(line_format(None, log_format, nginx_log_format), tz)
+    if name == "ecs_json":
+        return JSON_PIPELINE_FILE, {}
+    return "smoke_event-access.pipeline.json", {}

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synth.elastic.grok import pattern_banks_from
 from synth.elastic.ingest import Failure, Pipeline, resolve_index
 from synth.resources import resource_dir
 
@@ -44,6 +45,41 @@ class VerifyError(ValueError):
 def bundled_pipeline(patterns: str | Path | None = None) -> Pipeline:
     """The smoke_event-access pipeline shipped in filebeat/."""
     return Pipeline.load(resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns)
+
+
+def run_format(paths: Iterable[str | Path]) -> tuple[str | None, str | None, str | None, str]:
+    """(format, log_format, nginx_log_format, zone) that the manifest of the folder in ``paths``
+    records, or Nones when no path is a folder with a manifest synth wrote (or folders disagree)."""
+    found = set()
+    for given in paths:
+        manifest = Path(given) / "manifest.json"
+        if not manifest.is_file():
+            manifest = Path(given).parent / "manifest.json"
+            if not manifest.is_file():
+                continue
+        try:
+            scenario = json.loads(manifest.read_text(encoding="utf-8")).get("scenario") or {}
+            found.add((scenario.get("format"), scenario.get("log_format"), scenario.get("nginx_log_format"),
+                       scenario.get("tz") or "+0000"))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return found.pop() if len(found) == 1 else (None, None, None, "+0000")
+
+
+def pipeline_for_paths(paths: Iterable[str | Path], patterns: str | Path | None = None) -> Pipeline:
+    """The pipeline a run's lines are shipped through, by the format its manifest records:
+    smoke_event-json for ecs_json, smoke_event-access for the built-in text formats, and for a
+    --log-format the pipeline `synth pipeline --log-format` prints. Without a manifest, the
+    bundled smoke_event-access."""
+    from synth.elastic.pipelines import pipeline_file_for
+    name, log_format, nginx_log_format, tz = run_format(list(paths))
+    if name is None and log_format is None and nginx_log_format is None:
+        return bundled_pipeline(patterns)
+    file, body = pipeline_file_for(name, log_format, tz, nginx_log_format)
+    if file is not None:
+        return Pipeline.load(resource_dir("filebeat") / file, patterns=patterns)
+    banks = pattern_banks_from(patterns) if patterns is not None else None
+    return Pipeline(body, "synth pipeline --log-format", banks=banks)
 
 
 def log_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -177,12 +213,33 @@ def verify_paths(paths: Iterable[str | Path], pipeline: Pipeline | None = None,
         yield from verify_chunk(chunk, pipeline, target, resolved)
 
 
+_CLOSES = re.compile(r"[\s,.;:)]*$|[\s,.;:)]+[A-Za-z]")
+
+
+def error_type(message: str) -> str:
+    """A failure message with every bracketed value (a field's value, the line itself with any
+    brackets and quotes of its own) as ``[...]``: what is left is the kind of error, the same
+    for every line it happens to. A value ends at the first ``]`` followed by the message's end
+    or by a word of the message; a value that never ends hides the rest."""
+    out, i = [], 0
+    while i < len(message):
+        if message[i] != "[":
+            out.append(message[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(message) and not (message[j] == "]" and _CLOSES.match(message, j + 1)):
+            j += 1
+        out.append("[...]")
+        i = j + 1
+    text = "".join(out)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def reason_of(failure: Failure) -> str:
-    """A failure as a reason to count: long bracketed values (the line itself) shortened."""
-    message = re.sub(r"\[([^\]]{40,})\]", "[...]", failure.message)
-    if len(message) > 160:
-        message = message[:157] + "..."
-    return f"{failure.processor_type}: {message}"
+    """A failure as a reason to count: the processor (and its tag) and the kind of error."""
+    where = failure.processor_type + (f" (tag {failure.tag})" if failure.tag else "")
+    return f"{where}: {error_type(failure.message)}"
 
 
 @dataclass

@@ -27,6 +27,36 @@ from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
 
 EDGE_MARGIN_S = 12 * 3600
+# History an ML job sees before a drawn window, where the range has room: two days, so that the
+# 1-hour population jobs have 48 buckets and a daily pattern before the anomaly comes.
+HISTORY_S = 2 * 86400
+
+# What a format's lines tell, in words both sides share: a format lists those it writes
+# (synth.render.formats.LineFormat.carries), a job those its fields come from. Each job reads
+# the ECS fields named here (its detectors, influencers, datafeed query and aggregations);
+# tests/test_jobs_see_formats.py holds both sides to the documents the ingest pipeline makes.
+CARRIED = {
+    "status": "the status code (%s, read as http.response.status_code)",
+    "client": "the client address (%h, read as source.address)",
+    "url": "the request line (%r, read as url.original)",
+    "agent": "the User-Agent (%{User-agent}i, read as user_agent.original)",
+    "body_bytes": "the body size (%b or %B, read as http.response.body.bytes)",
+    "bytes_sent": "the bytes sent (%O, read as http.response.bytes)",
+    "duration": "a response time (%D or %T, read as event.duration)",
+}
+JOB_NEEDS: dict[str, frozenset[str]] = {
+    "smoke-request-count": frozenset({"status"}),
+    "smoke-low-request-rate": frozenset({"status"}),
+    "smoke-status-code-rate": frozenset({"status", "client"}),
+    "smoke-url-scanning": frozenset({"status", "client", "url"}),
+    "smoke-source-request-rate": frozenset({"status", "client"}),
+    "smoke-visitor-rate": frozenset({"status", "client"}),
+    "smoke-bytes-per-client": frozenset({"status", "client", "body_bytes"}),
+    "smoke-bytes-sent-per-client": frozenset({"status", "client", "bytes_sent"}),
+    "smoke-rare-agent": frozenset({"status", "client", "agent"}),
+    "smoke-response-time": frozenset({"duration"}),
+}
+ALL_CARRIED = frozenset(CARRIED)
 
 
 @dataclass(frozen=True)
@@ -69,7 +99,9 @@ class Model(Protocol):
     def median_size(self) -> float: ...
     def busiest_visitor(self) -> int: ...
     def visit_size(self) -> float: ...
-    def mean_response_us(self) -> float: ...
+    def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float: ...
+    @property
+    def carries(self) -> frozenset[str]: ...
 
 
 def iso(seconds: int) -> str:
@@ -80,8 +112,11 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
                   rng: np.random.Generator) -> list[Window]:
     """Place each anomaly: at its time or offset, or on a whole minute drawn from ``rng``.
 
-    Drawn windows keep clear of the first and last 12 hours of the range (of a quarter of the
-    spare room each, in ranges too short for that), so the ML job has data on both sides.
+    A drawn window starts at least two days into the range and ends at least 12 hours before
+    its end, where the range has room for that; in shorter ranges, it keeps clear of the first
+    and last 12 hours (of a quarter of the spare room each, where even that does not fit), so
+    the ML job has data on both sides. ``history_notes`` says when a window has less than two
+    days before it.
     """
     windows, problems = [], []
     for i, spec in enumerate(specs):
@@ -94,7 +129,8 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
                 continue
         else:
             margin = min(EDGE_MARGIN_S, max(0, (end - start - duration) // 4))
-            first = -(-(start + margin) // 60) * 60
+            before = HISTORY_S if end - start - duration - margin >= HISTORY_S + 60 else margin
+            first = -(-(start + before) // 60) * 60
             last = (end - margin - duration) // 60 * 60
             if last < first:
                 problems.append((f"anomalies[{i}].minutes",
@@ -105,6 +141,18 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
     if problems:
         raise ScenarioError(problems)
     return windows
+
+
+def history_notes(windows: list[Window], start: int) -> list[str]:
+    """A line for the windows that have less than two days of the range before them."""
+    short = [w for w in windows if w.start - start < HISTORY_S]
+    if not short:
+        return []
+    least = min(w.start - start for w in short) / 86400
+    names = ", ".join(f"{w.kind}-{w.index + 1}" for w in short)
+    return [f"{names} start{'s' if len(short) == 1 else ''} {least:.2g} days into the range: the bundled ML jobs "
+            f"learn the daily pattern from about two days of history before an anomaly (with --days 3 or more, "
+            f"drawn anomalies leave two days)"]
 
 
 def _inside(events: Events, window: Window) -> np.ndarray:
@@ -131,8 +179,23 @@ def _new_addresses(fake: Faker, n: int, given: str | None) -> list[str]:
     return [fake.ipv4_public() for _ in range(n)]
 
 
+def choose_job(candidates: tuple[str, ...], carries: frozenset[str]) -> tuple[list[str], str | None]:
+    """The first of ``candidates`` whose fields the format's lines carry, or none and why."""
+    for job in candidates:
+        if JOB_NEEDS[job] <= carries:
+            return [job], None
+    if not candidates:
+        return [], None
+    missing = sorted(JOB_NEEDS[candidates[0]] - carries, key=list(CARRIED).index)
+    jobs = " or ".join(candidates)
+    return [], (f"the format's lines do not carry {', '.join(CARRIED[m] for m in missing)}, which {jobs} "
+                f"{'read' if len(candidates) > 1 else 'reads'}: no bundled job can see this window")
+
+
 class Kind(abc.ABC):
-    """A kind of anomaly: by default, nothing added and nothing changed."""
+    """A kind of anomaly: by default, nothing added and nothing changed. ``jobs`` are the jobs
+    that can catch it, in order of preference: a window names the first whose fields the run's
+    format writes."""
 
     jobs: tuple[str, ...] = ()
     field: str | None = None
@@ -174,9 +237,15 @@ class Kind(abc.ABC):
         requests that overlapping dips let through.
         """
 
+    def job_note(self, job: str | None, carries: frozenset[str]) -> str | None:
+        """Anything the user should know about how the chosen job sees this window."""
+        return None
+
     def truth(self, model: Model, neighbours: list[Kind]) -> dict[str, Any]:
         w = self.window
         kind = KINDS[w.kind]
+        carries = getattr(model, "carries", ALL_CARRIED)
+        jobs, why = choose_job(self.jobs, carries)
         return {
             "id": f"{w.kind}-{w.index + 1}",
             "kind": w.kind,
@@ -191,7 +260,8 @@ class Kind(abc.ABC):
             "affected": {"field": self.field, "values": self.values},
             "expected": self.expected(model, sum(n.extra_in(model, w) for n in neighbours),
                                       float(np.prod([n.kept_in(w) for n in neighbours]))),
-            "jobs": list(self.jobs),
+            "jobs": jobs,
+            "jobs_note": why or self.job_note(jobs[0] if jobs else None, carries),
         }
 
 
@@ -429,9 +499,15 @@ class Bytes(Kind):
     """One client pulls far larger responses than anyone: an export endpoint, page after page,
     each response magnitude times the site's median response."""
 
-    jobs = ("smoke-bytes-per-client",)
+    jobs = ("smoke-bytes-per-client", "smoke-bytes-sent-per-client")
     field = "source.address"
     EVERY_S = 8.0
+
+    def job_note(self, job: str | None, carries: frozenset[str]) -> str | None:
+        if job == "smoke-bytes-sent-per-client":
+            return ("the format logs %O (bytes sent, headers included) and no body size: the window's figures "
+                    "are body bytes, http.response.bytes holds a little more")
+        return None
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         w, pools = self.window, model.pools
@@ -516,10 +592,18 @@ class Latency(Kind):
     upstream. Only formats that write response times (%D, %T) show it."""
 
     jobs = ("smoke-response-time",)
-    field = "apache.access.response_time"
+    field = "event.duration"
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
-        self.usual_us = model.mean_response_us()
+        # The usual time of the window's own traffic: its mix of visitors, crawlers and scanners,
+        # at its load (pages take longer when the site is busy).
+        self.usual_us = model.mean_response_us(self.window.start, self.window.end)
+
+    def job_note(self, job: str | None, carries: frozenset[str]) -> str | None:
+        if job and "duration_seconds_only" in carries:
+            return ("the format logs whole seconds (%T): responses under a second log 0, so the job sees only "
+                    "windows that push responses past a second")
+        return None
 
     def transform(self, model: Model, events: Events, rng: np.random.Generator) -> Events:
         if events.duration_us is not None:
@@ -528,8 +612,8 @@ class Latency(Kind):
         return events
 
     def expected(self, model: Model, others: float, kept: float) -> dict[str, Any]:
-        return {"metric": "mean apache.access.response_time (microseconds) in the window",
-                "baseline": round(self.usual_us), "during": round(self.usual_us * self.window.magnitude)}
+        return {"metric": "mean event.duration (nanoseconds) in the window",
+                "baseline": round(self.usual_us * 1000), "during": round(self.usual_us * 1000 * self.window.magnitude)}
 
 
 KIND_CLASSES: dict[str, type[Kind]] = {
@@ -547,4 +631,5 @@ def ground_truth(effects: list[Kind], model: Model) -> dict[str, Any]:
     return {"anomalies": [effect.truth(model, [e for e in effects if e is not effect]) for effect in effects]}
 
 
-__all__ = ["Window", "Kind", "KIND_CLASSES", "place_windows", "make_effects", "ground_truth", "iso"]
+__all__ = ["Window", "Kind", "KIND_CLASSES", "CARRIED", "JOB_NEEDS", "choose_job", "history_notes", "place_windows",
+           "make_effects", "ground_truth", "iso"]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
-from synth.generate.anomalies import Kind, Window, make_effects
+from synth.generate.anomalies import ALL_CARRIED, Kind, Window, make_effects
 from synth.generate.pools import GET, Pools
 from synth.generate.rates import RateModel, Rhythm
 from synth.generate.scenario import Scenario
@@ -109,8 +109,10 @@ class TrafficModel:
     """Everything fixed for the run (pools, rates, anomaly effects); draws the events of any block."""
 
     def __init__(self, scenario: Scenario, start: int, end: int, seed: int, pools: Pools,
-                 windows: list[Window], timing: bool = False):
+                 windows: list[Window], timing: bool = False, carries: frozenset[str] | None = None):
         self.scenario, self.start, self.end, self.seed, self.pools = scenario, start, end, seed, pools
+        # What the run's lines tell (anomalies.CARRIED): the labels name only jobs that can see them.
+        self.carries = ALL_CARRIED if carries is None else carries
         # Response times come from a stream of their own, drawn only for formats that write
         # them, so the same run in combined and in combined_timing has the same requests.
         self.timing = timing
@@ -229,12 +231,33 @@ class TrafficModel:
     def visit_size(self) -> float:
         return self.mix.per_visit
 
-    def mean_response_us(self) -> float:
-        """Mean response time of normal traffic at average load, measured on a sample."""
+    def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float:
+        """Mean response time of normal traffic: in [t0, t1) when given (its visitors, crawlers and
+        scanners, at the load there), else of visits at average load; measured on a sample of
+        at least 5,000 requests."""
         rng = seed_stream(self.seed, CALIBRATION_STREAM, 1)
-        humans = self.pools.population.group_clients[0]
-        sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
-        return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
+        if t0 is None or t1 is None:
+            humans = self.pools.population.group_clients[0]
+            sample = draw_visits(rng, self.pools, np.zeros(5_000, np.int64), humans[rng.integers(0, len(humans), 5_000)])
+            return float(response_times(rng, self.pools, sample, np.ones(len(sample))).mean())
+        mix, pools = self.mix, self.pools
+        times, total, count = [], 0.0, 0
+        for _ in range(200):
+            parts = [self.draw_human(rng, t0, t1),
+                     draw_crawls(rng, pools, self._poisson_starts(rng, mix.crawl / mix.per_crawl, t0, t1)),
+                     draw_scans(rng, pools, self._poisson_starts(rng, mix.scan / mix.per_scan, t0, t1),
+                                pools.population.scanner_clients)]
+            if mix.periodic:
+                parts.append(draw_periodic(rng, pools, t0 * 1000, t1 * 1000))
+            sample = Events.concat(parts)
+            sample = sample.take((sample.t_ms >= t0 * 1000) & (sample.t_ms < t1 * 1000))
+            if len(sample):
+                times.append(response_times(rng, pools, sample, self.load(sample.t_ms // 1000)))
+                total += float(times[-1].sum())
+                count += len(sample)
+            if count >= 5_000:
+                break
+        return total / count if count else self.mean_response_us()
 
     def client_rate(self, client: int) -> float:
         """A visitor's mean requests per second over the range (0 for bots and strangers)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.generate.anomalies import Window, ground_truth, iso, place_windows
+from synth.generate.anomalies import Window, ground_truth, history_notes, iso, place_windows
 from synth.generate.checks import Bounds, check_number, range_problem, time_problem
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
@@ -48,7 +48,7 @@ from synth.output.files import (
     write_json,
     write_stretch,
 )
-from synth.render.formats import line_format
+from synth.render.formats import carried, line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.render.messy import MessyRenderer
 from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
@@ -79,6 +79,7 @@ class Run:
     seconds: float = 0.0
     hour0: int = 0  # the UTC hour the histogram starts at
     hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    notes: list[str] = field(default_factory=list)  # what the user should know about the run's use
 
 
 def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **overrides: Any) -> Scenario:
@@ -150,7 +151,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     """
     try:
         template = line_format(scenario.format, scenario.log_format, scenario.nginx_log_format).template
-        timing = needs_timing(layout(template))
+        items = layout(template)
+        timing = needs_timing(items)
     except FormatError as e:
         key = "nginx_log_format" if scenario.nginx_log_format else "log_format" if scenario.log_format else "format"
         raise ScenarioError([(key, str(e))]) from None
@@ -160,7 +162,7 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience, shape=scenario.shape)
-    model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
+    model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing, carries=carried(items))
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.tz_seconds)
     if scenario.messy:
@@ -273,7 +275,8 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
             stretches, slices = plan_work(resolved, model, start, end, shard)
             hour0 = start // 3600 * 3600
             hours = (end - 1 - hour0) // 3600 + 1
-            run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0)
+            run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0,
+                      notes=history_notes(windows, start))
             stopper.setting_up = False
             with claim_output(out, force, "generate"), \
                     Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:

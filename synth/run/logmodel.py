@@ -206,7 +206,8 @@ class LogModel:
         pairs = v.client.astype(np.int64) * (int(v.agent.max()) + 1) + v.agent
         return float(len(pairs) / len(np.unique(pairs)))
 
-    def mean_response_us(self) -> float:
+    def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float:
+        """The log's own mean response time (the window is not looked at: the mix is the log's)."""
         d = self.mix.duration_us
         return float(d[d >= 0].mean()) if d is not None and (d >= 0).any() else 0.0
 
