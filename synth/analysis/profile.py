@@ -211,15 +211,15 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
     With ``minute`` (0-59), only lines whose minute as written is ``minute`` are profiled.
     Raises ProfileError for a missing or unreadable file, and when no line is left to profile.
     """
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise ProfileError("no file given")
     if minute is not None and not 0 <= minute <= 59:
         raise ProfileError(f"minute must be 0 to 59, not {minute}")
-    log = _read_log(paths)
-    names = str(paths[0]) if len(paths) == 1 else f"the {len(paths)} files"
+    log = _read_log(files)
+    names = str(files[0]) if len(files) == 1 else f"the {len(files)} files"
     if log.lines == 0:
-        raise ProfileError(f"{names} {'is' if len(paths) == 1 else 'are'} empty")
+        raise ProfileError(f"{names} {'is' if len(files) == 1 else 'are'} empty")
     if len(log.columns["utc"]) == 0:
         raise ProfileError(f"no line of {names} is an Apache combined or common log line "
                            f"(first: {log.first_unparsed})")
@@ -231,7 +231,7 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
     order = np.argsort(per_line["utc"], kind="stable")
     combined = int(per_line["combined"].sum())
     return Profile(
-        files=tuple(str(p) for p in paths),
+        files=tuple(str(p) for p in files),
         lines=log.lines,
         unparsed=log.unparsed,
         first_unparsed=log.first_unparsed,

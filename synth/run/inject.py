@@ -487,7 +487,8 @@ def inject(paths: Sequence[str | Path], *, out_dir: str | Path = "injected", sce
         if not (sample.source[rows] & 2).any():  # no run of whole visits at these hours: any run
             rows = np.union1d(rows, np.flatnonzero(sample.source & 2))
         days = max(1, len({int(t // 86_400_000) for t in sample.t_ms[rows].tolist()}))
-        models[w.index] = LogModel(pools, sample.take(rows), days * 3600 * len(_hours(w)), baseline, every)
+        models[w.index] = LogModel(pools, sample.take(rows), days * 3600 * len(_hours(w)), baseline, every,
+                                   fmt.carries)
         _check_mix(w, models[w.index], fmt)
         if w.kind in ("crowd", "flood"):
             models[w.index].measure_clients(_same_window(inputs, fmt, baseline, w, t_all, ok_all), w.seconds)

@@ -170,8 +170,9 @@ class LogModel:
     """The Model of synth.generate.anomalies for one window, made of the log."""
 
     def __init__(self, pools: Pools, sample: Sample, mix_seconds: float, baseline: Baseline,
-                 sampled_every: int):
+                 sampled_every: int, carries: frozenset[str]):
         self.pools = pools
+        self.carries = carries  # what the log's lines tell, so labels name jobs that can see them
         self.mix = sample.take(np.flatnonzero(sample.source & 1))  # every k-th line: rates and shares
         self.visits = sample.take(np.flatnonzero(sample.source & 2))  # runs of lines: whole visits
         self.mix_seconds = max(mix_seconds, 1.0)
