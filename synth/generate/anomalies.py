@@ -76,14 +76,25 @@ def iso(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
-                  rng: np.random.Generator) -> list[Window]:
-    """Place each anomaly: at its time or offset, or on a whole minute drawn from ``rng``.
+# A window is measurable when what it changes stands out of the counting noise: at least
+# MEASURABLE_EVENTS of difference, and three standard deviations of a Poisson count.
+MEASURABLE_EVENTS = 10
 
-    Drawn windows keep clear of the first and last 12 hours of the range (of a quarter of the
-    spare room each, in ranges too short for that), so the ML job has data on both sides.
-    """
-    windows, problems = [], []
+
+def unmeasurable(expected: dict[str, Any]) -> str | None:
+    """Why a window's expected effect is too small to be told from chance, or None."""
+    baseline, during = expected.get("baseline"), expected.get("during")
+    if not isinstance(baseline, (int, float)) or not isinstance(during, (int, float)):
+        return None
+    if abs(during - baseline) >= max(MEASURABLE_EVENTS, 3 * np.sqrt(max(baseline, 1))):
+        return None
+    return (f"{expected.get('metric', 'events')}: about {during:,.0f} against {baseline:,.0f} usual, "
+            f"too few to tell from chance (a higher rate or a longer window)")
+
+
+def window_problems(specs: tuple[AnomalySpec, ...], start: int, end: int) -> list[tuple[str, str]]:
+    """Why anomalies do not fit in [start, end): a start outside it, or too little room to draw one."""
+    problems = []
     for i, spec in enumerate(specs):
         duration = int(round(spec.minutes * 60))
         if spec.start is not None or spec.offset is not None:
@@ -91,19 +102,38 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
             if w0 < start or w0 + duration > end:
                 problems.append((f"anomalies[{i}].start",
                                  f"{iso(w0)} + {spec.minutes:g} minutes is outside the range {iso(start)} to {iso(end)}"))
-                continue
         else:
-            margin = min(EDGE_MARGIN_S, max(0, (end - start - duration) // 4))
-            first = -(-(start + margin) // 60) * 60
-            last = (end - margin - duration) // 60 * 60
+            first, last = _drawn_room(duration, start, end)
             if last < first:
                 problems.append((f"anomalies[{i}].minutes",
                                  f"{spec.minutes:g} minutes does not fit on whole minutes in the range"))
-                continue
-            w0 = first + 60 * int(rng.integers(0, (last - first) // 60 + 1))
-        windows.append(Window(i, spec, w0, w0 + duration))
+    return problems
+
+
+def _drawn_room(duration: int, start: int, end: int) -> tuple[int, int]:
+    margin = min(EDGE_MARGIN_S, max(0, (end - start - duration) // 4))
+    return -(-(start + margin) // 60) * 60, (end - margin - duration) // 60 * 60
+
+
+def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
+                  rng: np.random.Generator) -> list[Window]:
+    """Place each anomaly: at its time or offset, or on a whole minute drawn from ``rng``.
+
+    Drawn windows keep clear of the first and last 12 hours of the range (of a quarter of the
+    spare room each, in ranges too short for that), so the ML job has data on both sides.
+    """
+    problems = window_problems(specs, start, end)
     if problems:
         raise ScenarioError(problems)
+    windows = []
+    for i, spec in enumerate(specs):
+        duration = int(round(spec.minutes * 60))
+        if spec.start is not None or spec.offset is not None:
+            w0 = int(spec.start.timestamp()) if spec.start is not None else start + int(spec.offset or 0)
+        else:
+            first, last = _drawn_room(duration, start, end)
+            w0 = first + 60 * int(rng.integers(0, (last - first) // 60 + 1))
+        windows.append(Window(i, spec, w0, w0 + duration))
     return windows
 
 
@@ -177,7 +207,7 @@ class Kind(abc.ABC):
     def truth(self, model: Model, neighbours: list[Kind]) -> dict[str, Any]:
         w = self.window
         kind = KINDS[w.kind]
-        return {
+        label = {
             "id": f"{w.kind}-{w.index + 1}",
             "kind": w.kind,
             "start": iso(w.start),
@@ -193,6 +223,11 @@ class Kind(abc.ABC):
                                       float(np.prod([n.kept_in(w) for n in neighbours]))),
             "jobs": list(self.jobs),
         }
+        too_few = unmeasurable(label["expected"])
+        if too_few:
+            label["measurable"] = False
+            label["too_few"] = too_few
+        return label
 
 
 class Spike(Kind):
@@ -547,4 +582,5 @@ def ground_truth(effects: list[Kind], model: Model) -> dict[str, Any]:
     return {"anomalies": [effect.truth(model, [e for e in effects if e is not effect]) for effect in effects]}
 
 
-__all__ = ["Window", "Kind", "KIND_CLASSES", "place_windows", "make_effects", "ground_truth", "iso"]
+__all__ = ["Window", "Kind", "KIND_CLASSES", "place_windows", "make_effects", "ground_truth", "iso",
+           "window_problems", "unmeasurable"]

@@ -18,6 +18,7 @@ import jinja2
 import numpy as np
 
 from synth.generate.pools import Pools
+from synth.generate.zone import Zone
 from synth.generate.traffic import Events
 from synth.render.fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
 from synth.resources import resource_dir
@@ -116,9 +117,9 @@ def _encoded(texts: np.ndarray) -> np.ndarray:
 class LineRenderer:
     """Events -> bytes for one line format; pools pre-joined once, chunks joined once."""
 
-    def __init__(self, template: jinja2.Template, pools: Pools, tz_seconds: int):
+    def __init__(self, template: jinja2.Template, pools: Pools, tz: int | str | Zone):
         self.template = template
-        self.tables = Tables(pools, tz_seconds)
+        self.tables = Tables(pools, tz)
         self.segments = self._segments(layout(template))
         for segment in self.segments:
             if segment.key in POOLED_KEYS:
