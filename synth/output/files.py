@@ -154,6 +154,33 @@ def plan_stretches(start: int, end: int, rotation: Rotation, tz: int | str | Zon
     return [Stretch(name, t0, t1) for name, t0, t1 in zip(names, edges, edges[1:])]
 
 
+def file_order(name: str) -> tuple[int, int, str]:
+    """A sort key that puts a run's files in time order by their names alone: dated files
+    (``access.log-YYYYMMDD[HH][.k]``) oldest first, then size-rotated ones from the highest
+    number (oldest) down, then ``access.log`` (gzip suffixes ignored)."""
+    base = name[:-3] if name.endswith(".gz") else name
+    if base.startswith(f"{ACTIVE}-"):
+        return 0, 0, base
+    rest = base[len(ACTIVE) + 1:] if base.startswith(f"{ACTIVE}.") else ""
+    if rest.isdigit():
+        return 1, -int(rest), base
+    return (2, 0, base) if base == ACTIVE else (0, 0, base)
+
+
+def run_files(folder: Path, pattern: str = f"{ACTIVE}*") -> list[Path]:
+    """A run folder's access files in time order: as its manifest lists them, else by name."""
+    found = sorted((p for p in folder.glob(pattern) if p.is_file()), key=lambda p: file_order(p.name))
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        try:
+            names = [f["name"] for f in json.loads(manifest.read_text())["files"]]
+            rank = {name: k for k, name in enumerate(names)}
+            found.sort(key=lambda p: (rank.get(p.name, len(rank)), file_order(p.name)))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return found
+
+
 def shard_stretches(stretches: list[Stretch], weights: list[float], k: int, n: int) -> list[Stretch]:
     """The k-th of n contiguous groups of files, cut so that the heaviest group is as light as
     possible (the linear partition problem); with fewer files than shards, one file each."""

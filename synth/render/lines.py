@@ -18,8 +18,8 @@ import jinja2
 import numpy as np
 
 from synth.generate.pools import Pools
-from synth.generate.zone import Zone
 from synth.generate.traffic import Events
+from synth.generate.zone import Zone
 from synth.render.fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
 from synth.resources import resource_dir
 

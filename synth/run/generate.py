@@ -31,6 +31,7 @@ from synth.generate.scenario import (
     read_scenario_source,
     to_yaml,
 )
+from synth.generate.traffic import Events
 from synth.output.files import (
     ACTIVE,
     TRUTH,
@@ -47,7 +48,6 @@ from synth.output.files import (
     write_json,
     write_stretch,
 )
-from synth.generate.traffic import Events
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.run.signals import Interrupted, Stopper, stop_on_signals
@@ -217,7 +217,7 @@ def expected_files(scenario: Scenario, model: TrafficModel, renderer: LineRender
         if len(sample) >= 200 or b - model.start // model.block_s > 50:
             break
     n = min(len(sample), 2000)
-    per_line = len(renderer.render(sample.take(slice(0, n)))) / n if n else 200.0
+    per_line = len(renderer.render(sample.take(np.argsort(sample.t_ms, kind="stable")[:n]))) / n if n else 200.0
     return int(lines * min(per_line, 2000.0) // scenario.rotate.max_bytes) + 1
 
 

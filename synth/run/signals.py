@@ -23,6 +23,21 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GUARD_WAIT_S = 5.0  # a write that takes longer than this is stuck: exit anyway
 
 
+# Called on a forced exit (a second signal), after the writes are cut: a caller that made a
+# scratch folder removes it here, since no ``finally`` runs on the way out.
+FORCED_EXIT_HOOKS: list[Callable[[], None]] = []
+
+
+@contextmanager
+def on_forced_exit(hook: Callable[[], None]) -> Iterator[None]:
+    """Run ``hook`` if a second signal ends the process at once, while inside this block."""
+    FORCED_EXIT_HOOKS.append(hook)
+    try:
+        yield
+    finally:
+        FORCED_EXIT_HOOKS.remove(hook)
+
+
 class Stopper:
     """A run's stop request, shared with the workers it forks (create it before them)."""
 
@@ -56,7 +71,7 @@ class Stopper:
             except OSError:
                 pass
         WRITE_GUARD.acquire(timeout=GUARD_WAIT_S)
-        for cut in self.cuts:
+        for cut in [*self.cuts, *FORCED_EXIT_HOOKS]:
             try:
                 cut()
             except OSError:
@@ -100,5 +115,5 @@ class Interrupted(Exception):
     def __init__(self, signum: int, lines: int, files: int):
         self.signum, self.lines, self.files = signum, lines, files
         self.exit_code = 128 + signum
-        super().__init__(f"stopped by {signal.Signals(signum).name}: {lines:,} whole lines in {files} files; "
-                         "manifest.json says the run is incomplete")
+        super().__init__(f"stopped by {signal.Signals(signum).name}: {lines:,} whole line{'' if lines == 1 else 's'} "
+                         f"in {files:,} file{'' if files == 1 else 's'}; manifest.json says the run is incomplete")
