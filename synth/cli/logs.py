@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 
@@ -15,6 +14,7 @@ from synth.cli.common import UsageProblem, cli
 from synth.elastic.ingest import Pipeline, PipelineError
 from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
 from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, verify_files
+from synth.generate.zone import normal_zone
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
 from synth.resources import resource_dir
@@ -28,7 +28,8 @@ from synth.resources import resource_dir
 def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -> None:
     """Print the statistical profile of Apache combined or common access logs.
 
-    Reads the PATHs (plain or gzip) and measures, over the lines that parse (the others are
+    Reads the PATHs (plain or gzip files; a run folder means its access files in time order,
+    as synth verify reads it) and measures, over the lines that parse (the others are
     counted as unparsed): shares of methods, statuses and request kinds; body sizes; how
     concentrated clients and paths are; bots, referrers, sessions; hourly and weekly rhythm.
 
@@ -55,8 +56,8 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 
     \b
     Example:
-        synth profile output/access.log*
-        synth profile --minute 5 --json /var/log/apache2/access.log*.gz
+        synth profile output/
+        synth profile --minute 5 --json output/access.log*
     """
     try:
         profile = profile_log(paths, minute=minute)
@@ -87,7 +88,7 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
     Example:
         synth verify output/
         synth verify --json output/access.log | head -1
-        synth verify --pipeline my-pipeline.json --patterns grok/ my.log
+        synth pipeline --format combined > combined.json; synth verify --pipeline combined.json output/
     """
     if pipeline_file is not None and not os.path.isfile(pipeline_file):
         raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
@@ -119,8 +120,9 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
 @cli.command("pipeline")
 @click.option("--format", "format_", default=None, metavar="NAME", help="A built-in format (default combined).")
 @click.option("--log-format", "log_format", default=None, metavar="'STRING'", help="An Apache LogFormat string.")
-@click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
-              help="Zone of times written without one (strftime formats without %z).")
+@click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
+              help="Zone of times written without one (strftime formats without %z): the values "
+                   "synth generate --tz takes (+05:30, UTC, Europe/Paris).")
 @click.option("--bundled", is_flag=True, help="The bundled pipeline: every built-in text format, combined first.")
 def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundled: bool) -> None:
     """Print the ingest pipeline (JSON) that reads a line format into ECS fields.
@@ -131,14 +133,17 @@ def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundl
 
     \b
     Example:
-        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
         synth pipeline --format vhost_combined
-        synth verify --pipeline my-pipeline.json output/access.log
+        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
+        synth generate --log-format '%h %l %u %t \"%r\" %>s %b %D' --out timed
+        synth verify --pipeline my-pipeline.json timed/
     """
     if sum(x is not None for x in (format_, log_format)) + bundled > 1:
-        raise UsageProblem("--format, --log-format and --bundled: choose one")
-    if not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
-        raise UsageProblem(f"--tz: must be an offset like +0000 or -0800, got {tz!r}")
+        raise UsageProblem(f"{', '.join(n for n, v in (('--format', format_), ('--log-format', log_format), ('--bundled', bundled or None)) if v is not None)}: give one of them")
+    try:
+        tz = normal_zone(tz)
+    except ValueError as e:
+        raise UsageProblem(f"--tz: {e}") from None
     try:
         if bundled:
             pipeline = bundled_text_pipeline()
