@@ -22,7 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 from faker import Faker
 
-from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
+from synth.generate import catalog
+from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, network_in, pick
 from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
 
@@ -158,7 +159,7 @@ def _schedule(rng: np.random.Generator, window: Window, per_second: float, b0: i
 def _new_addresses(fake: Faker, n: int, given: str | None) -> list[str]:
     if given:
         return [given] + [str(ipaddress.ip_address(given) + i) for i in range(1, n)]
-    return [fake.ipv4_public() for _ in range(n)]
+    return [network_in(catalog.CLOUD_NETWORKS, fake) for _ in range(n)]
 
 
 class Kind(abc.ABC):
@@ -435,7 +436,8 @@ class Crowd(Kind):
         self.usual = model.expected_visits(w.start, w.end)
         n = int(rng.poisson((w.magnitude - 1) * self.usual))
         agents = browser_agents(rng, n, pools.versions)  # the same browser mix as everyone else
-        addresses = [f"{fake.ipv4_public().rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
+        isp = [net for nets in catalog.ISP_NETWORKS.values() for net in nets]
+        addresses = [f"{network_in(isp, fake, 24).rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
         pop = pools.population
         self.clients = pop.browser_clients(addresses, agents, [HTTP2] * n)
         pop.freeze()

@@ -100,7 +100,8 @@ class TrafficModel:
         self.block_s = block_seconds(scenario.rate)
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
-        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve)
+        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve,
+                        None if scenario.zone.fixed else scenario.zone)
         self.rates = RateModel(start, end, rhythm, self.mix.human, self.mix.crawl + self.mix.scan,
                                self.mix.periodic)
         self._group_means = self.rates.group_means()

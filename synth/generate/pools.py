@@ -99,6 +99,12 @@ class Population:
     monitor_methods: list[int] = field(default_factory=list)
     scanner_agents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     scanner_clients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # Browsers follow the date of each line: a visitor's recipe (-1 for the others) gives, in
+    # each release period (from the UTC midnight in period_edges_ms on), its agent of the time.
+    client_recipe_list: list[int] = field(default_factory=list)
+    client_recipe: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    recipe_agents: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), np.int32))
+    period_edges_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _agent_ids: dict[str, int] = field(default_factory=dict)
 
     def agent(self, text: str) -> int:
@@ -129,7 +135,20 @@ class Population:
         return self.add_clients(addresses, ids[which].tolist(), protos,
                                 languages or ["en-US,en;q=0.9"] * len(addresses))
 
+    def agents_at(self, client: np.ndarray, t_ms: np.ndarray) -> np.ndarray:
+        """Each request's agent: the client's own, or for a visitor its browser as of the date."""
+        agent = self.client_agent[client]
+        if len(self.period_edges_ms) == 0 or len(client) == 0:
+            return agent
+        recipe = self.client_recipe[client]
+        browser = recipe >= 0
+        period = np.searchsorted(self.period_edges_ms, t_ms[browser], side="right")
+        agent[browser] = self.recipe_agents[period, recipe[browser]]
+        return agent
+
     def freeze(self) -> None:
+        self.client_recipe = np.array(self.client_recipe_list + [-1] * (len(self.addresses) - len(self.client_recipe_list)),
+                                      dtype=np.int32)
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
         self.client_proto = np.array(self.client_proto_list, dtype=np.int8)
         if self.group_clients:
@@ -291,7 +310,11 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
     """
     n = len(v6)
     n_nets = max(16, n // 50)
-    nets4 = [fake.ipv4_public().rsplit(".", 1)[0] for _ in range(n_nets)]
+    # Each region's own ISP networks: a visitor of the American evening comes from Comcast or
+    # a Brazilian ISP, not from a block nobody browses from.
+    regions = sorted(catalog.ISP_NETWORKS)
+    region_nets = {r: [network_in(catalog.ISP_NETWORKS[r], fake, 24).rsplit(".", 1)[0]
+                       for _ in range(max(4, n_nets // 4))] for r in regions}
     prefixes = {"america": (0x2600, 0x2601, 0x2603, 0x2607, 0x2804),
                 "europe": (0x2A01, 0x2A02, 0x2A00, 0x2001, 0x2A0A),
                 "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
@@ -308,8 +331,26 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
             pool = nets6[region]
             addresses.append(ipv6_text(pool[net[i] % len(pool)] + host6[i]))
         else:
-            addresses.append(f"{nets4[net[i]]}.{host4[i]}")
+            nets4 = region_nets[catalog.region_of(int(offsets_minutes[i]))]
+            addresses.append(f"{nets4[net[i] % len(nets4)]}.{host4[i]}")
     return addresses
+
+
+def network_in(networks: tuple[str, ...] | list[str], fake: Faker, prefix: int = 32) -> str:
+    """An address (prefix 32) or the first address of a block of ``prefix`` bits, drawn inside
+    one of ``networks`` (the network and broadcast addresses of a block never)."""
+    net = ipaddress.ip_network(networks[fake.random_int(0, len(networks) - 1)])
+    size = 2 ** (32 - max(prefix, net.prefixlen))
+    blocks = net.num_addresses // size
+    base = int(net.network_address) + fake.random_int(0, blocks - 1) * size
+    if prefix >= 32:
+        base = int(net.network_address) + fake.random_int(1, net.num_addresses - 2)
+    return str(ipaddress.ip_address(base))
+
+
+def service_address(agent: str, fake: Faker) -> str:
+    """A bot's address: from the service's published ranges, else a hosting provider's."""
+    return network_in(catalog.published_networks(agent) or catalog.CLOUD_NETWORKS, fake)
 
 
 def _address_in(network: str, fake: Faker) -> str:
@@ -317,12 +358,10 @@ def _address_in(network: str, fake: Faker) -> str:
     return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
 
 
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
-    """``n`` browser agents: a family by market share, versions spread over the last releases.
-
-    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
-    """
-    templates = [t for _, t in catalog.BROWSERS]
+def browser_recipes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` browsers as recipes: a family by market share, how many releases behind, and draws
+    of minor version, phone model and build. Returns the distinct recipes (rows of family, lag,
+    minor, model, build) and, for each of the ``n``, the index of its recipe."""
     family = pick(rng, _cdf(np.array([share for share, _ in catalog.BROWSERS])), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
@@ -331,19 +370,52 @@ def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -
     # One integer per combination, so that finding the distinct ones is a plain sort.
     code = (((family * 4 + lag) * 4 + minor) * 4 + model) * 3 + build
     codes, which = np.unique(code, return_inverse=True)
-    texts = []
+    rows = []
     for c in codes.tolist():
         c, bd = divmod(c, 3)
         c, md = divmod(c, 4)
         c, mn = divmod(c, 4)
         f, lg = divmod(c, 4)
-        apple = versions["safari"] - (1 if lg >= 2 else 0)
-        texts.append(templates[f].format(
-            chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
-            safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
-            android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
-            samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3400 + 51 * bd}.{52 + 13 * bd}"))
-    return texts, which.ravel()
+        rows.append((f, lg, mn, md, bd))
+    return np.array(rows, np.int64).reshape(-1, 5), which.ravel()
+
+
+def recipe_texts(recipes: np.ndarray, versions: dict[str, int]) -> list[str]:
+    """The agent of each recipe on the day of ``versions``. A browser that did not exist yet
+    (Edge before 2015) is the most common one of the day instead (Chrome, else Firefox)."""
+    templates = [t for _, t in catalog.BROWSERS]
+    texts = []
+    for f, lg, mn, md, bd in recipes.tolist():
+        text = None
+        for family in (f, 0, 2):
+            text = catalog.fill_browser(templates[family], versions, lg, mn, md, bd)
+            if text is not None:
+                break
+        texts.append(text or "Mozilla/5.0 (Windows NT 6.1; rv:2.0) Gecko/20100101 Firefox/4.0")
+    return texts
+
+
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """``n`` browser agents: a family by market share, versions spread over the last releases.
+
+    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
+    """
+    recipes, which = browser_recipes(rng, n)
+    return recipe_texts(recipes, versions), which
+
+
+def release_days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The days from ``first`` to ``last`` on which a browser or OS version changes: each
+    starts a period whose lines carry that day's versions (first is always one)."""
+    days, current = [first], catalog.browser_versions(first)
+    day = first
+    while day < last:
+        day += dt.timedelta(days=1)
+        versions = catalog.browser_versions(day)
+        if {k: v for k, v in versions.items() if k != "day"} != {k: v for k, v in current.items() if k != "day"}:
+            days.append(day)
+            current = versions
+    return days
 
 
 def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
@@ -352,22 +424,35 @@ def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 
 
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
-                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE) -> Population:
-    """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
+                     versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE,
+                     first: dt.date | None = None) -> Population:
+    """Visitors (each with one address and a browser, in a time-zone group, Zipf-active) and bots.
+
+    A visitor's browser is a recipe (family, how far behind) whose agent is that of each line's
+    date: from ``first`` (the run's first day) on, a release changes the agents of the lines
+    after it, so no line carries a version released after its date.
+    """
     pop = Population()
     offsets = np.array([o for o, _ in audience], np.int64)
     shares = np.array([s for _, s in audience], np.float64)
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    agents = browser_agents(rng, n_clients, versions)
+    recipes, which = browser_recipes(rng, n_clients)
+    last = dt.date.fromordinal(versions["day"])
+    days = release_days(first or last, last)
+    per_period = [recipe_texts(recipes, catalog.browser_versions(day)) for day in days]
+    agents = (per_period[-1], which)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
-    first = len(pop.addresses)
+    first_id = first = len(pop.addresses)
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
+    pop.client_recipe_list = [-1] * first_id + which.tolist()
+    pop.recipe_agents = np.array([[pop.agent(t) for t in texts] for texts in per_period], np.int32)
+    pop.period_edges_ms = np.array([(day - dt.date(1970, 1, 1)).days * 86_400_000 for day in days[1:]], np.int64)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
     activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
     for g in range(len(offsets)):
@@ -378,8 +463,12 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
         pop.group_cdf.append(_cdf(activity[members]))
 
     crawler_ids, crawler_weights = [], []
+    since = first or last
     for share, template, networks in catalog.CRAWLERS:
-        agent_id = pop.agent(template.format(chrome=versions["chrome"] - 1))
+        text = catalog.agent_of(template, since)
+        if text is None:
+            continue
+        agent_id = pop.agent(text)
         n_addresses = 2 + int(rng.integers(0, 5))
         for k in range(n_addresses):
             network = networks[k % len(networks)]
@@ -389,10 +478,13 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.crawler_cdf = _cdf(np.array(crawler_weights))
 
     for template, period_minutes in catalog.FEED_READERS:
-        agent = template.format(n=int(rng.integers(2, 60)), id=int(rng.integers(1000, 9_999_999)))
-        pop.feed_clients.append((pop.add_client(fake.ipv4_public(), pop.agent(agent)), period_minutes * 60))
-    pop.scanner_agents = np.array([pop.agent(a) for a in catalog.SCANNER_AGENTS], np.int32)
-    pop.scanner_clients = np.array([pop.add_client(fake.ipv4_public(), int(pop.scanner_agents[0]))
+        agent = catalog.agent_of(template.format(n=int(rng.integers(2, 60)), id=int(rng.integers(1000, 9_999_999))), since)
+        address = service_address(agent or "", fake)
+        if agent is not None:
+            pop.feed_clients.append((pop.add_client(address, pop.agent(agent)), period_minutes * 60))
+    scanners = [a for a in (catalog.agent_of(t, since) for t in catalog.SCANNER_AGENTS) if a is not None]
+    pop.scanner_agents = np.array([pop.agent(a) for a in scanners], np.int32)
+    pop.scanner_clients = np.array([pop.add_client(network_in(catalog.CLOUD_NETWORKS, fake), int(pop.scanner_agents[0]))
                                     for _ in range(200)], np.int32)
     pop.freeze()
     return pop
@@ -417,7 +509,7 @@ def default_clients(rate: float, days: float) -> int:
 
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                 when: dt.date, n_pages: int = 600,
-                audience: tuple[tuple[int, float], ...] | None = None) -> Pools:
+                audience: tuple[tuple[int, float], ...] | None = None, first: dt.date | None = None) -> Pools:
     """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
@@ -425,16 +517,19 @@ def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
     referrers = build_referrers(fake, rng)
     site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers)
     population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
-                                  audience=audience or catalog.AUDIENCE)
-    _add_monitors(population, site, fake)
+                                  audience=audience or catalog.AUDIENCE, first=first)
+    _add_monitors(population, site, fake, first or when)
     return Pools(site, population, referrers, versions)
 
 
-def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:
+def _add_monitors(pop: Population, site: Site, fake: Faker, since: dt.date) -> None:
     # Monitors all watch the home page, the one URL every site has.
     home = int(site.pages[0])
-    for agent, method, period in catalog.MONITORS:
-        client = pop.add_client(fake.ipv4_public(), pop.agent(agent))
+    for template, method, period in catalog.MONITORS:
+        agent = catalog.agent_of(template, since)
+        if agent is None:
+            continue
+        client = pop.add_client(service_address(agent, fake), pop.agent(agent))
         pop.monitor_clients.append((client, home, period))
         pop.monitor_methods.append(METHODS.index(method))
     pop.freeze()

@@ -219,7 +219,8 @@ def finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | N
     if proto is None:
         proto = pools.population.client_proto[client]
     return Events.build(
-        t_ms=part["t_ms"], client=client, agent=part.get("agent", pools.population.client_agent[client]),
+        t_ms=part["t_ms"], client=client,
+        agent=part.get("agent", pools.population.agents_at(client, np.asarray(part["t_ms"], np.int64))),
         target=target, method=methods, proto=proto, status=status, referrer=part.get("referrer", 0))
 
 

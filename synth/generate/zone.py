@@ -136,9 +136,11 @@ class Zone:
 
     def dst(self, seconds: np.ndarray) -> np.ndarray:
         """How far each second's offset is ahead of the zone's standard offset (0 for fixed zones)."""
-        if self.fixed:
+        if self.fixed or np.size(seconds) == 0:
             return np.zeros(np.shape(seconds), np.int64)
-        return self.offsets(seconds) - self.standard_offset(int(np.min(seconds)) if np.size(seconds) else 0)
+        if not hasattr(self, "_standard"):
+            self._standard = self.standard_offset(int(np.min(seconds)))
+        return self.offsets(seconds) - self._standard
 
     def standard_offset(self, near: int) -> int:
         """The zone's standard (winter) offset in the year around ``near``: the smaller of its offsets."""

@@ -196,7 +196,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
     when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
-                        when=when, n_pages=scenario.pages, audience=scenario.audience)
+                        when=when, n_pages=scenario.pages, audience=scenario.audience,
+                        first=dt.datetime.fromtimestamp(start, dt.UTC).date())
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.zone)
