@@ -26,6 +26,7 @@ from synth.generate import catalog
 from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, network_in, pick
 from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
+from synth.render.escape import apache_escape
 
 EDGE_MARGIN_S = 12 * 3600
 
@@ -329,13 +330,36 @@ class Scan(Kind):
     AGENTS = ("gobuster/3.6", "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000001)", "Fuzz Faster U Fool v2.1.0",
               "DirBuster-1.0-RC1 (http://www.owasp.org/index.php/Category:OWASP_DirBuster_Project)", "Wfuzz/3.1.0")
     EXTENSIONS = ("", "/", ".php", ".bak", ".old", ".zip", ".sql", ".txt", ".asp", ".jsp", ".tar.gz", ".env", ".json", ".conf")
-    FOLDERS = ("", "admin/", "backup/", "old/", "test/", "api/", "private/", "tmp/", "wp-content/", "cgi-bin/", "include/", "data/")
+    FOLDERS = ("", "admin/", "backup/", "old/", "test/", "api/", "tmp/", "wp-content/", "cgi-bin/", "include/", "data/")
+    # What directory scanners' word lists hold (dirb's common.txt, SecLists' raft lists): names
+    # of admin panels, backups, configs, frameworks' debug pages, not dictionary words.
+    WORDS = ("admin", "administrator", "login", "wp-login.php", "wp-admin", "wp-content", "wp-includes", "xmlrpc.php",
+             "phpmyadmin", "pma", "myadmin", "mysql", "sql", "db", "database", "dump", "backup", "backups", "bak",
+             "old", "new", "test", "tests", "temp", "tmp", "dev", "staging", "beta", "debug", "config", "configuration",
+             "conf", "settings", "setup", "install", "installer", "upgrade", "update", ".env", ".git", ".svn", ".hg",
+             ".htaccess", ".htpasswd", ".DS_Store", "server-status", "server-info", "phpinfo", "info", "status",
+             "health", "actuator", "metrics", "console", "manager", "dashboard", "panel", "cpanel", "webmail",
+             "portal", "private", "secret", "secrets", "credentials", "keys", "api", "v1", "v2", "graphql", "swagger",
+             "swagger-ui", "api-docs", "openapi.json", "jenkins", "solr", "elmah.axd", "trace.axd", "web.config",
+             "cgi-bin", "scripts", "shell", "cmd", "upload", "uploads", "files", "file", "download", "downloads",
+             "include", "includes", "inc", "lib", "vendor", "node_modules", "composer.json", "package.json",
+             "docker-compose.yml", "Dockerfile", "id_rsa", "users", "user", "account", "accounts", "register",
+             "signup", "logout", "auth", "oauth", "sso", "session", "cache", "log", "logs", "error_log", "access_log",
+             "stats", "awstats", "webalizer", "editor", "fckeditor", "ckeditor", "tinymce", "filemanager", "site",
+             "www", "web", "public", "static", "assets", "media", "images", "img", "js", "css", "data", "export",
+             "import", "archive", "archives", "old_site", "demo", "sample", "examples", "readme", "README.md",
+             "license.txt", "changelog", "CHANGELOG.md", "crossdomain.xml", "clientaccesspolicy.xml", "sitemap",
+             "magento", "joomla", "drupal", "typo3", "umbraco", "laravel", "telescope", "horizon", "_profiler",
+             "app_dev.php", "index.php", "default", "home", "main", "root", "system", "sys", "etc", "passwd")
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         w, pools = self.window, model.pools
         n_clients = int(w.spec.param("clients", 1))
         agent_text = w.spec.param("agent") or self.AGENTS[int(rng.integers(0, len(self.AGENTS)))]
         agent = pools.population.agent(agent_text)
+        # Nikto names the test of each request in its agent: (Test:000001), (Test:000002), ...
+        self.numbered = "(Test:000001)" in agent_text
+        self.agent_text = agent_text
         addresses = _new_addresses(fake, n_clients, w.spec.param("address"))
         self.clients = np.array([pools.population.add_client(a, agent, HTTP11) for a in addresses], np.int32)
         self.agent = agent
@@ -343,14 +367,21 @@ class Scan(Kind):
         self.used = {"clients": n_clients, "address": addresses[0], "agent": agent_text}
         self.rate = w.magnitude
         per_client = int(np.ceil(w.seconds * self.rate)) + 1
-        words = sorted(set(fake.words(nb=400, unique=False)) | set(fake.words(nb=400, unique=True)))
+        words = self.WORDS
         combos = len(self.FOLDERS) * len(words) * len(self.EXTENSIONS)
         picks = rng.choice(combos, size=min(combos, per_client * n_clients), replace=False)
         folder, rest = np.divmod(picks, len(words) * len(self.EXTENSIONS))
         word, ext = np.divmod(rest, len(self.EXTENSIONS))
-        taken = set(pools.site.targets)
-        paths = [f"/{self.FOLDERS[f]}{words[i]}{self.EXTENSIONS[e]}" for f, i, e in zip(folder, word, ext)]
-        self.targets = np.array([pools.site.add(p, PROBE, 0) for p in paths if p not in taken], np.int32)
+        known = {t: i for i, t in enumerate(pools.site.targets)}
+        # The well-known paths first (what every scanner asks for), then the list's combinations.
+        paths = list(dict.fromkeys([*catalog.SCANNER_PATHS, *(f"/{self.FOLDERS[f]}{words[i]}{self.EXTENSIONS[e]}"
+                                                               for f, i, e in zip(folder, word, ext))]))
+        self.targets = np.array([known[apache_escape(p)] if apache_escape(p) in known else pools.site.add(p, PROBE, 0)
+                                 for p in paths], np.int32)
+        if self.numbered:
+            n_tests = min(len(self.targets), per_client)
+            self.test_agents = np.array([pools.population.agent(agent_text.replace("000001", f"{k + 1:06d}"))
+                                         for k in range(n_tests)], np.int32)
         pools.site.freeze()
         pools.population.freeze()
 
@@ -363,7 +394,8 @@ class Scan(Kind):
         target = self.targets[k % len(self.targets)]
         roll = rng.random(len(k))
         status = np.where(roll < 0.93, 404, np.where(roll < 0.98, 403, 400)).astype(np.int16)
-        return finish(model.pools, dict(t_ms=t, client=client, agent=self.agent, target=target, status=status),
+        agent = self.test_agents[(k // n) % len(self.test_agents)] if self.numbered else self.agent
+        return finish(model.pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
                       method=GET, proto=HTTP11)
 
     def extra_rate(self, model: Model, t0: int, t1: int) -> float:

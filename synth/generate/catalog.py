@@ -172,6 +172,7 @@ AGENT_SINCE: dict[str, dt.date] = {
     "NetNewsWire (RSS Reader": dt.date(2019, 8, 1), "FreshRSS": dt.date(2014, 1, 1), "Tiny Tiny RSS": dt.date(2013, 1, 1),
     "Nuclei": dt.date(2020, 5, 1), "l9scan": dt.date(2021, 6, 1), "CensysInspect": dt.date(2019, 1, 1),
     "zgrab": dt.date(2016, 1, 1), "masscan": dt.date(2014, 1, 1), "Go-http-client": dt.date(2012, 3, 1),
+    "Firefox/47.0": dt.date(2016, 6, 7), "Chrome/81.0.4044": dt.date(2020, 4, 7),
     "YandexBot/3.0": dt.date(2011, 1, 1), "bingbot/2.0": dt.date(2010, 10, 1), "Baiduspider/2.0": dt.date(2011, 1, 1),
 }
 # Versions of tools by year, for the agents that carry one (the last holds from then on).
@@ -201,6 +202,9 @@ def agent_of(text: str, when: dt.date) -> str | None:
         return text.replace("{chrome}.0.0.0", chrome_text(chrome)).replace("{chrome}", str(chrome))
     return text
 
+
+# Agents that fetch a page only to show a preview of a shared link: the page and its image.
+LINK_PREVIEWS = ("facebookexternalhit", "Twitterbot", "Slackbot-LinkExpanding", "Discordbot", "LinkedInBot")
 
 # Feed readers poll the site's feed on a fixed period (minutes).
 FEED_READERS: tuple[tuple[str, int], ...] = (
@@ -321,7 +325,6 @@ PUBLISHED_NETWORKS: dict[str, tuple[str, ...]] = {
     "UptimeRobot": ("69.162.124.224/28", "63.143.42.240/28", "216.245.221.80/28", "208.115.199.16/28"),
     "Pingdom": ("185.180.12.64/28", "5.172.196.184/29", "185.152.65.160/28"),
     "Better Stack": ("45.32.128.0/24", "139.180.128.0/24"),
-    "CensysInspect": ("162.142.125.0/24", "167.94.138.0/24", "167.94.145.0/24", "167.94.146.0/24"),
     "Feedly": ("54.172.0.0/15",),
 }
 

@@ -243,7 +243,9 @@ class TrafficModel:
         cell = np.repeat(np.arange(counts.size), counts)
         group, slot = np.divmod(cell, len(bins))
         start_ms = bins[slot] * 1000 + rng.integers(0, step * 1000, len(cell))
-        return draw_visits(rng, self.pools, start_ms, self.pools.population.pick_visitors(rng, group))
+        pop = self.pools.population
+        local_hours = (start_ms // 1000 + pop.group_offsets[group]) // 3600 % 24
+        return draw_visits(rng, self.pools, start_ms, pop.pick_visitors(rng, group, local_hours))
 
     def _poisson_starts(self, rng: np.random.Generator, rate: float, t0: int, t1: int) -> np.ndarray:
         n = rng.poisson(rate * (t1 - t0))

@@ -22,6 +22,12 @@ GET, HEAD, POST = range(3)
 PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
 HTTP11, HTTP2 = range(2)
 
+SLEEP_HOURS = 7  # a visitor's night, from their own sleep hour
+SLEEP_REDRAWS = 8  # picks of another visitor for a visit that fell in someone's night
+FREQUENT = 5.0  # a visitor this many times as active as the average is a frequent one
+MAX_SHARE = 0.002  # no visitor makes more than this share of their group's visits (or 3 visitors' worth)
+OFFICE_SHARE = 0.02  # visitors behind an office's (or a proxy's) one address
+
 # What a request target is; it decides the statuses it can get and whether it is static.
 PAGE, ASSET, FEED, ROBOTS, SITEMAP, FAVICON, DOWNLOAD, MISSING, NONCANONICAL, PROBE, SEARCH = range(11)
 KIND_NAMES = ("page", "asset", "feed", "robots", "sitemap", "favicon", "download", "missing",
@@ -105,6 +111,13 @@ class Population:
     client_recipe: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     recipe_agents: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), np.int32))
     period_edges_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    preview: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # link-preview bots, per client
+    # Visitors who come back often (their cache holds the site), and the local hour each one's
+    # night begins (-1: not a person); nobody browses around the clock.
+    frequent_list: list[bool] = field(default_factory=list)
+    frequent: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    sleep_list: list[int] = field(default_factory=list)
+    sleep: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     _agent_ids: dict[str, int] = field(default_factory=dict)
 
     def agent(self, text: str) -> int:
@@ -150,6 +163,11 @@ class Population:
         self.client_recipe = np.array(self.client_recipe_list + [-1] * (len(self.addresses) - len(self.client_recipe_list)),
                                       dtype=np.int32)
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
+        pad = len(self.addresses)
+        self.frequent = np.array(self.frequent_list + [False] * (pad - len(self.frequent_list)), bool)
+        self.sleep = np.array(self.sleep_list + [-1] * (pad - len(self.sleep_list)), np.int8)
+        previews = np.array([any(m in a for m in catalog.LINK_PREVIEWS) for a in self.agents], bool)
+        self.preview = previews[self.client_agent] if len(self.agents) else np.zeros(len(self.client_agent), bool)
         self.client_proto = np.array(self.client_proto_list, dtype=np.int8)
         if self.group_clients:
             # All groups in one table: group g's cumulative activity runs from g to g + 1, so one
@@ -157,10 +175,22 @@ class Population:
             self._visitors = np.concatenate(self.group_clients)
             self._visitor_cdf = np.concatenate([g + cdf for g, cdf in enumerate(self.group_cdf)])
 
-    def pick_visitors(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
-        """A visitor for each entry of ``groups``, drawn by activity within that audience group."""
+    def pick_visitors(self, rng: np.random.Generator, groups: np.ndarray,
+                      local_hours: np.ndarray | None = None) -> np.ndarray:
+        """A visitor for each entry of ``groups``, drawn by activity within that audience group;
+        with ``local_hours`` (the visit's hour on the group's clock), one who is awake then."""
         index = np.searchsorted(self._visitor_cdf, groups + rng.random(len(groups)), side="right")
-        return self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        chosen = self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        if local_hours is None or len(self.sleep) == 0:
+            return chosen
+        for _ in range(SLEEP_REDRAWS):
+            night = self.sleep[chosen]
+            asleep = np.flatnonzero((night >= 0) & ((local_hours - night) % 24 < SLEEP_HOURS))
+            if len(asleep) == 0:
+                break
+            index = np.searchsorted(self._visitor_cdf, groups[asleep] + rng.random(len(asleep)), side="right")
+            chosen[asleep] = self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        return chosen
 
 
 @dataclass
@@ -207,17 +237,18 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     site = Site(host="www." + fake.domain_name())
     base = f"https://{site.host}"
     version = fake.hexify("^^^^^^^^")
-
+    # Sizes of a build's files are whatever the build made: taken from its hash, never round.
+    digest = int(version, 16)
     shared = [
-        (f"/static/css/main.{version}.css", 38_000),
-        (f"/static/js/app.{version}.js", 182_000),
+        (f"/static/css/main.{version}.css", 24_000 + 7 * (digest % 6_007)),
+        (f"/static/js/app.{version}.js", 96_000 + 13 * ((digest >> 12) % 20_011)),
     ]  # fonts come from a font CDN, not from this server
     site.shared_assets = np.array([site.add(path, ASSET, size) for path, size in shared], np.int32)
     site.robots = site.add("/robots.txt", ROBOTS, 412)
     site.sitemap = site.add("/sitemap.xml", SITEMAP, int(40 * n_pages + 900))
     site.favicon = site.add("/favicon.ico", FAVICON, 15_086)
     site.touch_icon = site.add("/apple-touch-icon.png", MISSING, 0)
-    site.feed = site.add("/feed/", FEED, 48_000)
+    site.feed = site.add("/feed/", FEED, 18_000 + 11 * ((digest >> 20) % 6_133))
 
     # Pages: the home page, section indexes, then content pages in each section.
     paths: list[str] = ["/", "/about/", "/contact/", "/search/"]
@@ -320,6 +351,10 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
                 "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
     nets6 = {region: [[heads[fake.random_int(0, 4)], *(fake.random_int(0, 0xFFFF) for _ in range(3))]
                       for _ in range(max(4, n_nets // 4))] for region, heads in prefixes.items()}
+    for nets in nets6.values():  # 2001:0000::/23 is the IETF's special space: registries start at 2001:0400::
+        for net in nets:
+            if net[0] == 0x2001 and net[1] < 0x0400:
+                net[1] += 0x0400
     net = rng.integers(0, n_nets, n).tolist()
     host4 = rng.integers(1, 255, n).tolist()
     host6 = rng.integers(0, 2**16, (n, 4)).tolist()
@@ -447,19 +482,32 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
-    first_id = first = len(pop.addresses)
+    # Offices and proxies: a few addresses, each shared by many people with their own browsers.
+    offices = np.flatnonzero((rng.random(n_clients) < OFFICE_SHARE) & ~v6)
+    if len(offices):
+        shared_by = offices[rng.integers(0, len(offices), max(1, len(offices) // 25))]
+        for member in offices.tolist():
+            addresses[member] = addresses[int(shared_by[member % len(shared_by)])]
+    first_id = len(pop.addresses)
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
     pop.client_recipe_list = [-1] * first_id + which.tolist()
     pop.recipe_agents = np.array([[pop.agent(t) for t in texts] for texts in per_period], np.int32)
     pop.period_edges_ms = np.array([(day - dt.date(1970, 1, 1)).days * 86_400_000 for day in days[1:]], np.int64)
-    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
+    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
+    # capped, since one person is one person: the busiest clients of a log are bots and offices.
     activity = zipf_weights(n_clients, 0.9)[rng.permutation(n_clients)]
+    activity = np.minimum(activity, activity.sum() * max(MAX_SHARE, 3.0 / n_clients))
+    pop.frequent_list = [False] * first_id + (activity >= FREQUENT * activity.mean()).tolist()
+    # Nights: most sleep from 22:00 to 02:00 on; one in seven keeps other hours (shift work).
+    owl = rng.random(n_clients) < 1 / 7
+    pop.sleep_list = [-1] * first_id + np.where(owl, rng.integers(0, 24, n_clients),
+                                             (22 + rng.integers(0, 5, n_clients)) % 24).tolist()
     for g in range(len(offsets)):
         members = np.flatnonzero(groups == g)
         if members.size == 0:  # a tiny population may leave a group empty: give it one visitor
             members = np.array([int(rng.integers(0, n_clients))])
-        pop.group_clients.append((first + members).astype(np.int32))
+        pop.group_clients.append((first_id + members).astype(np.int32))
         pop.group_cdf.append(_cdf(activity[members]))
 
     crawler_ids, crawler_weights = [], []
