@@ -17,13 +17,14 @@ from synth.run.generate import prepare, resolve_scenario, time_range
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 
-# Apache combined, strictly: every quoted value may hold escaped characters but no bare quote.
+# Apache combined, strictly: every quoted value may hold escaped characters but no bare quote
+# (written as an unrolled loop, which Python's re runs several times faster than an alternation).
 COMBINED_RE = re.compile(
     r'^(?P<client>[0-9a-f.:]+) (?P<ident>-) (?P<user>-) '
     r'\[(?P<day>\d{2})/(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/(?P<year>\d{4}):'
     r'(?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2}) (?P<tz>[+-]\d{4})\] '
-    r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>[1-5]\d\d) (?P<bytes>[1-9]\d*|-) '
-    r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"$')
+    r'"(?P<request>[^"\\\n]*(?:\\.[^"\\\n]*)*)" (?P<status>[1-5]\d\d) (?P<bytes>[1-9]\d*|-) '
+    r'"(?P<referer>[^"\\\n]*(?:\\.[^"\\\n]*)*)" "(?P<agent>[^"\\\n]*(?:\\.[^"\\\n]*)*)"$')
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
 
 
@@ -71,11 +72,12 @@ def line_times(data: bytes) -> list[int]:
 
 
 
-def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_format=None):
+def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_format=None, nginx_log_format=None):
     """Write a small run's lines to ``path``; return, per line, what the generator wrote: its
     field texts and the values it drew (address, second, method, target, status, size, ...)."""
     scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END,
-                                format=None if log_format else format, log_format=log_format)
+                                format=None if (log_format or nginx_log_format) else format, log_format=log_format,
+                                nginx_log_format=nginx_log_format)
     start, end = time_range(scenario)
     _, pools, model, renderer = prepare(scenario, seed, start, end)
     expected, blocks = [], []

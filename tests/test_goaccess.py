@@ -6,7 +6,8 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import COMBINED_RE, all_lines, files_in_order, manifest
+from helpers import files_in_order, manifest
+from logread import Parsed
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,7 @@ def test_goaccess_parses_default_run(report):
     assert general["failed_requests"] == 0
     assert general["total_requests"] == general["valid_requests"] == run.lines == manifest(out)["lines"]
     assert general["log_size"] == run.bytes
-    sizes = (COMBINED_RE.match(line)["bytes"] for line in all_lines(out))
-    assert general["bandwidth"] == sum(int(b) for b in sizes if b != "-")
+    assert general["bandwidth"] == int(Parsed.read(out).size.sum())
 
 
 def _shares(data, panel):

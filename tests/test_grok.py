@@ -264,7 +264,9 @@ def test_pattern_files_read_as_elasticsearch_reads_them():
 
 
 @pytest.mark.parametrize("logformat", ['%h %l %u [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %b %D',
-                                       '%v:%p %a %{msec}t "%m %U%q %H" %s %B %I %O "%{Content-Type}o"'])
+                                       '%v:%p %a %{msec}t "%m %U%q %H" %s %B %I %O "%{Content-Type}o"',
+                                       '%a %{c}a %A %{c}h %k %L %{remote}p %P %{tid}P %{hextid}P %R %X %S %t "%r" '
+                                       '%>s %b "%{PHPSESSID}C" "%{UNIQUE_ID}e" %f "%{ratio}n" "%400,501{User-agent}i"'])
 @pytest.mark.reference
 def test_same_captures_for_logformat_patterns(tmp_path, logformat):
     """The patterns `synth pipeline` builds from LogFormat strings read generated lines the same

@@ -25,7 +25,8 @@ SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[Healt
 def _generate(out, spec, rotate):
     spec = dict(spec)
     minutes = min(30, spec["days"] * 1440 / 3)
-    return synth.generate("classic", out_dir=out, force=True, rotate=rotate, spike_minutes=minutes, **spec)
+    # One worker: these invariants are not about workers (tests/test_parallel.py is), and a pool a run costs more than the run.
+    return synth.generate("classic", out_dir=out, force=True, rotate=rotate, spike_minutes=minutes, workers=1, **spec)
 
 
 @SETTINGS

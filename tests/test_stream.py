@@ -79,13 +79,13 @@ def test_pacing_never_changes_the_lines(tmp_path):
     assert check_files(tmp_path / "a") == check_files(tmp_path / "b")
 
 
-@pytest.mark.parametrize("rotate, tz, backfill", [("hour", "+0530", "6h"), ("day", "-0800", "3d"),
-                                                  ("size:256KB", "+0000", "12h")])
-def test_rotation_only_cuts(tmp_path, rotate, tz, backfill):
+@pytest.mark.parametrize("rotate, tz, backfill, rate", [("hour", "+0530", "6h", 1), ("day", "-0800", "3d", 0.25),
+                                                        ("size:256KB", "+0000", "12h", 1)])
+def test_rotation_only_cuts(tmp_path, rotate, tz, backfill, rate):
     """Rotated files, in the manifest's order, are byte for byte the unrotated stream; time
     rotation cuts at local hours or days, named as generate names them; size rotation keeps
     every closed file within the limit, access.log.1 the newest."""
-    spec = dict(duration="3h", speed=600, rate=1, tz=tz, backfill=backfill)
+    spec = dict(duration="3h", speed=600, rate=rate, tz=tz, backfill=backfill)
     run_stream(tmp_path / "whole", rotate="none", **spec)
     run = run_stream(tmp_path / "cut", rotate=rotate, **spec)
     whole = check_files(tmp_path / "whole")
@@ -110,7 +110,7 @@ def test_backfill_then_live_is_one_stream(tmp_path):
     """A backfill's closed files (written by worker processes, as generate writes them), the
     catch-up of the current day and the live part continue one another; any number of
     workers writes the same bytes."""
-    spec = dict(duration="20m", speed=120, rate=1, backfill="2d12h")
+    spec = dict(duration="20m", speed=120, rate=0.3, backfill="2d12h")
     run = run_stream(tmp_path / "one", workers=1, **spec)
     data = check_files(tmp_path / "one")
     times = np.array(line_times(data))
@@ -185,7 +185,7 @@ def test_an_endless_stream_places_spikes_as_it_goes(tmp_path):
     from synth.run.generate import prepare, resolve_scenario
     from synth.run.stream import Feed, LiveTruth, SpikeTrain
 
-    scenario = resolve_scenario(QUIET, rate=0.5)
+    scenario = resolve_scenario(QUIET, rate=0.05)
     start = 1795000000
     _, _, model, _ = prepare(scenario, 1, start, start + 7 * 86400, [])
     train = SpikeTrain(AnomalySpec("spike", minutes=1), start + 600, 600, None)

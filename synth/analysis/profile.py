@@ -75,15 +75,14 @@ so they are counted over combined lines only, and are None for a log in common f
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from synth.analysis.logread import LogReadError, parse_apache_times, read_blocks
 from synth.output.files import run_files
 
 SESSION_GAP_SECONDS = 30 * 60
@@ -123,7 +122,6 @@ LINE_RE = re.compile(
     rb"\[([0-9]{2}/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4})\] "
     rb'"([^"\\\n]*(?:\\.[^"\\\n]*)*)" ([0-9]{3}) ([0-9]+|-)'
     rb"(?: (" + _QUOTED + rb") (" + _QUOTED + rb")(?: (?:" + _QUOTED + rb'|[^\s"]+))*)?\r?')
-MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
 
 
 class ProfileError(ValueError):
@@ -276,7 +274,7 @@ def _read_log(paths: list[Path]) -> _Log:
     fullmatch = LINE_RE.fullmatch
     for path in paths:
         line_number = 0
-        for block in _read_blocks(path):
+        for block in _blocks(path):
             rows = block.split(b"\n")
             matches = [fullmatch(row) for row in rows]
             groups = [m.groups(b"") for m in matches if m is not None]  # b"": no such field
@@ -284,7 +282,7 @@ def _read_log(paths: list[Path]) -> _Log:
             parsed_at = (np.arange(len(rows)) if len(groups) == len(rows) else
                          np.array([i for i, m in enumerate(matches) if m is not None], np.int64))
             written = np.array(fields.get("time", ()), "S26")
-            clock = _parse_times(written)
+            clock = parse_apache_times(written)
             valid = clock.pop("valid")
             if len(parsed_at) and not valid.all():
                 parsed_at = parsed_at[valid]
@@ -305,61 +303,15 @@ def _read_log(paths: list[Path]) -> _Log:
     return _Log(interners, columns, lines, unparsed, first_unparsed)
 
 
-def _read_blocks(path: Path) -> Iterator[bytes]:
-    """The file's lines in blocks of about CHUNK_BYTES, each without its last newline.
-
-    A gzip file is recognised by its first bytes, whatever its name.
-    """
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file's lines in blocks (logread's reader), each without its last newline."""
     try:
-        with open(path, "rb") as raw:
-            gzipped = raw.read(2) == b"\x1f\x8b"
-        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as fh:
-            rest = b""
-            while block := fh.read(CHUNK_BYTES):
-                block = rest + block
-                cut = block.rfind(b"\n")
-                rest = block[cut + 1:]
-                if cut >= 0:
-                    yield block[:cut]
-            if rest:
-                yield rest
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProfileError(f"{path}: is a folder, not a log file") from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-        raise ProfileError(f"{path}: not a readable gzip file ({e})") from None
-    except OSError as e:
-        raise ProfileError(f"{path}: {e.strerror or e}") from None
+        for block, terminated in read_blocks(path, CHUNK_BYTES):
+            yield block[:-1] if terminated else block
+    except LogReadError as e:
+        raise ProfileError(str(e)) from None
 
 
-def _parse_times(written: np.ndarray) -> dict[str, np.ndarray]:
-    """Apache ``%t`` values (``21/Nov/2026:12:00:00 +0100``, 26 bytes) to seconds, all at once.
-
-    ``local`` counts the clock time as written as if it were UTC (for hours and weekdays);
-    ``utc`` applies the zone (for gaps); ``valid`` is False for dates that do not exist.
-    """
-    b = written.view(np.uint8).reshape(-1, 26).astype(np.int64)
-
-    def number(*positions: int) -> np.ndarray:
-        value = np.zeros(len(b), np.int64)
-        for position in positions:
-            value = value * 10 + b[:, position] - ord("0")
-        return value
-
-    month = np.full(len(b), -1, np.int64)
-    for i, name in enumerate(MONTHS):
-        month[(b[:, 3] == name[0]) & (b[:, 4] == name[1]) & (b[:, 5] == name[2])] = i
-    day, year = number(0, 1), number(7, 8, 9, 10)
-    hour, minute, second = number(12, 13), number(15, 16), number(18, 19)
-    months = (year - 1970) * 12 + month
-    first_day = months.astype("M8[M]").astype("M8[D]").astype(np.int64)
-    month_days = (months + 1).astype("M8[M]").astype("M8[D]").astype(np.int64) - first_day
-    local = (first_day + day - 1) * 86400 + hour * 3600 + minute * 60 + second
-    offset = (number(22, 23) * 3600 + number(24, 25) * 60) * np.where(b[:, 21] == ord("-"), -1, 1)
-    valid = ((month >= 0) & (day >= 1) & (day <= month_days) & (hour < 24) & (minute < 60)
-             & (second <= 60) & (number(24, 25) < 60))
-    return {"local": local, "utc": local - offset, "minute": minute, "valid": valid}
 
 
 # --- what each line is ---------------------------------------------------------------------

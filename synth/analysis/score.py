@@ -154,13 +154,13 @@ class Grade:
             spike-1  spike  2026-11-25 18:31 to 19:01   smoke-request-count  yes     2026-11-25 18:30  0 min   94.1
         """
         head = ("window", "kind", "window (UTC)", "jobs", "caught", "first flagged (UTC)", "delay", "score")
-        rows = [head]
+        rows: list[tuple[str, ...]] = [head]
         for w in self.windows:
             verdict = "late" if w.late else "yes" if w.caught else "no"
             rows.append((w.id, w.kind, span_text(w.start_ms, w.end_ms), ",".join(w.jobs), verdict,
                          minute_text(w.first_bucket_ms) if w.caught else "-",
-                         f"{w.delay_s / 60:g} min" if w.caught else "-",
-                         f"{w.score:.1f}" if w.caught else "-"))
+                         f"{(w.delay_s or 0) / 60:g} min" if w.caught else "-",
+                         f"{w.score or 0:.1f}" if w.caught else "-"))
         lines = table(rows) if self.windows else ["no window of anomalies.json is expected of these jobs"]
         lines.append("")
         by_job = Counter(f.job_id for f in self.false_alarms)
@@ -172,14 +172,14 @@ class Grade:
         if self.not_graded:
             lines.append(f"not graded: {len(self.not_graded)} window{'s' if len(self.not_graded) != 1 else ''} "
                          f"no given job is expected to catch ({', '.join(self.not_graded)})")
-        f = self.figures
+        f: dict[str, Any] = self.figures
         lines.append(f"records with record_score >= {self.min_score:g}: {self.counted}; {f['windows']} windows graded, "
                      f"{f['caught']} caught ({f['late']} late), {f['missed']} missed, {f['false_alarms']} false alarms")
         nab = f["nab"]
-        w = NAB_WEIGHTS
+        weights = NAB_WEIGHTS
         lines.append(f"precision {ratio_text(f['precision'])}  recall {ratio_text(f['recall'])}  "
                      f"F1 {ratio_text(f['f1'])}  NAB {'n/a' if nab is None else f'{nab:.1f}'} "
-                     f"(standard profile: A_TP {w['tp']:g}, A_FP {w['fp']:g}, A_FN {w['fn']:g})")
+                     f"(standard profile: A_TP {weights['tp']:g}, A_FP {weights['fp']:g}, A_FN {weights['fn']:g})")
         return lines
 
 
@@ -257,23 +257,24 @@ def grade(records: Iterable[Record], truth: Any, jobs: Iterable[str], min_score:
     windows = truth_windows(truth)
     counting = [r for r in records if r.job_id in graded and r.score >= min_score and not r.interim]
 
-    results, not_graded = [], []
+    results: list[WindowResult] = []
+    not_graded: list[str] = []
     for w in windows:
         expected = [j for j in w["jobs"] if j in graded]
         if not expected:
             not_graded.append(w["id"])
             continue
-        result = WindowResult(id=w["id"], kind=w["kind"], start=w.get("start") or iso_ms(w["start_ms"]),
-                              end=w.get("end") or iso_ms(w["end_ms"]), start_ms=int(w["start_ms"]),
+        window = WindowResult(id=w["id"], kind=w["kind"], start=str(w.get("start") or iso_ms(w["start_ms"])),
+                              end=str(w.get("end") or iso_ms(w["end_ms"])), start_ms=int(w["start_ms"]),
                               end_ms=int(w["end_ms"]), jobs=expected)
-        hits = [r for r in counting if r.job_id in expected and r.overlaps(result.start_ms, result.end_ms)]
+        hits = [r for r in counting if r.job_id in expected and r.overlaps(window.start_ms, window.end_ms)]
         if hits:
             first = min(hits, key=lambda r: (r.timestamp, r.job_id))
-            result.caught, result.job, result.first_bucket_ms = True, first.job_id, first.timestamp
-            result.delay_s = max(0, first.timestamp - result.start_ms) / 1000
-            result.score = max(r.score for r in hits)
-            result.buckets = len({(r.job_id, r.timestamp) for r in hits})
-        results.append(result)
+            window.caught, window.job, window.first_bucket_ms = True, first.job_id, first.timestamp
+            window.delay_s = max(0, first.timestamp - window.start_ms) / 1000
+            window.score = max(r.score for r in hits)
+            window.buckets = len({(r.job_id, r.timestamp) for r in hits})
+        results.append(window)
 
     spans = [(int(w["start_ms"]), int(w["end_ms"])) for w in windows]
     alarms: dict[tuple[str, int], FalseAlarm] = {}
@@ -301,7 +302,7 @@ def nab_raw(windows: list[WindowResult], false_alarms: list[FalseAlarm], spans: 
     total = 0.0
     for window in windows:
         if window.caught:
-            t = window.start_ms + window.delay_s * 1000
+            t = window.start_ms + (window.delay_s or 0.0) * 1000
             y = (t - window.end_ms) / (window.end_ms - window.start_ms)
             total += w["tp"] * sigma(y) / sigma(-1.0)
         else:
@@ -329,7 +330,7 @@ def figures(g: Grade) -> dict[str, Any]:
     nab = None
     if n:
         null, perfect = -NAB_WEIGHTS["fn"] * n, NAB_WEIGHTS["tp"] * n
-        nab = 100 * (g.nab_raw - null) / (perfect - null)
+        nab = 100 * ((g.nab_raw or 0.0) - null) / (perfect - null)
     return {"windows": n, "caught": tp, "late": sum(w.late for w in g.windows), "missed": n - tp,
             "false_alarms": fp, "precision": precision, "recall": recall, "f1": f1, "nab": nab,
             "nab_raw": g.nab_raw, "nab_weights": dict(NAB_WEIGHTS)}

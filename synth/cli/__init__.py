@@ -13,7 +13,7 @@ import sys
 import click
 
 import synth
-from synth.cli import bench, elastic, generate, logs, scenarios  # noqa: F401  (each registers its commands)
+from synth.cli import bench, elastic, generate, inject, logs, report, scenarios  # noqa: F401  (each registers its commands)
 from synth.cli.common import UsageProblem, cli
 
 

@@ -14,7 +14,8 @@ from synth.generate.scenario import ScenarioError
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
     "days": "--days", "end": "--end", "rate": "--rate", "seed": "--seed", "out": "--out",
-    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format", "clients": "--clients",
+    "rotate": "--rotate", "tz": "--tz", "format": "--format", "log_format": "--log-format",
+    "nginx_log_format": "--nginx-log-format", "messy": "--messy",
     "spike_magnitude": "--spike-magnitude", "spike_minutes": "--spike-minutes", "scenario": "--scenario",
     "workers": "--workers", "shard": "--shard", "speed": "--speed", "duration": "--duration",
     "backfill": "--backfill", "anomaly_every": "--anomaly-every",
@@ -77,6 +78,10 @@ def output_options(command: Callable) -> Callable:
                           "ecs_json."),
         click.option("--log-format", "log_format", default=None, metavar="'STRING'",
                      help="Any Apache LogFormat string, e.g. '%h %l %u %t \"%r\" %>s %b %D'."),
+        click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
+                     help="An nginx log_format string, e.g. 'escape=json {\"ip\":\"$remote_addr\",...}'."),
+        click.option("--messy", type=float, default=None, metavar="SHARE",
+                     help="Share of lines that are the junk real servers log (default 0); listed in messy.jsonl."),
     ]
     for option in reversed(options):
         command = option(command)

@@ -63,6 +63,7 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
                 click.echo(f"# GET {elastic.records_path(spec.job_id, size=5).lstrip('/')}")
         return
     creds = credentials(es_url, api_key, user, password, ca_certs, insecure, kibana_url)
+    assert es_url is not None  # credentials() refuses a missing --es
     conflicts: list[Any] = []
     try:
         cluster = elastic.Cluster(es_url, creds)
@@ -113,7 +114,7 @@ def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: floa
         state = outcome.states[spec.job_id]
         note = "" if state.processed else ": no documents, is the data in smoke_event-*?"
         click.echo(f"  {spec.job_id}: {state.processed:,} documents, {state.buckets:,} buckets{note}")
-    rows = [("job", "bucket (UTC)", "score", "detector", "entity", "actual", "typical")]
+    rows: list[tuple[str, ...]] = [("job", "bucket (UTC)", "score", "detector", "entity", "actual", "typical")]
     for spec in jobs:
         rows += list(elastic.iter_record_rows(spec.job_id, outcome.records[spec.job_id]))
     click.echo("\ntop anomalies per job, highest record_score first:")
@@ -195,6 +196,7 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
     if not record_files:
         from synth.elastic import cluster as elastic
         creds = credentials(es_url, api_key, user, password, ca_certs, insecure)
+        assert es_url is not None  # credentials() refuses a missing --es
         try:
             cluster = elastic.Cluster(es_url, creds)
             for job in ids:

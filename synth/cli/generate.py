@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,20 +34,23 @@ from synth.run.report import Progress, histogram_lines, seed_lines, window_table
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds files synth did not write, or past 1,000 size-rotated files.")
 @quiet_option
+@click.option("--report", "report", is_flag=True, help="Also write report.html in the output folder (see synth report).")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
              out_dir: str, rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
              spike_magnitude: float | None, spike_minutes: float | None, workers: int | None, shard: str | None,
-             force: bool, quiet: bool) -> None:
+             force: bool, quiet: bool, report: bool) -> None:
     """Write rotated access logs, anomalies.json and manifest.json to the output folder.
 
     \b
     Example:
         synth generate --days 7 --seed 42
         synth generate --days 1 --rate 50 --rotate hour --spike-magnitude 5
+        synth generate --report              # and output/report.html
     """
-    overrides = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz, "format": format_,
-                 "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    overrides: dict[str, Any] = {"days": days, "end": end, "rate": rate, "rotate": rotate, "tz": tz,
+                                 "format": format_, "log_format": log_format, "nginx_log_format": nginx_log_format,
+                                 "messy": messy, "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
     check_formats(format_, log_format)
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
@@ -67,6 +72,26 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
     if not quiet:
         for line in histogram_lines(run, color=sys.stdout.isatty()):
             click.echo(line)
+    if report:
+        write_run_report(run.out_dir)
+
+
+def write_run_report(out_dir: Path) -> None:
+    """The run's report.html beside its files."""
+    import time
+
+    from synth.analysis.report import ReportError, build_report, write_report
+    from synth.cli.report import report_summary
+    from synth.output.files import REPORT
+    started = time.perf_counter()
+    if not (Path(out_dir) / "manifest.json").exists():  # a shard of nothing, or a run that wrote no file
+        return
+    try:
+        result = build_report([out_dir])
+        path = write_report(result, Path(out_dir) / REPORT)
+    except (ReportError, ValueError) as e:
+        raise click.ClickException(f"report: {e}") from None
+    click.echo(report_summary(result, path, time.perf_counter() - started))
 
 
 def warn_unmeasurable(anomalies: list[dict]) -> None:
@@ -100,6 +125,7 @@ def warn_unmeasurable(anomalies: list[dict]) -> None:
 def stream_command(scenario: str | None, rate: float | None, speed: float, duration: str | None,
                    backfill: str | None, anomaly_every: str | None, seed: int | None, out_dir: str,
                    rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
+             nginx_log_format: str | None, messy: float | None,
                    spike_magnitude: float | None, spike_minutes: float | None, workers: int | None,
                    force: bool, quiet: bool) -> None:
     """Append access logs to the output folder in real time, rotating as logrotate does.
@@ -116,8 +142,9 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
         synth stream --backfill 1d --speed 60 --anomaly-every 2h --spike-minutes 15
         synth stream --duration 10m --rate 5000 --rotate size:50MB
     """
-    overrides = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
-                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
+    overrides: dict[str, Any] = {"rate": rate, "rotate": rotate, "tz": tz, "format": format_, "log_format": log_format,
+                                 "nginx_log_format": nginx_log_format, "messy": messy,
+                                 "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
     check_formats(format_, log_format)
     seen: list[dict] = []

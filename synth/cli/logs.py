@@ -78,7 +78,16 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
               help="Ingest pipeline JSON to run (default: the bundled smoke_event-access).")
 @click.option("--patterns", "patterns_dir", default=None, metavar="DIR",
               help="Grok pattern files in Elasticsearch's format (default: synth's own definitions).")
-def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None) -> None:
+@click.option("--log-format", "log_format", default=None, metavar="'STRING'",
+              help="Check with the pipeline `synth pipeline --log-format STRING` prints.")
+@click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
+              help="Check with the pipeline `synth pipeline --nginx-log-format STRING` prints.")
+@click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
+              help="With --log-format: zone of times written without one (+05:30, UTC, Europe/Paris).")
+@click.option("--grade", "grade_file", default=None, metavar="MESSY.JSONL|DIR",
+              help="Grade the pipeline on the messy lines of a `generate --messy` run: per kind, lines parsed.")
+def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, patterns_dir: str | None,
+           log_format: str | None, nginx_log_format: str | None, tz: str, grade_file: str | None) -> None:
     """Run log files through the ingest pipeline offline, as Elasticsearch would.
 
     A folder means its access.log* files. Prints lines, parsed and failed, and per failing
@@ -89,16 +98,45 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         synth verify output/
         synth verify --json output/access.log | head -1
         synth pipeline --format combined > combined.json; synth verify --pipeline combined.json output/
+        synth verify --pipeline mine.json --grade output/messy.jsonl output/
     """
     if pipeline_file is not None and not os.path.isfile(pipeline_file):
         raise UsageProblem(f"--pipeline: {pipeline_file}: no such file")
+    if sum(x is not None for x in (pipeline_file, log_format, nginx_log_format)) > 1:
+        raise UsageProblem("--pipeline, --log-format and --nginx-log-format: choose one")
     try:
+        tz = normal_zone(tz)
+    except ValueError as e:
+        raise UsageProblem(f"--tz: {e}") from None
+    try:
+        if log_format or nginx_log_format:
+            body = pipeline_for(line_format(None, log_format, nginx_log_format), tz)
+            pipeline = Pipeline(body, "smoke_event-access")
+        else:
+            pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
         files = log_files(paths)
-        pipeline = Pipeline.load(pipeline_file or resource_dir("filebeat") / PIPELINE_FILE, patterns=patterns_dir)
+    except FormatError as e:
+        raise UsageProblem(f"{'--nginx-log-format' if nginx_log_format else '--log-format'}: {e}") from None
     except (VerifyError, PipelineError) as e:
         raise UsageProblem(str(e)) from None
     summary = Summary(files=files)
     began = time.perf_counter()
+    if grade_file is not None:
+        from synth.elastic.grade import GradeError, grade, grade_lines, read_truth
+        from synth.elastic.verify import verify_paths
+        try:
+            truth = read_truth(grade_file)
+        except GradeError as e:
+            raise UsageProblem(f"--grade: {e}") from None
+        results = []
+        for result in verify_paths(files, pipeline):
+            summary.add(result)
+            results.append(result)
+        click.echo(summary.report(pipeline.id, time.perf_counter() - began)[0])
+        click.echo(f"graded against {grade_file} ({len(truth):,} messy lines):")
+        for line in grade_lines(grade(results, truth)):
+            click.echo(line)
+        raise click.exceptions.Exit(1 if summary.failed else 0)
     out = sys.stdout
     workers = min(os.cpu_count() or 1, 1 + sum(p.stat().st_size for p in files) // (4 << 20))
     try:
@@ -120,11 +158,14 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
 @cli.command("pipeline")
 @click.option("--format", "format_", default=None, metavar="NAME", help="A built-in format (default combined).")
 @click.option("--log-format", "log_format", default=None, metavar="'STRING'", help="An Apache LogFormat string.")
+@click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
+              help="An nginx log_format string (escape=default|json|none first, if any).")
 @click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
               help="Zone of times written without one (strftime formats without %z): the values "
                    "synth generate --tz takes (+05:30, UTC, Europe/Paris).")
 @click.option("--bundled", is_flag=True, help="The bundled pipeline: every built-in text format, combined first.")
-def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundled: bool) -> None:
+def pipeline_command(format_: str | None, log_format: str | None, nginx_log_format: str | None, tz: str,
+                     bundled: bool) -> None:
     """Print the ingest pipeline (JSON) that reads a line format into ECS fields.
 
     The grok pattern comes from the format's LogFormat; around it, the same steps as the bundled
@@ -138,8 +179,10 @@ def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundl
         synth generate --log-format '%h %l %u %t \"%r\" %>s %b %D' --out timed
         synth verify --pipeline my-pipeline.json timed/
     """
-    if sum(x is not None for x in (format_, log_format)) + bundled > 1:
-        raise UsageProblem(f"{', '.join(n for n, v in (('--format', format_), ('--log-format', log_format), ('--bundled', bundled or None)) if v is not None)}: give one of them")
+    if sum(x is not None for x in (format_, log_format, nginx_log_format)) + bundled > 1:
+        named = (("--format", format_), ("--log-format", log_format), ("--nginx-log-format", nginx_log_format),
+                 ("--bundled", bundled or None))
+        raise UsageProblem(f"{', '.join(n for n, v in named if v is not None)}: give one of them")
     try:
         tz = normal_zone(tz)
     except ValueError as e:
@@ -148,9 +191,10 @@ def pipeline_command(format_: str | None, log_format: str | None, tz: str, bundl
         if bundled:
             pipeline = bundled_text_pipeline()
         else:
-            pipeline = pipeline_for(line_format(format_, log_format), tz)
+            pipeline = pipeline_for(line_format(format_, log_format, nginx_log_format), tz)
     except FormatError as e:
-        raise UsageProblem(f"{'--log-format' if log_format else '--format'}: {e}") from None
+        option = "--nginx-log-format" if nginx_log_format else "--log-format" if log_format else "--format"
+        raise UsageProblem(f"{option}: {e}") from None
     click.echo(json.dumps(pipeline, indent=2))
 
 

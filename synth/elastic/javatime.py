@@ -279,7 +279,7 @@ class JavaPattern:
         return values
 
     def format(self, when: dt.datetime) -> str:
-        return "".join([p if type(p) is str else p(when) for p in self.printers])
+        return "".join([p if isinstance(p, str) else p(when) for p in self.printers])
 
 
 def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
@@ -314,16 +314,16 @@ def resolve(values: dict, zone: dt.tzinfo, default_year: int = 1970) -> dt.datet
     if hour is None and "hour12" in values:
         hour = values["hour12"] + (12 if values.get("pm") else 0)
     try:
-        local = dt.datetime(int(values.get("year", default_year)), int(values.get("month", 1)),  # type: ignore[arg-type]
-                            int(values.get("day", 1)), int(hour or 0), int(values.get("minute", 0)),  # type: ignore[arg-type]
-                            int(values.get("second", 0)), int(values.get("micro", 0)))  # type: ignore[arg-type]
+        local = dt.datetime(int(values.get("year", default_year)), int(values.get("month", 1)),
+                            int(values.get("day", 1)), int(hour or 0), int(values.get("minute", 0)),
+                            int(values.get("second", 0)), int(values.get("micro", 0)))
     except ValueError as e:
         raise DateParseError(str(e)) from None
     if "weekday" in values and values["weekday"] != local.weekday():
         raise DateParseError("Conflict found: day-of-week does not match the date")
     if "offset" in values:
-        return local.replace(tzinfo=fixed_zone(values["offset"]))  # type: ignore[arg-type]
-    return local.replace(tzinfo=values.get("zone", zone))  # type: ignore[arg-type]
+        return local.replace(tzinfo=fixed_zone(values["offset"]))
+    return local.replace(tzinfo=values.get("zone", zone))
 
 
 # -- named formats and ``||`` -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synth.render.formats import LineFormat, builtin_format
+from synth.render.formats import LineFormat, builtin_format, grok_plan_of
 from synth.render.logformat import grok_plan
 
 PIPELINE_ID = "smoke_event-access"
@@ -86,7 +86,7 @@ def _zone(tz: str) -> str:
 def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: str | None = None,
                   source: str | None = None) -> dict[str, Any]:
     """The pipeline that reads lines of any of ``formats`` (tried in that order)."""
-    plans = [grok_plan(f.logformat) for f in formats if f.logformat]
+    plans = [grok_plan_of(f) for f in formats if not f.json]
     patterns, definitions, date_formats = [], {}, []
     for plan in plans:
         pattern = _named(plan.pattern)
@@ -94,7 +94,8 @@ def text_pipeline(formats: list[LineFormat], *, tz: str = "+0000", description: 
             patterns.append(pattern)
         definitions.update(plan.definitions)
         date_formats += [f for f in plan.date_formats if f not in date_formats]
-    names = ", ".join(f.name if f.name != "custom" else f"LogFormat {f.logformat!r}" for f in formats)
+    names = ", ".join(f"log_format {f.nginx!r}" if f.nginx else f.name if f.name != "custom"
+                      else f"LogFormat {f.logformat!r}" for f in formats)
     grok: dict[str, Any] = {"tag": "parse-line",
                             "description": f"{names}: the first pattern that matches wins. Anchored, so a quoted "
                                            "agent with escaped quotes is taken whole.",

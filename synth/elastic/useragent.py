@@ -57,6 +57,7 @@ class _Rule:
         if m is None:
             return None
         count = self._regex.groups
+        name: str | None
         if self.name is not None:
             if "$1" in self.name and count >= 1 and m.group(1) is not None:
                 name = self.name.replace("$1", m.group(1), 1)

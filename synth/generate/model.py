@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from faker import Faker
@@ -83,8 +84,9 @@ def merge_sorted(pending: Events, new: Events) -> Events:
         out[slots] = drawn[by_time]
         return out
 
-    return Events(**{f.name: None if getattr(pending, f.name) is None
-                     else merged(getattr(pending, f.name), getattr(new, f.name)) for f in fields(Events)})
+    columns: dict[str, Any] = {f.name: None if getattr(pending, f.name) is None
+                               else merged(getattr(pending, f.name), getattr(new, f.name)) for f in fields(Events)}
+    return Events(**columns)
 
 
 class TrafficModel:

@@ -30,8 +30,6 @@ OFFICE_SHARE = 0.02  # visitors behind an office's (or a proxy's) one address
 
 # What a request target is; it decides the statuses it can get and whether it is static.
 PAGE, ASSET, FEED, ROBOTS, SITEMAP, FAVICON, DOWNLOAD, MISSING, NONCANONICAL, PROBE, SEARCH = range(11)
-KIND_NAMES = ("page", "asset", "feed", "robots", "sitemap", "favicon", "download", "missing",
-              "noncanonical", "probe", "search")
 
 # Body sizes of the site's own error and redirect pages: the same every time, as on a real server.
 ERROR_SIZES = {301: 234, 302: 0, 303: 0, 304: 0, 400: 226, 403: 199, 404: 4721, 408: 0, 500: 5189, 502: 412, 503: 5207}

@@ -141,6 +141,8 @@ class Scenario:
     rotate: Rotation = Rotation("day")
     format: str = "combined"
     log_format: str | None = None  # an Apache LogFormat string; wins over format
+    nginx_log_format: str | None = None  # an nginx log_format string (escape=... first, optionally)
+    messy: float = 0.0  # share of lines that are the junk real servers log (synth/render/messy.py)
     clients: int | None = None  # visitor population; None: sized from the rate
     pages: int = 600  # pages on the site
     ipv6_share: float = 0.2
@@ -436,6 +438,14 @@ def read_scenario(data: Mapping[str, Any], name: str = "custom") -> tuple[Scenar
     values["log_format"] = log_format
     if log_format is not None and "format" in data:
         f.problem("log_format", "give format or log_format, not both")
+    nginx = f.get("nginx_log_format", None)
+    if nginx is not None and (not isinstance(nginx, str) or not nginx.strip()):
+        f.problem("nginx_log_format", f"must be an nginx log_format string, got {nginx!r}")
+        nginx = None
+    if nginx is not None and log_format is not None:
+        f.problem("nginx_log_format", "give log_format or nginx_log_format, not both")
+    values["nginx_log_format"] = nginx
+    values["messy"] = f.number("messy", base.messy, at_least=0, at_most=0.5)
     values["clients"] = f.number("clients", None, at_least=10, at_most=5_000_000, integer=True)
     values["pages"] = f.number("pages", base.pages, at_least=10, at_most=200_000, integer=True)
     values["ipv6_share"] = f.number("ipv6_share", base.ipv6_share, at_least=0, at_most=1)
@@ -591,6 +601,10 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
     if scenario.log_format is not None:  # a LogFormat string is the format: not both
         del data["format"]
         data["log_format"] = scenario.log_format
+    if scenario.nginx_log_format is not None:
+        data["nginx_log_format"] = scenario.nginx_log_format
+    if scenario.messy:
+        data["messy"] = scenario.messy
     if scenario.end is not None:
         data["end"] = scenario.end.strftime("%Y-%m-%dT%H:%M:%SZ")
     if scenario.clients is not None:

@@ -9,6 +9,7 @@ only has to replay the sessions that began within that cap before it.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,9 @@ class Events:
         return cls(**{name: np.zeros(0, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
-    def build(cls, **columns: np.ndarray) -> Events:
-        n = len(columns["t_ms"])
+    def build(cls, t_ms: np.ndarray, **columns: np.ndarray | int) -> Events:
+        n = len(t_ms)
+        columns["t_ms"] = t_ms
         return cls(**{name: column(columns[name], n, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
@@ -55,12 +57,14 @@ class Events:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-        return cls(**{f.name: None if getattr(parts[0], f.name) is None
-                      else np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+        columns: dict[str, Any] = {f.name: None if getattr(parts[0], f.name) is None
+                                   else np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        return cls(**columns)
 
     def take(self, index: np.ndarray | slice) -> Events:
-        return Events(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
-                         for f in fields(self)})
+        columns: dict[str, Any] = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
+                                   for f in fields(self)}
+        return Events(**columns)
 
 
 def column(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
@@ -262,7 +266,7 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     first = robots_first[crawl] & (step == 0)
     target[first] = site.robots
     status[first] = 200
-    pages = finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
+    page_events = finish(pools, dict(t_ms=t, client=crawler[crawl], target=target, status=status), method=GET)
 
     # Rendering: for some pages served, one or two of its assets (its images, or the shared ones).
     page_of = np.searchsorted(site.pages, target)  # site.pages is sorted: pages were added in order
@@ -304,7 +308,7 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     keep = ~(shared & again)
     which, asset, client, when = which[keep], asset[keep], client[keep], when[keep]
     assets = finish(pools, dict(t_ms=when, client=client, target=asset, status=200), method=GET)
-    return Events.concat([pages, assets])
+    return Events.concat([page_events, assets])
 
 
 def draw_scans(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray,
@@ -359,8 +363,8 @@ def draw_periodic(rng: np.random.Generator, pools: Pools, t0_ms: int, t1_ms: int
 
 
 
-# Server time of a response by what was asked (median ms, spread), before the transfer.
-_CATEGORIES = ("static", "page", "search", "post", "not_modified", "redirect", "missing", "probe")
+# Server time of a response by what was asked (median ms, spread), before the transfer, for
+# static, page, search, post, not modified, redirect, missing and probe requests.
 _SERVER_MS = np.array([0.6, 60.0, 250.0, 120.0, 0.3, 2.0, 3.0, 1.0])
 _SPREAD = np.array([0.7, 0.55, 0.5, 0.5, 0.5, 0.5, 0.6, 0.5])
 _ERROR_MS = {500: 200.0, 502: 50.0, 503: 5.0, 504: 60_000.0}

@@ -36,6 +36,9 @@ from synth.generate.zone import Zone, as_zone
 ACTIVE = "access.log"
 MANIFEST = "manifest.json"
 TRUTH = "anomalies.json"
+REPORT = "report.html"  # synth generate --report, or synth report DIR
+PER_LINE = "injected.jsonl"  # synth inject: what was done to which line
+MESSY = "messy.jsonl"  # the labelled messy lines of a run with messy > 0 (synth.run.messy)
 LOCK = ".synth.lock"
 NEWLINE = 10
 
@@ -241,7 +244,7 @@ def ours(out_dir: Path) -> set[str]:
     manifest = read_manifest(out_dir)
     if not manifest or manifest.get("generator") != "synth":
         return set()
-    return {f["name"] for f in manifest.get("files", [])} | {MANIFEST, TRUTH}
+    return {f["name"] for f in manifest.get("files", [])} | {MANIFEST, TRUTH, PER_LINE, MESSY, REPORT}
 
 
 def check_output(out_dir: Path, force: bool) -> None:
@@ -640,7 +643,7 @@ class LiveLog:
         done, n = 0, len(seconds)
         while done < n:
             if self.timed:
-                stop = int(np.searchsorted(seconds, self.period_end, side="left"))
+                stop = int(np.searchsorted(seconds, self.period_end or 0, side="left"))
                 if stop <= done:
                     self._rotate()
                     continue

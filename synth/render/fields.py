@@ -83,16 +83,8 @@ def _many_to_one(many: Callable[[Tables, np.ndarray], np.ndarray]) -> Callable[[
     return lambda t, k: str(many(t, np.array([k], np.int64))[0])
 
 
-def _per_value(one: Callable[[Tables, int], str]) -> Callable[[Tables, np.ndarray], np.ndarray]:
-    return lambda t, keys: strings([one(t, k) for k in keys.tolist()])
-
-
 def field(key: str, many: Callable[[Tables, np.ndarray], np.ndarray]) -> FieldSpec:
     return FieldSpec(key, _many_to_one(many), many)
-
-
-def per_value(key: str, one: Callable[[Tables, int], str]) -> FieldSpec:
-    return FieldSpec(key, one, _per_value(one))
 
 
 def constant(text: str) -> FieldSpec:
@@ -277,16 +269,6 @@ class Tables:
         prefixes = strings([f"{d.isoformat()}T" for d in dates])
         return prefixes[day - first] + self.clock_texts(second_of_day, "")
 
-    def strftime_texts(self, fmt: str, seconds: np.ndarray) -> np.ndarray:
-        """%{format}t with a strftime format, in the log's zone (C locale: English names)."""
-        zone = self.zone
-        if not zone.fixed:  # %Z is the zone's abbreviation of the moment: CET, CEST
-            return strings([dt.datetime.fromtimestamp(s, zone.tzinfo()).strftime(fmt) for s in seconds.tolist()])
-        offset = zone.offset(0)
-        fixed = dt.timezone(dt.timedelta(seconds=offset))
-        fmt = fmt.replace("%Z", "UTC" if offset == 0 else offset_text(offset))
-        return strings([dt.datetime.fromtimestamp(s, fixed).strftime(fmt) for s in seconds.tolist()])
-
 
 def _content_type(path: str, kind: int) -> str:
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
@@ -407,8 +389,9 @@ FIELDS: dict[str, FieldSpec] = {
     "referer_json_member": field("referrer", _referrer_member),
 }
 
-# Fields that take an argument: a header's name, a time format.
-PARAMETRIC = ("header_in", "header_out", "time_format")
+# Fields that take an argument: a header's name, a time format, a cookie, a status condition.
+PARAMETRIC = ("header_in", "header_out", "time_format", "cookie", "env", "note", "trailer_in", "trailer_out",
+              "only", "nginx")
 
 
 def header_in(name: str) -> FieldSpec:
@@ -424,6 +407,9 @@ def header_in(name: str) -> FieldSpec:
         return field("client", _languages)
     if lower == "accept-encoding":
         return constant("gzip, deflate, br")
+    if lower == "cookie":
+        from synth.render.server_fields import cookie_header
+        return field("client", cookie_header)
     return constant("-")
 
 
@@ -434,36 +420,35 @@ def header_out(name: str) -> FieldSpec:
 
 def time_format(fmt: str) -> FieldSpec:
     """%{format}t: ``sec``, ``msec``, ``usec``, ``msec_frac``, ``usec_frac``, or a strftime format;
-    a ``begin:`` or ``end:`` prefix is accepted (the request's own time is written)."""
-    for prefix in ("begin:", "end:"):
-        if fmt.startswith(prefix):
-            fmt = fmt[len(prefix):]
-    if fmt == "sec":
-        return field("second", _ints(1))
-    if fmt == "msec":
-        return field("epoch_ms", _ints(1))
-    if fmt == "usec":
-        return field("epoch_ms", _ints(1000))
-    if fmt == "msec_frac":
-        return field("ms", _ints(1, 3))
-    if fmt == "usec_frac":
-        return field("ms", _ints(1000, 6))
-    if "%" not in fmt:
-        raise FieldError(f"time format {fmt!r} has no strftime directive")
-    return field("second", lambda t, s: t.strftime_texts(fmt, s))
+    ``begin:`` (the request's time) or ``end:`` (when its response was done) in front."""
+    from synth.render.server_fields import time_field
+    return time_field(fmt)
 
 
 def field_spec(name: str, arg: str | None = None) -> FieldSpec:
     """The field a template names, with its argument for the parametric ones."""
+    from synth.render import server_fields
     if name in PARAMETRIC:
         if arg is None:
             raise FieldError(f"e.{name} needs an argument, like e.{name}(\"...\")")
-        return {"header_in": header_in, "header_out": header_out, "time_format": time_format}[name](arg)
-    if name not in FIELDS:
-        raise FieldError(f"template field e.{name} is unknown (known: {', '.join([*FIELDS, *PARAMETRIC])})")
+        if name == "header_in":
+            return header_in(arg)
+        if name == "header_out":
+            return header_out(arg)
+        return server_fields.PARAMETRIC[name](arg)
+    spec = FIELDS.get(name) or server_fields.FIELDS.get(name)
+    if spec is None:
+        known = [*FIELDS, *server_fields.FIELDS, *PARAMETRIC]
+        raise FieldError(f"template field e.{name} is unknown (known: {', '.join(known)})")
     if arg is not None:
         raise FieldError(f"e.{name} takes no argument")
-    return FIELDS[name]
+    return spec
+
+
+def needs_durations(spec: FieldSpec) -> bool:
+    """Whether a field writes response times (so the events must carry them)."""
+    from synth.render.server_fields import TIMED_KEYS
+    return spec.key in TIMED_KEYS or (spec.key.startswith("if:") and spec.key.rsplit(":", 1)[1] in TIMED_KEYS)
 
 
 POOLED_KEYS = ("client", "agent", "referrer", "response", "ms")
@@ -491,4 +476,5 @@ def key_column(key: str, events: Events, tables: Tables) -> np.ndarray:
         return events.duration_us
     if key == "bytes_in":
         return tables.request_bytes(events)
-    raise KeyError(key)
+    from synth.render.server_fields import key_column as server_key_column
+    return server_key_column(key, events, tables)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jinja2
 
 from synth.render.lines import FormatError, layout, load_template, template_environment, template_names
-from synth.render.logformat import LogFormatError, parse, template_source
+from synth.render.logformat import GrokPlan, LogFormatError, parse, template_source
 from synth.resources import resource_dir
 
 _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
@@ -24,11 +24,12 @@ _LOGFORMAT = re.compile(r'LogFormat\s+"((?:[^"\\]|\\.)*)"')
 class LineFormat:
     name: str  # a built-in name, or "custom"
     template: jinja2.Template
-    logformat: str | None  # the Apache LogFormat that parses the lines; None for JSON lines
+    logformat: str | None  # the Apache LogFormat that parses the lines; None for JSON and nginx lines
+    nginx: str | None = None  # the nginx log_format string that wrote the lines
 
     @property
     def json(self) -> bool:
-        return self.logformat is None
+        return self.logformat is None and self.nginx is None
 
 
 def builtin_format(name: str) -> LineFormat:
@@ -48,9 +49,31 @@ def custom_format(logformat: str) -> LineFormat:
     return LineFormat("custom", template, logformat)
 
 
-def line_format(name: str | None = None, logformat: str | None = None) -> LineFormat:
-    """The format a run asks for: a LogFormat string wins over a name; default combined."""
+def nginx_format(text: str) -> LineFormat:
+    """A format from an nginx log_format string (``escape=json`` first, if any)."""
+    from synth.render import nginx
+    try:
+        template = template_environment().from_string(nginx.template_source(nginx.parse(text)))
+    except nginx.NginxFormatError as e:
+        raise FormatError(str(e)) from None
+    layout(template)
+    return LineFormat("nginx", template, None, text)
+
+
+def line_format(name: str | None = None, logformat: str | None = None, nginx: str | None = None) -> LineFormat:
+    """The format a run asks for: a LogFormat or log_format string wins over a name; default combined."""
+    if nginx:
+        return nginx_format(nginx)
     return custom_format(logformat) if logformat else builtin_format(name or "combined")
+
+
+def grok_plan_of(line_format: LineFormat) -> GrokPlan:
+    """The grok plan that reads a text format's lines back."""
+    from synth.render import logformat, nginx
+    if line_format.nginx is not None:
+        return nginx.grok_plan(nginx.parse(line_format.nginx))
+    assert line_format.logformat is not None
+    return logformat.grok_plan(line_format.logformat)
 
 
 def text_formats() -> list[LineFormat]:
@@ -59,4 +82,5 @@ def text_formats() -> list[LineFormat]:
     return [f for f in (builtin_format(n) for n in names) if not f.json]
 
 
-__all__ = ["LineFormat", "builtin_format", "custom_format", "line_format", "text_formats", "parse"]
+__all__ = ["LineFormat", "builtin_format", "custom_format", "grok_plan_of", "line_format", "nginx_format",
+           "text_formats", "parse"]

@@ -20,7 +20,15 @@ import numpy as np
 from synth.generate.pools import Pools
 from synth.generate.traffic import Events
 from synth.generate.zone import Zone
-from synth.render.fields import PARAMETRIC, POOLED_KEYS, FieldError, Tables, field_spec, key_column
+from synth.render.fields import (
+    PARAMETRIC,
+    POOLED_KEYS,
+    FieldError,
+    Tables,
+    field_spec,
+    key_column,
+    needs_durations,
+)
 from synth.resources import resource_dir
 
 _MARK = "\x00"
@@ -205,7 +213,7 @@ def label(name: str, arg: str | None = None) -> str:
 
 
 def needs_timing(items: list) -> bool:
-    return any(field_spec(*item).key == "duration" for item in items if isinstance(item, tuple))
+    return any(needs_durations(field_spec(*item)) for item in items if isinstance(item, tuple))
 
 
 class _Row:

@@ -12,11 +12,24 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
-# The directives users write in practice; %{...} takes an argument for i, o, t and T.
-SUPPORTED = "h a l u t r m U q H s b B D T v p I O i o %"
-_WITH_ARG = {"i", "o", "t", "T"}
-_NEEDS_ARG = {"i", "o"}
+from synth.render import strftime
+
+# Every directive of mod_log_config and mod_logio in Apache 2.4
+# (https://httpd.apache.org/docs/2.4/mod/mod_log_config.html#formats, and mod_logio.html for
+# %I %O %S): the code, and what its {...} argument may be. None: takes none; "any": a name
+# (header, cookie, variable, note); a tuple: those words, or none.
+_ARGS: dict[str, object] = {
+    "a": ("c",), "A": None, "b": None, "B": None, "C": "any", "D": None, "e": "any", "f": None,
+    "h": ("c",), "H": None, "i": "any", "k": None, "l": None, "L": ("c",), "m": None, "n": "any",
+    "o": "any", "p": ("canonical", "local", "remote"), "P": ("pid", "tid", "hextid"), "q": None,
+    "r": None, "R": None, "s": None, "t": "time", "T": ("s", "ms", "us"), "u": None, "U": None,
+    "v": None, "V": None, "X": None, "I": None, "O": None, "S": None, "^ti": "any", "^to": "any",
+}
+_NEEDS_ARG = {"C", "e", "i", "n", "o", "^ti", "^to"}
+SUPPORTED = " ".join(["%" + code for code in _ARGS] + ["%%"])
+TIME_TOKENS = ("sec", "msec", "usec", "msec_frac", "usec_frac")
 
 
 class LogFormatError(ValueError):
@@ -25,13 +38,21 @@ class LogFormatError(ValueError):
 
 @dataclass(frozen=True)
 class Directive:
-    code: str  # the letter: h, t, i, ...
+    code: str  # the letter: h, t, i, ... (or ^ti, ^to)
     arg: str | None  # the %{...} part
     text: str  # as written, for messages
+    conditions: tuple[int, ...] = ()  # %400,501{User-agent}i: written only for these statuses
+    negate: bool = False  # %!200i: written for every status but these
 
     @property
     def time(self) -> bool:
         return self.code == "t"
+
+    def satisfied(self, status: int) -> bool:
+        """Whether Apache writes the value for a response of ``status`` (else ``-``)."""
+        if not self.conditions:
+            return True
+        return (status in self.conditions) != self.negate
 
 
 def unescape_config(text: str) -> str:
@@ -73,14 +94,24 @@ def parse(text: str) -> list[str | Directive]:
             continue
         start = i
         i += 1
-        if i < len(source) and (source[i] == "!" or source[i].isdigit()):
-            j = i
-            while j < len(source) and (source[j] in "!," or source[j].isdigit()):
-                j += 1
-            raise LogFormatError(f"status conditions like {source[start:j + 1]!r} are not supported "
-                                 f"(at position {start + 1})")
-        while i < len(source) and source[i] in "<>":  # original / final request: one request here
-            i += 1
+        conditions: list[int] = []
+        negate = False
+        # Modifiers, in any order as Apache's parser takes them: < or >, and a status list.
+        while i < len(source) and (source[i] in "<>!," or source[i].isdigit()):
+            if source[i] == "!":
+                negate = True
+                i += 1
+            elif source[i].isdigit():
+                j = i
+                while j < len(source) and source[j].isdigit():
+                    j += 1
+                status = int(source[i:j])
+                if not 100 <= status <= 599:
+                    raise LogFormatError(f"{source[start:j]}: {status} is not an HTTP status (at position {start + 1})")
+                conditions.append(status)
+                i = j
+            else:
+                i += 1  # < (original request) and > (final): one request here, no internal redirects
         arg = None
         if i < len(source) and source[i] == "{":
             close = source.find("}", i)
@@ -90,8 +121,8 @@ def parse(text: str) -> list[str | Directive]:
             i = close + 1
         if i >= len(source):
             raise LogFormatError(f"the format ends in the middle of a directive: {source[start:]!r}")
-        code = source[i]
-        i += 1
+        code = source[i:i + 3] if source[i] == "^" else source[i]
+        i += len(code)
         written = source[start:i]
         if arg is not None and code != "t" and any(c in arg for c in '%" '):
             # A header name holds none of these: the brace closed a later directive's %{.
@@ -99,22 +130,29 @@ def parse(text: str) -> list[str | Directive]:
         if code == "%":
             literal.append("%")
             continue
-        if code not in SUPPORTED.split():
-            raise LogFormatError(f"unsupported directive {written} (supported: "
-                                 f"{' '.join('%' + c for c in SUPPORTED.split() if c != '%')}, %% and %{{...}}i/o/t)")
-        if arg is not None and code not in _WITH_ARG:
+        if code not in _ARGS:
+            raise LogFormatError(f"unsupported directive {written} (Apache 2.4 has {SUPPORTED})")
+        allowed = _ARGS[code]
+        if arg is not None and allowed is None:
             raise LogFormatError(f"{written}: %{code} takes no {{...}} argument")
         if arg is None and code in _NEEDS_ARG:
-            raise LogFormatError(f"{written}: %{code} needs a header name, like %{{User-Agent}}{code}")
-        if code == "T" and arg not in (None, "s", "ms", "us"):
-            raise LogFormatError(f"{written}: the unit of %T is s, ms or us")
+            raise LogFormatError(f"{written}: %{code} needs a name, like %{{User-Agent}}{code}")
+        if arg is not None and isinstance(allowed, tuple) and arg not in allowed:
+            raise LogFormatError(f"{written}: the argument of %{code} is one of {', '.join(allowed)}")
+        if code == "t" and arg is not None:
+            _check_time_arg(arg, written)
+        if conditions and len(conditions) != len(set(conditions)):
+            conditions = sorted(set(conditions))
+        if negate and not conditions:
+            raise LogFormatError(f"{written}: ! needs a status list after it, like %!200{{Referer}}i")
         if literal:
             items.append("".join(literal))
             literal = []
-        items.append(Directive(code, arg, written))
+        items.append(Directive(code, arg, written, tuple(conditions), negate))
     if literal:
         items.append("".join(literal))
-    if not any(isinstance(item, Directive) and item.time and _full_time(item.arg) for item in items):
+    if not any(isinstance(item, Directive) and item.time and not item.conditions and _full_time(item.arg)
+               for item in items):
         raise LogFormatError("the format has no time: add %t (or a %{...}t with the date and the time)")
     return items
 
@@ -123,8 +161,24 @@ def _time_arg(arg: str) -> str:
     return arg.split(":", 1)[1] if arg.startswith(("begin:", "end:")) else arg
 
 
+def _check_time_arg(arg: str, written: str) -> None:
+    """Apache's rule: a token (sec, msec, ...) stands alone; anything else is strftime."""
+    fmt = _time_arg(arg)
+    if fmt in TIME_TOKENS:
+        return
+    if "%" not in fmt:
+        raise LogFormatError(f"{written}: a time format is one of {', '.join(TIME_TOKENS)} or a strftime format")
+    try:
+        parts = strftime.pieces(fmt)
+    except strftime.StrftimeError as e:
+        raise LogFormatError(f"{written}: {e}") from None
+    if any(p is strftime.CONVERSIONS["n"] for p in parts):
+        raise LogFormatError(f"{written}: %n would break the line in two: a log line is one line")
+
+
 def _full_time(arg: str | None) -> bool:
-    """Whether a time directive alone says when an event happened, to the second."""
+    """Whether a time directive alone says when an event happened, to the second, in a form the
+    date processor reads."""
     if arg is None:
         return True
     arg = _time_arg(arg)
@@ -132,36 +186,73 @@ def _full_time(arg: str | None) -> bool:
         return True
     if "%" not in arg:
         return False
-    java = strftime_to_java(arg)
-    return "yy" in java and "M" in java and "dd" in java and ("HH" in java or "hh" in java) \
-        and "mm" in java and "ss" in java
+    java = strftime.to_java(arg)
+    if java is None:
+        return False
+    bare = re.sub(r"'[^']*'", "", java)
+    return "yy" in bare and "M" in bare and ("dd" in bare or "DDD" in bare) \
+        and ("HH" in bare or ("hh" in bare and "a" in bare)) and "mm" in bare and "ss" in bare
+
+
+def strftime_to_java(fmt: str) -> str:
+    """The java.time pattern (Elasticsearch's date processor) of a strftime format."""
+    java = strftime.to_java(fmt)
+    if java is None:
+        raise LogFormatError(f"the time format {fmt!r} holds a conversion java.time cannot read")
+    return java
 
 
 # -- the template --------------------------------------------------------------------------
-_FIELD_OF = {"h": "client", "a": "client_ip", "l": "ident", "u": "user", "r": "request", "m": "method",
-             "U": "path", "q": "query", "H": "protocol", "s": "status", "b": "bytes", "B": "body_bytes",
-             "v": "vhost", "p": "port", "I": "bytes_in", "O": "bytes_out"}
-_DURATION_OF = {None: "duration_s", "s": "duration_s", "ms": "duration_ms", "us": "duration_us"}
+# Directive -> the field that writes it (fields.py), by code, then by code and argument.
+_FIELD_OF = {"h": "client", "a": "client_ip", "A": "server_ip", "l": "ident", "u": "user", "r": "request",
+             "m": "method", "U": "path", "q": "query", "H": "protocol", "s": "status", "b": "bytes",
+             "B": "body_bytes", "v": "vhost", "V": "server_name", "p": "port", "I": "bytes_in", "O": "bytes_out",
+             "S": "bytes_total", "D": "duration_us", "f": "filename", "k": "keepalive", "L": "log_id",
+             "P": "pid", "R": "handler", "X": "conn_status"}
+_FIELD_WITH_ARG = {("a", "c"): "client_ip", ("h", "c"): "client", ("L", "c"): "connection_log_id",
+                   ("p", "canonical"): "port", ("p", "local"): "port", ("p", "remote"): "remote_port",
+                   ("P", "pid"): "pid", ("P", "tid"): "tid", ("P", "hextid"): "hextid",
+                   ("T", "s"): "duration_s", ("T", "ms"): "duration_ms", ("T", "us"): "duration_us"}
+_PARAMETRIC_OF = {"i": "header_in", "o": "header_out", "C": "cookie", "e": "env", "n": "note",
+                  "^ti": "trailer_in", "^to": "trailer_out", "t": "time_format"}
+
+
+def field_of(d: Directive) -> tuple[str, str | None]:
+    """The field (name, argument) that writes a directive, its status condition left aside."""
+    if d.code == "T" and d.arg is None:
+        return "duration_s", None
+    if d.code == "t" and d.arg is None:
+        return "time", None
+    if d.code == "i" and d.arg is not None:
+        lower = d.arg.lower()
+        if lower == "referer":
+            return "referer", None
+        if lower == "user-agent":
+            return "agent", None
+    if d.arg is not None and (d.code, d.arg) in _FIELD_WITH_ARG:
+        return _FIELD_WITH_ARG[(d.code, d.arg)], None
+    if d.code in _PARAMETRIC_OF:
+        return _PARAMETRIC_OF[d.code], d.arg
+    return _FIELD_OF[d.code], None
+
+
+def condition_text(d: Directive) -> str:
+    """``400,501`` or ``!200``: the status list as the ``only`` field takes it."""
+    return ("!" if d.negate else "") + ",".join(str(c) for c in d.conditions)
+
+
+def directive_field(d: Directive) -> tuple[str, str | None]:
+    """The field that writes a directive, with its condition: ``("only", "400,501|agent|")``."""
+    name, arg = field_of(d)
+    if d.conditions:
+        return "only", f"{condition_text(d)}|{name}|{'' if arg is None else arg}"
+    return name, arg
 
 
 def template_expression(d: Directive) -> str:
     """The template expression that writes a directive: ``e.client``, ``e.header_in("Accept")``."""
-    if d.code in _FIELD_OF:
-        return f"e.{_FIELD_OF[d.code]}"
-    if d.code == "t":
-        return "e.time" if d.arg is None else f"e.time_format({json.dumps(d.arg)})"
-    if d.code == "D":
-        return "e.duration_us"
-    if d.code == "T":
-        return f"e.{_DURATION_OF[d.arg]}"
-    if d.code == "i":
-        lower = d.arg.lower()
-        if lower == "referer":
-            return "e.referer"
-        if lower == "user-agent":
-            return "e.agent"
-        return f"e.header_in({json.dumps(d.arg)})"
-    return f"e.header_out({json.dumps(d.arg)})"
+    name, arg = directive_field(d)
+    return f"e.{name}" if arg is None else f"e.{name}({json.dumps(arg)})"
 
 
 def template_source(text: str) -> str:
@@ -170,15 +261,21 @@ def template_source(text: str) -> str:
     for item in parse(text):
         if isinstance(item, Directive):
             body.append("{{ " + template_expression(item) + " }}")
-        elif any(mark in item for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
-            body.append("{% raw %}" + item + "{% endraw %}")
         else:
-            body.append(item)
+            body.append(raw_text(item))
     return "{% for e in events %}" + "".join(body) + "\n{% endfor -%}"
 
 
+def raw_text(text: str) -> str:
+    """Literal text in a Jinja2 template."""
+    if any(mark in text for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
+        return "{% raw %}" + text + "{% endraw %}"
+    return text
+
+
 # -- the grok pattern ---------------------------------------------------------------------
-# Pieces follow Elasticsearch's own ECS httpd patterns wherever a directive appears there.
+# Pieces follow Elasticsearch's own ECS httpd patterns wherever a directive appears there;
+# where ECS has a field the piece fills it, else a field under apache.access.
 _GROK = {
     "h": "%{IPORHOST:source.address}",
     "l": "(?:-|%{HTTPDUSER:apache.access.user.identity})",
@@ -193,55 +290,36 @@ _GROK = {
     "B": "%{INT:http.response.body.bytes:long}",
     "D": "%{INT:apache.access.response_time:long}",
     "v": "%{IPORHOST:url.domain}",
+    "V": "%{IPORHOST:destination.domain}",
     "p": "%{POSINT:url.port:long}",
     "I": "%{INT:http.request.bytes:long}",
     "O": "%{INT:http.response.bytes:long}",
+    "S": "%{INT:network.bytes:long}",
+    "A": "%{IP:destination.ip}",
+    "f": "(?:-|%{NOTSPACE:file.path})",
+    "k": "%{INT:apache.access.keepalive_requests:long}",
+    "L": "(?:-|%{NOTSPACE:apache.access.log_id})",
+    "P": "%{POSINT:process.pid:long}",
+    "R": "(?:-|%{NOTSPACE:apache.access.handler})",
+    "X": "%{CONNSTATUS:apache.access.connection_status}",
 }
+_GROK_WITH_ARG = {
+    ("L", "c"): "(?:-|%{NOTSPACE:apache.access.connection_log_id})",
+    ("p", "canonical"): "%{POSINT:url.port:long}",
+    ("p", "local"): "%{POSINT:destination.port:long}",
+    ("p", "remote"): "%{POSINT:source.port:long}",
+    ("P", "pid"): "%{POSINT:process.pid:long}",
+    ("P", "tid"): "%{INT:process.thread.id:long}",
+    ("P", "hextid"): "%{WORD:apache.access.thread_hex}",
+    ("h", "c"): "%{IPORHOST:client.address}",
+    ("a", "c"): "%{IP:client.ip}",
+}
+_NAMED_UNDER = {"C": "apache.access.cookies.", "e": "apache.access.env.", "n": "apache.access.notes.",
+                "^ti": "apache.access.trailers_in.", "^to": "apache.access.trailers_out."}
 _DURATION_FIELD = {None: "apache.access.response_time_s", "s": "apache.access.response_time_s",
                    "ms": "apache.access.response_time_ms", "us": "apache.access.response_time"}
 # Patterns a generated pipeline defines itself (the others are Elasticsearch's built-ins).
-EXTRA_PATTERNS = {"QUERY": "[^\\s\"]*"}
-
-_STRFTIME = {
-    "Y": ("\\d{4}", "yyyy"), "y": ("\\d{2}", "yy"), "m": ("\\d{2}", "MM"), "d": ("\\d{2}", "dd"),
-    "H": ("\\d{2}", "HH"), "I": ("\\d{2}", "hh"), "M": ("\\d{2}", "mm"), "S": ("\\d{2}", "ss"),
-    "j": ("\\d{3}", "DDD"), "b": ("[A-Z][a-z]{2}", "MMM"), "h": ("[A-Z][a-z]{2}", "MMM"),
-    "B": ("[A-Z][a-z]+", "MMMM"), "a": ("[A-Z][a-z]{2}", "EEE"), "A": ("[A-Z][a-z]+", "EEEE"),
-    "p": ("[AP]M", "a"), "z": ("[+-]\\d{4}", "Z"), "%": ("%", "%"),
-    "T": ("\\d{2}:\\d{2}:\\d{2}", "HH:mm:ss"), "F": ("\\d{4}-\\d{2}-\\d{2}", "yyyy-MM-dd"),
-    "R": ("\\d{2}:\\d{2}", "HH:mm"), "D": ("\\d{2}/\\d{2}/\\d{2}", "MM/dd/yy"),
-}
-
-
-def _strftime(fmt: str) -> list[tuple[str, str] | str]:
-    """A strftime format as (regex, java) pieces and literal strings."""
-    out: list[tuple[str, str] | str] = []
-    i = 0
-    while i < len(fmt):
-        if fmt[i] == "%" and i + 1 < len(fmt):
-            code = fmt[i + 1]
-            if code not in _STRFTIME:
-                raise LogFormatError(f"strftime %{code} in a time format is not supported "
-                                     f"(supported: {' '.join('%' + c for c in _STRFTIME)})")
-            out.append(_STRFTIME[code])
-            i += 2
-        else:
-            out.append(fmt[i])
-            i += 1
-    return out
-
-
-def strftime_to_java(fmt: str) -> str:
-    """The java.time pattern (Elasticsearch's date processor) of a strftime format."""
-    java = []
-    for piece in _strftime(fmt):
-        if isinstance(piece, tuple):
-            java.append(piece[1])
-        elif piece.isalpha() or piece == "'":
-            java.append("''" if piece == "'" else f"'{piece}'")
-        else:
-            java.append(piece)
-    return "".join(java)
+EXTRA_PATTERNS = {"QUERY": "[^\\s\"]*", "CONNSTATUS": "[X+-]"}
 
 
 def regex_literal(text: str) -> str:
@@ -256,6 +334,7 @@ class GrokPlan:
     date_formats: tuple[str, ...]
     fields: dict[str, str]  # ECS field -> directive, for the checks
     definitions: dict[str, str]  # patterns the pipeline must define (beyond Elasticsearch's)
+    labels: dict[str, str] = dataclass_field(default_factory=dict)  # field -> the template field it reads
 
     @property
     def zoned(self) -> bool:
@@ -263,22 +342,53 @@ class GrokPlan:
         return all(f in ("UNIX", "UNIX_MS") or "Z" in f.replace("'Z'", "") for f in self.date_formats)
 
 
+def _name_part(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "_"
+
+
+def directive_grok(d: Directive, codes: set[str]) -> tuple[str, dict[str, str]]:
+    """The grok piece of a (non-time) directive, and the pattern definitions it needs."""
+    definitions: dict[str, str] = {}
+    if d.arg is not None and (d.code, d.arg) in _GROK_WITH_ARG:
+        piece = _GROK_WITH_ARG[(d.code, d.arg)]
+    elif d.code == "a":
+        piece = "%{IP:source.ip}" if "h" in codes else "%{IP:source.address}"
+    elif d.code == "T":
+        piece = f"%{{INT:{_DURATION_FIELD[d.arg]}:long}}"
+    elif d.code == "i":
+        piece = f"(?:-|%{{DATA:{_request_header_field(d.arg or '')}}})"
+    elif d.code == "o":
+        piece = f"(?:-|%{{DATA:{_response_header_field(d.arg or '')}}})"
+    elif d.code in _NAMED_UNDER:
+        piece = f"(?:-|%{{DATA:{_NAMED_UNDER[d.code]}{_name_part(d.arg or '')}}})"
+    else:
+        piece = _GROK[d.code]
+    for name in re.findall(r"%\{(\w+)", piece):
+        if name in EXTRA_PATTERNS:
+            definitions[name] = EXTRA_PATTERNS[name]
+    if d.conditions and not piece.startswith("(?:-|"):
+        piece = f"(?:-|{piece})"
+    return piece, definitions
+
+
 def grok_plan(text: str) -> GrokPlan:
     """The anchored grok pattern that parses lines of a LogFormat into ECS fields."""
     items = parse(text)
-    codes = {item.code for item in items if isinstance(item, Directive)}
-    pieces, fields = [], {}
+    codes = {item.code for item in items if isinstance(item, Directive) and item.arg is None}
+    pieces, fields, labels = [], {}, {}
     definitions: dict[str, str] = {}
-    date_field, date_formats = None, ()
+    date_field: str | None = None
+    date_formats: tuple[str, ...] = ()
 
     def capture(piece: str, directive: Directive) -> str:
         # A field already captured is matched again but not captured twice.
-        for name in re.findall(r"%\{\w+:([\w.@]+)", piece):
-            if name in fields:
-                return re.sub(r"%\{(\w+):[\w.@]+(?::\w+)?\}", r"%{\1}", piece)
-        for name in re.findall(r"%\{\w+:([\w.@]+)", piece):
-            fields[name] = directive.text
-        return piece
+        def once(m: re.Match) -> str:
+            if m.group(2) in fields:
+                return "%{" + m.group(1) + "}"
+            fields[m.group(2)] = directive.text
+            labels[m.group(2)] = field_label(*directive_field(directive))
+            return m.group(0)
+        return re.sub(r"%\{(\w+):([\w.@]+)(?::\w+)?\}", once, piece)
 
     for item in items:
         if isinstance(item, str):
@@ -287,25 +397,23 @@ def grok_plan(text: str) -> GrokPlan:
         d = item
         if d.code == "t":
             piece, field, formats = _time_grok(d, definitions)
-            if field and date_field is None:
+            if field and date_field is None and not d.conditions:
                 date_field, date_formats = field, formats
                 fields[field] = d.text
+                labels[field] = field_label(*directive_field(d))
             elif field:  # a second time: matched, not read
                 piece = re.sub(r"%\{(\w+):[\w.@]+\}", r"%{\1}", piece)
-            pieces.append(piece)
-        elif d.code == "a":
-            pieces.append(capture("%{IP:source.ip}" if "h" in codes else "%{IP:source.address}", d))
-        elif d.code == "T":
-            pieces.append(capture(f"%{{INT:{_DURATION_FIELD[d.arg]}:long}}", d))
-        elif d.code == "i":
-            pieces.append(capture(f"(?:-|%{{DATA:{_request_header_field(d.arg)}}})", d))
-        elif d.code == "o":
-            pieces.append(capture(f"(?:-|%{{DATA:{_response_header_field(d.arg)}}})", d))
-        else:
-            pieces.append(capture(_GROK[d.code], d))
-            if d.code == "q":
-                definitions["QUERY"] = EXTRA_PATTERNS["QUERY"]
-    return GrokPlan("^" + "".join(pieces) + "$", date_field, date_formats, fields, definitions)
+            pieces.append(f"(?:-|{piece})" if d.conditions else piece)
+            continue
+        piece, needed = directive_grok(d, codes)
+        definitions.update(needed)
+        pieces.append(capture(piece, d))
+    return GrokPlan("^" + "".join(pieces) + "$", date_field, date_formats, fields, definitions, labels)
+
+
+def field_label(name: str, arg: str | None = None) -> str:
+    """How LineRenderer.field_values names a field: ``agent``, ``header_in("Host")``."""
+    return name if arg is None else f'{name}("{arg}")'
 
 
 def _request_header_field(name: str) -> str:
@@ -314,14 +422,14 @@ def _request_header_field(name: str) -> str:
         return "http.request.referrer"
     if lower == "user-agent":
         return "user_agent.original"
-    return "http.request.headers." + re.sub(r"[^a-z0-9]+", "_", lower).strip("_")
+    return "http.request.headers." + _name_part(lower)
 
 
 def _response_header_field(name: str) -> str:
     lower = name.lower()
     if lower == "content-type":
         return "http.response.mime_type"
-    return "http.response.headers." + re.sub(r"[^a-z0-9]+", "_", lower).strip("_")
+    return "http.response.headers." + _name_part(lower)
 
 
 def _time_grok(d: Directive, definitions: dict[str, str]) -> tuple[str, str | None, tuple[str, ...]]:
@@ -336,8 +444,8 @@ def _time_grok(d: Directive, definitions: dict[str, str]) -> tuple[str, str | No
         return "%{INT:timestamp}", "timestamp", ("UNIX_MS",)
     if arg in ("usec", "msec_frac", "usec_frac"):
         return "\\d+", None, ()
-    regex = "".join(p[0] if isinstance(p, tuple) else regex_literal(p) for p in _strftime(arg))
-    name = f"LOGTIME{len(definitions) + 1}"
+    regex = strftime.regex(arg, regex_literal)
+    name = f"LOGTIME{sum(1 for k in definitions if k.startswith('LOGTIME')) + 1}"
     definitions[name] = regex
     if not _full_time(arg):
         return f"%{{{name}}}", None, ()

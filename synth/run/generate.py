@@ -50,12 +50,13 @@ from synth.output.files import (
 )
 from synth.render.formats import line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
+from synth.render.messy import MessyRenderer
 from synth.run.signals import Interrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.
-OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "clients")
+OVERRIDES = ("days", "end", "rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients")
 SPIKE_OVERRIDES = {"spike_magnitude": "magnitude", "spike_minutes": "minutes"}
 MAX_SEED = 2**63 - 1
 
@@ -77,10 +78,6 @@ class Run:
     seconds: float = 0.0
     hour0: int = 0  # the second the histogram's first hour starts at (a whole hour of the log's zone)
     hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-
-    def summary(self) -> str:
-        return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
-                f"{self.seconds:.1f} s, seed {self.seed}")
 
 
 def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, *, now: dt.datetime | None = None,
@@ -187,10 +184,11 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     stream places them from its own start, after its backfill).
     """
     try:
-        template = line_format(scenario.format, scenario.log_format).template
+        template = line_format(scenario.format, scenario.log_format, scenario.nginx_log_format).template
         timing = needs_timing(layout(template))
     except FormatError as e:
-        raise ScenarioError([("log_format" if scenario.log_format else "format", str(e))]) from None
+        key = "nginx_log_format" if scenario.nginx_log_format else "log_format" if scenario.log_format else "format"
+        raise ScenarioError([(key, str(e))]) from None
     if windows is None:
         windows = place_windows(scenario.anomalies, start, end, seed_stream(seed, PLACEMENT_STREAM))
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
@@ -201,6 +199,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing)
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.zone)
+    if scenario.messy:
+        renderer = MessyRenderer(renderer, scenario.messy, pools)  # type: ignore[assignment]
     return windows, pools, model, renderer
 
 
@@ -352,6 +352,12 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
         except WriteError as e:
             failure, run.files = e, e.records
         run.hourly = executor.hourly
+        if resolved.messy and failure is None:
+            from synth.run.messy import write_messy
+            t0 = min([s.t0 for s in stretches] + [a for a, _ in slices])
+            t1 = max([s.t1 for s in stretches] + [b for _, b in slices])
+            write_messy(out, model, t0, t1, resolved.messy, run.files,
+                        truncate=not stopper.requested and shard is None)
         save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
     run.lines, run.bytes = manifest.lines, manifest.bytes
     run.seconds = time.perf_counter() - began

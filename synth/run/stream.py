@@ -93,7 +93,8 @@ FAR = 100 * 365 * 86400
 # the start) runs at one to two million events a second on an idle core; the start is set far
 # enough ahead for it, and the pools, to be done on a busy machine too.
 DRAW_RATE = 700_000
-STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "clients", *SPIKE_OVERRIDES)
+STREAM_OPTIONS = ("rate", "tz", "rotate", "format", "log_format", "nginx_log_format", "messy", "clients",
+                  *SPIKE_OVERRIDES)
 
 
 class Clock:
@@ -135,10 +136,6 @@ class StreamRun:
     seconds: float = 0.0
     stopped_by: int = 0  # the signal that ended it, 0 if its duration did
     notes: list[str] = field(default_factory=list)  # what the stream did otherwise than asked, and why
-
-    def summary(self) -> str:
-        return (f"{self.lines:,} lines in {len(self.files)} files, {self.bytes / 1e6:,.1f} MB, "
-                f"{self.seconds:.1f} s, seed {self.seed}")
 
 
 @dataclass(frozen=True)

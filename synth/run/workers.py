@@ -178,7 +178,7 @@ class Executor:
                 self.progress(value - self._seen)
                 self._seen = value
 
-    def _wait(self, result: mp.pool.AsyncResult):  # type: ignore[name-defined]
+    def _wait(self, result: mp.pool.AsyncResult):
         while not result.ready():
             result.wait(self.POLL_S)
             self._report()
@@ -221,7 +221,8 @@ class Executor:
                 records.append(record)
             failure = failure or failed
         if failure is not None:
-            raise WriteError(*failure, records)
+            path, reason = failure
+            raise WriteError(path, reason, records)
         return records
 
     def slices(self, bounds: list[tuple[int, int]]) -> Iterator[Chunk]:

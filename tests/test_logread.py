@@ -1,0 +1,215 @@
+"""synth.analysis.logread: rotated sets in time order, format detection, lines as columns."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from conftest import END
+from helpers import COMBINED_RE, epoch_seconds
+
+import synth
+from synth.analysis.logread import (
+    LogReadError,
+    detect_format,
+    order_files,
+    parse_apache_times,
+    read_log,
+    reader_columns,
+)
+from synth.render.lines import template_names
+
+LINE = (b'203.0.113.7 - frank [27/Nov/2026:21:36:02 +0100] "GET /a/b.css?v=3 HTTP/1.1" 200 1234 '
+        b'"https://example.org/x" "Mozilla/5.0 (X11) \\"quoted\\""')
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A small synth run in every built-in format, and one in a custom LogFormat."""
+    base = tmp_path_factory.mktemp("formats")
+    out = {}
+    for name in template_names():
+        out[name] = base / name
+        synth.generate(seed=5, out_dir=out[name], end=END, days=0.25, rate=0.2, format=name, workers=1)
+    out["custom"] = base / "custom"
+    synth.generate(seed=5, out_dir=out["custom"], end=END, days=0.25, rate=0.2, workers=1,
+                   log_format='%v %h %{%Y-%m-%d %H:%M:%S %z}t "%r" %>s %b "%{User-Agent}i" %{ms}T')
+    return out
+
+
+def lines_of(folder):
+    return b"".join(p.read_bytes() for p in order_files([folder])).splitlines()
+
+
+def test_order_files_by_numbered_and_dated_names(tmp_path):
+    """Numbered names run from the highest number (oldest) to the live file, dated names by date
+    (day or hour), whatever order they are given in."""
+    for name in ("access.log", "access.log.1", "access.log.2.gz", "access.log.10.gz"):
+        (tmp_path / name).write_bytes(b"")
+    given = [tmp_path / n for n in ("access.log.1", "access.log", "access.log.10.gz", "access.log.2.gz")]
+    assert [p.name for p in order_files(given)] == ["access.log.10.gz", "access.log.2.gz", "access.log.1", "access.log"]
+    dated = tmp_path / "dated"
+    dated.mkdir()
+    for name in ("access.log", "access.log-2026112609", "access.log-20261125.gz", "access.log-20261126"):
+        (dated / name).write_bytes(b"")
+    assert [p.name for p in order_files(sorted(dated.iterdir(), reverse=True))] == [
+        "access.log-20261125.gz", "access.log-20261126", "access.log-2026112609", "access.log"]
+
+
+def test_order_files_by_first_line_where_names_do_not_tell(tmp_path):
+    """Files whose names say nothing are put in order by the time of their first line,
+    read through gzip where they are compressed."""
+    late, early = tmp_path / "zeta.log", tmp_path / "alpha.log.gz"
+    late.write_bytes(LINE + b"\n")
+    with gzip.open(early, "wb") as fh:
+        fh.write(LINE.replace(b"27/Nov", b"26/Nov") + b"\n")
+    assert order_files([late, early]) == [early, late]
+    (tmp_path / "junk.log").write_bytes(b"not a log line\n")
+    with pytest.raises(LogReadError, match="junk.log: no line with a time"):
+        order_files([late, tmp_path / "junk.log"])
+
+
+def test_a_folder_stands_for_its_files_in_manifest_order(runs, tmp_path):
+    """A run folder gives its manifest's files; without a manifest its access.log* by name."""
+    folder = runs["combined"]
+    names = [f["name"] for f in json.loads((folder / "manifest.json").read_text())["files"]]
+    assert [p.name for p in order_files([folder])] == names
+    bare = tmp_path / "bare"
+    shutil.copytree(folder, bare)
+    os.remove(bare / "manifest.json")
+    assert [p.name for p in order_files([bare])] == names
+    with pytest.raises(LogReadError, match="no such file"):
+        order_files([tmp_path / "missing.log"])
+
+
+@pytest.mark.parametrize("name", template_names() + ["custom"])
+def test_every_line_synth_writes_parses_and_fast_times_agree(runs, name):
+    """Every line of every format synth writes parses, whole; the time-only path reads the same
+    times as the full parse; line numbers count from 1 and the raw lines are the file's bytes."""
+    fmt = dict(log_format=json.loads((runs[name] / "manifest.json").read_text())["scenario"].get("log_format")) \
+        if name == "custom" else dict(format=name)
+    files = order_files([runs[name]])
+    full = list(read_log(files, **fmt, block_bytes=4096))
+    assert all(b.whole for b in full)
+    assert sum(b.unparsed for b in full) == 0
+    assert b"".join(b.data for b in full) == b"".join(p.read_bytes() for p in files)
+    for path in files:
+        of_file = [b for b in full if b.path == path]
+        raw = [r for b in of_file for r in b.raw]
+        assert raw == path.read_bytes().splitlines()
+        assert np.array_equal(np.concatenate([b.line for b in of_file]), np.arange(1, len(raw) + 1))
+    fast = list(read_log(files, **fmt, columns=("t_ms",)))
+    assert np.array_equal(np.concatenate([b.t_ms for b in fast]), np.concatenate([b.t_ms for b in full]))
+    assert all(b.parsed.all() for b in fast)
+    manifest = json.loads((runs[name] / "manifest.json").read_text())
+    t = np.concatenate([b.t_ms for b in full])
+    assert manifest["start_ms"] <= t.min() and t.max() < manifest["end_ms"]
+    assert np.all(np.diff(t) >= 0)
+
+
+def test_columns_of_a_combined_line_as_written(tmp_path):
+    """Each column of one hand-made line: values as written (still escaped), the time with
+    its offset applied, -1 for a '-' size."""
+    lines = [LINE, LINE.replace(b" 1234 ", b" - ").replace(b'"https://example.org/x"', b'"-"')]
+    path_batches = list(read_log(_write(tmp_path, lines), format="combined"))
+    (b,) = path_batches
+    assert b.t_ms.tolist() == [1795811762000] * 2  # 21:36:02 +0100 is 20:36:02 UTC
+    assert b.client.tolist() == [b"203.0.113.7"] * 2
+    assert b.method.tolist() == [b"GET"] * 2
+    assert b.target.tolist() == [b"/a/b.css?v=3"] * 2
+    assert b.protocol.tolist() == [b"HTTP/1.1"] * 2
+    assert b.status.tolist() == [200, 200]
+    assert b.bytes.tolist() == [1234, -1]
+    assert b.referrer.tolist() == [b"https://example.org/x", b"-"]
+    assert b.agent.tolist() == [b'Mozilla/5.0 (X11) \\"quoted\\"'] * 2
+    assert b.duration_us is None and b.host is None
+    m = COMBINED_RE.match(LINE.decode().replace("frank", "-"))
+    assert b.t_ms[0] == epoch_seconds(m) * 1000
+
+
+def _write(folder, lines, terminated=True):
+    path = folder / "access.log"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if terminated else b""))
+    return [path]
+
+
+def test_durations_hosts_and_json(runs):
+    """combined_timing's %D, vhost's %v and ecs_json's fields read into the same columns."""
+    (timing,) = [b for b in read_log(order_files([runs["combined_timing"]]), format="combined_timing")][:1]
+    assert timing.duration_us is not None and (timing.duration_us > 0).all()
+    vhost = next(iter(read_log(order_files([runs["vhost_combined"]]), format="vhost_combined")))
+    assert vhost.host is not None and all(h.startswith(b"www.") for h in vhost.host)
+    js = next(iter(read_log(order_files([runs["ecs_json"]]), format="ecs_json")))
+    first = json.loads(js.raw[0])
+    assert js.client[0] == first["source"]["address"].encode()
+    assert js.status[0] == first["http"]["response"]["status_code"]
+    assert js.duration_us[0] == first["event"]["duration"] // 1000
+    custom = next(iter(read_log(order_files([runs["custom"]]),
+                                log_format='%v %h %{%Y-%m-%d %H:%M:%S %z}t "%r" %>s %b "%{User-Agent}i" %{ms}T')))
+    assert custom.referrer is None and custom.host is not None and custom.duration_us is not None
+    assert (custom.duration_us % 1000 == 0).all()
+    assert reader_columns(synth.render.formats.builtin_format("common")) == {
+        "t_ms", "client", "method", "target", "protocol", "status", "bytes"}
+
+
+def test_unparsed_lines_are_kept_and_counted_and_gzip_reads_the_same(tmp_path):
+    """A line that does not parse stays, with parsed False, in its place; a gzip file reads as
+    its plain bytes; a last line without a newline is kept and flagged."""
+    lines = [LINE, b"garbage here", b"", LINE.replace(b"Nov", b"Now"), LINE]
+    (plain,) = _write(tmp_path, lines, terminated=False)
+    gz = tmp_path / "access.log.1.gz"
+    with gzip.open(gz, "wb") as fh:
+        fh.write(plain.read_bytes())
+    for path in (plain, gz):
+        for columns in (None, ("t_ms",)):
+            (b,) = list(read_log([path], format="combined", columns=columns))
+            assert b.parsed.tolist() == [True, False, False, False, True]
+            assert b.unparsed == 3
+            assert b.raw.tolist() == lines
+            assert b.terminated is False
+
+
+def test_detect_format_tells_every_builtin(runs):
+    """The first lines of each built-in format's output are detected as that format."""
+    for name in template_names():
+        assert detect_format(lines_of(runs[name])) == name
+
+
+def test_detect_format_refusals():
+    """Lines that fit several formats name them all; lines no format fits name the nearest."""
+    # No size of 0 or '-' and no escaped quote: Apache's combined and nginx's are the same bytes.
+    plain = LINE.replace(b'\\"quoted\\"', b"").replace(b"frank", b"-")
+    with pytest.raises(LogReadError, match=r"several formats \(combined, nginx_combined\)"):
+        detect_format([plain])
+    assert detect_format([plain, plain.replace(b" 1234 ", b" - ")]) == "combined"
+    assert detect_format([plain, plain.replace(b" 1234 ", b" 0 ")]) == "nginx_combined"
+    with pytest.raises(LogReadError, match="nearest: combined"):
+        detect_format([plain.replace(b" 1234 ", b" - "), b"not a log line"])
+    with pytest.raises(LogReadError, match="candidates: combined"):
+        detect_format([b"nothing like a log"])
+    with pytest.raises(LogReadError, match="empty"):
+        detect_format([b"", b"  "])
+
+
+def test_unknown_format_and_columns_are_refused(tmp_path):
+    """A format name, a column or a LogFormat directive that does not exist is refused by name."""
+    path = _write(tmp_path, [LINE])
+    with pytest.raises(LogReadError, match="unknown format 'apache'"):
+        list(read_log(path, format="apache"))
+    with pytest.raises(LogReadError, match="unknown columns: size"):
+        list(read_log(path, format="combined", columns=("size",)))
+    with pytest.raises(LogReadError, match="unsupported directive"):
+        list(read_log(path, log_format="%h %Z %t"))
+
+
+def test_parse_apache_times_refuses_impossible_dates():
+    """Dates that do not exist and unknown months are not valid; the zone is applied."""
+    values = np.array([b"28/Feb/2026:23:59:59 +0000", b"29/Feb/2026:00:00:00 +0000", b"01/Jan/2026:24:00:00 +0000",
+                       b"01/Jan/2026:00:00:00 -0130", b"01/Xyz/2026:00:00:00 +0000"], "S26")
+    times = parse_apache_times(values)
+    assert times["valid"].tolist() == [True, False, False, True, False]
+    assert times["utc"][3] - times["local"][3] == 5400

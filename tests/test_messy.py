@@ -1,0 +1,143 @@
+"""Messy lines: each kind at its share, written as Apache writes it, labelled in messy.jsonl with
+exactly what `synth verify --json` reports for the line; the clean lines stay as they were."""
+
+import json
+import math
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+from conftest import END
+
+import synth
+from synth.cli import main
+from synth.render.messy import KINDS, TRUNCATED
+from synth.run.messy import document_fields
+
+# Elastic's own Apache integration pipeline (elastic/integrations, packages/apache/data_stream/
+# access/elasticsearch/ingest_pipeline/default.yml) parses a quoted request of any shape with
+# its first pattern: `"(%{DATA:apache.access.tls_handshake.error})?(...)?"` (TLS bytes, "-",
+# SSH banners, HTTP/0.9, raw spaces), an IPORHOST client (host names), and any agent; its test
+# log test-access-basic.log holds `"-" 408`, `"\x16\x03\x03..." 400` and `<SCRIPT>` lines. A line
+# cut short matches none of its patterns. The bundled pipeline parses and fails the same kinds.
+PARSED_BY_ELASTIC = {k.name for k in KINDS}
+FAILED_BY_ELASTIC = {TRUNCATED}
+
+
+@pytest.fixture(scope="module")
+def messy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("messy") / "out"
+    run = synth.generate("classic", seed=21, out_dir=out, days=0.5, rate=1.0, messy=0.2, end=END, rotate="hour")
+    records = [json.loads(line) for line in (out / "messy.jsonl").read_text().splitlines()]
+    return run, out, records
+
+
+def test_every_kind_at_its_share(messy_run):
+    """About a fifth of the lines are messy, and each kind's count is its weight's share of them
+    (within five standard deviations of the binomial count); one line, the last, is cut short."""
+    run, _, records = messy_run
+    counts = Counter(r["kind"] for r in records)
+    n = sum(counts[k.name] for k in KINDS)
+    assert abs(n - 0.2 * run.lines) < 5 * math.sqrt(run.lines * 0.2 * 0.8)
+    total = sum(k.weight for k in KINDS)
+    for kind in KINDS:
+        p = kind.weight / total
+        assert abs(counts[kind.name] - n * p) < 5 * math.sqrt(n * p * (1 - p)) + 1, kind.name
+    assert counts[TRUNCATED] == 1
+
+
+def test_truth_file_is_what_verify_reports(messy_run, capsys):
+    """Each messy.jsonl record equals `synth verify --json` for its line: parsed with those
+    fields, or sent to failed-smoke_event with that error; the kinds parse as Elastic's
+    pipeline parses them."""
+    _, out, records = messy_run
+    with pytest.raises(SystemExit):
+        main(["verify", "--json", str(out)])
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    manifest = json.loads((out / "manifest.json").read_text())
+    where = {}
+    k = 0
+    for f in manifest["files"]:
+        raw = (out / f["name"]).read_bytes().split(b"\n")
+        for number, line in enumerate(raw, 1):
+            if line:
+                where[(f["name"], number)] = documents[k]
+                k += 1
+    assert k == len(documents)
+    for record in records:
+        doc = where[(record["file"], record["line"])]
+        if record["parsed"]:
+            assert doc["_index"].startswith("smoke_event-") and record["kind"] in PARSED_BY_ELASTIC
+            assert document_fields(doc) == record["fields"], record
+        else:
+            assert doc["_index"] == "failed-smoke_event" and record["kind"] in FAILED_BY_ELASTIC
+            assert doc["error"]["message"] == record["error"]
+    assert {r["kind"] for r in records if r["parsed"]} == PARSED_BY_ELASTIC
+
+
+def test_lines_as_apache_writes_them(messy_run):
+    """Spot checks of each kind's shape: escaped bytes, "-" 408 -, the 414 cut at LimitRequestLine."""
+    _, out, records = messy_run
+    text = {}
+    for f in {r["file"] for r in records}:
+        text[f] = (out / f).read_bytes().split(b"\n")
+    lines = {r["kind"]: text[r["file"]][r["line"] - 1] for r in records}
+    assert b'] "-" 408 - "-" "-"' in lines["empty_request"]
+    assert b'"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03' in lines["tls_handshake"]
+    assert b'" 400 226 ' in lines["tls_handshake"] and b'"SSH-2.0-' in lines["ssh_handshake"]
+    assert b'\\"' in lines["raw_quote"] and b"\\x" in lines["non_utf8"]
+    assert b'" 414 ' in lines["long_url"] and len(lines["long_url"]) > 8190
+    assert b'"GET /" 200 ' in lines["http09"] and b'"CONNECT ' in lines["connect"]
+    assert b"${jndi:" in lines["scanner_jndi"] and b"<script>" in lines["scanner_xss"]
+    host = lines["hostname"].split(b" ")[0]
+    assert b":" not in host and host.endswith((b".net", b".de", b".jp"))
+    assert all(line.isascii() for line in text["access.log"])
+
+
+def test_share_zero_changes_nothing(tmp_path):
+    """messy 0 (the default): the same bytes as before, and no messy.jsonl; with messy, the clean
+    lines are the same lines at the same places."""
+    clean = synth.generate("classic", seed=4, out_dir=tmp_path / "a", days=0.1, rate=1, end=END, rotate="none")
+    zero = synth.generate("classic", seed=4, out_dir=tmp_path / "b", days=0.1, rate=1, end=END, rotate="none", messy=0)
+    messy = synth.generate("classic", seed=4, out_dir=tmp_path / "c", days=0.1, rate=1, end=END, rotate="none",
+                           messy=0.1)
+    a, b = (tmp_path / "a" / "access.log").read_bytes(), (tmp_path / "b" / "access.log").read_bytes()
+    assert a == b and clean.lines == zero.lines and not (tmp_path / "b" / "messy.jsonl").exists()
+    c = (tmp_path / "c" / "access.log").read_bytes().split(b"\n")
+    records = [json.loads(line) for line in (tmp_path / "c" / "messy.jsonl").read_text().splitlines()]
+    marked = {r["line"] for r in records}
+    a_lines = a.split(b"\n")
+    assert len(c) == len(a_lines) - 1 and messy.lines == clean.lines - 1  # the last line is cut short
+    assert all(x == y for i, (x, y) in enumerate(zip(a_lines, c), 1) if i not in marked)
+    assert sum(x != y for x, y in zip(a_lines, c)) > 0.05 * len(c)
+
+
+def test_goaccess_counts_as_on_a_real_log(messy_run, tmp_path):
+    """goaccess (COMBINED) reads every messy kind Apache writes except a host name in %h (it
+    wants an address) and a 414 line past its 4 KB read buffer (each 4 KB piece counted as a
+    line that fails). The last line, cut short in the middle of its request, it counts as a
+    request all the same (it reads what it has), where Elasticsearch's pipelines fail it."""
+    assert shutil.which("goaccess")
+    run, out, records = messy_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = [str(out / f["name"]) for f in manifest["files"]]
+    report = tmp_path / "report.json"
+    subprocess.run(["goaccess", *files, "--log-format=COMBINED", "--no-progress", "-o", str(report)],
+                   check=True, capture_output=True)
+    general = json.loads(report.read_bytes().decode("utf-8", errors="replace"))["general"]
+    counts = Counter(r["kind"] for r in records)
+    text = {f: (out / f).read_bytes().split(b"\n") for f in {r["file"] for r in records}}
+    long_pieces = sum(math.ceil((len(text[r["file"]][r["line"] - 1]) + 1) / 4096) for r in records
+                      if r["kind"] == "long_url")
+    assert general["failed_requests"] == counts["hostname"] + long_pieces
+    assert general["valid_requests"] == run.lines + counts[TRUNCATED] - counts["hostname"] - counts["long_url"]
+
+
+@pytest.mark.parametrize("value", ["-0.1", "0.9", "lots"])
+def test_bad_share_is_one_line_exit_2(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--messy", value, "--out", str(tmp_path / "never")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--messy" in err and err.count("\n") == 1
+    assert not (tmp_path / "never").exists()
