@@ -209,7 +209,7 @@ class Kind(abc.ABC):
     def truth(self, model: Model, neighbours: list[Kind]) -> dict[str, Any]:
         w = self.window
         kind = KINDS[w.kind]
-        label = {
+        label: dict[str, Any] = {
             "id": f"{w.kind}-{w.index + 1}",
             "kind": w.kind,
             "start": iso(w.start),

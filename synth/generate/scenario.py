@@ -503,7 +503,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 line = seen.setdefault(key, key_node.start_mark.line + 1)
             except TypeError:  # an unhashable key: construct_mapping says so itself
@@ -516,9 +516,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _read_yaml(text: str) -> tuple[Any, list[tuple[str, str]]]:
     loader = _UniqueKeyLoader(text)
     try:
-        return loader.get_single_data(), loader.repeats  # type: ignore[no-untyped-call]
+        return loader.get_single_data(), loader.repeats
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scenario:

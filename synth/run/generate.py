@@ -90,6 +90,7 @@ def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, *, no
     checked, and with ``check_range`` the anomalies' places in the range (ending ``now``
     unless the scenario has an end).
     """
+    problems: list[tuple[str, str]]
     if isinstance(scenario, Scenario):
         base, problems = scenario, []
     else:

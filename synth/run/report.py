@@ -95,7 +95,8 @@ def histogram_lines(run: Run, color: bool = False) -> list[str]:
     lines = [f"lines per {what} (full block = {peak:,} or more; anomaly hours marked)",
              " " * 12 + "".join(f"{h:02d}  " for h in range(0, 24, 4)).rstrip()]
     for day in days:
-        row_cells, notes = [], []
+        row_cells: list[str] = []
+        notes: list[str] = []
         for h in range(24):
             found = cells.get((day, h))
             if not found:
