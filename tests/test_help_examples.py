@@ -21,7 +21,7 @@ from fake_elastic import FakeStack
 from synth.cli import cli
 
 # The order a newcomer would follow: make a run, then read it, then the rest.
-ORDER = ["", "generate", "scenarios", "scenarios show", "pipeline", "verify", "profile", "stream", "bench",
+ORDER = ["", "generate", "scenarios", "scenarios show", "pipeline", "verify", "profile", "report", "inject", "stream", "bench",
          "setup", "score"]
 
 

@@ -427,8 +427,11 @@ class Flood(Kind):
         self.values = [pop.addresses[self.client]]
         self.used = {"address": self.values[0]}
         self.usual = model.client_rate(self.client)
-        # A client seen too rarely to have a usual rate floods at the busiest visitor's pace.
-        self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()))
+        # A client seen too rarely to have a usual rate floods at the pace of the busiest client,
+        # a visitor or a crawler (a person's pace is capped: the busiest clients are bots, and a
+        # crawler's busiest hour holds about three times its mean: its crawls come in bursts).
+        crawler = 3 * float(np.max(np.diff(pop.crawler_cdf, prepend=0.0))) * model.mix.crawl if len(pop.crawler_cdf) else 0.0
+        self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()), crawler)
 
     def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
         w, site = self.window, model.pools.site

@@ -9,6 +9,7 @@ and merged, and a stretch starting at ``t0`` replays the blocks of the cap befor
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -147,9 +148,10 @@ class TrafficModel:
         rng = seed_stream(seed, CALIBRATION_STREAM)
         pop = pools.population
         sample = 20_000
-        humans = pop.group_clients[0]
         zeros = np.zeros(sample, np.int64)
-        visits = draw_visits(rng, pools, zeros, humans[rng.integers(0, len(humans), sample)])
+        # Visitors as traffic picks them, by activity: frequent ones revalidate from their cache,
+        # so the requests a visit makes depend on who makes it.
+        visits = draw_visits(rng, pools, zeros, pop.pick_visitors(rng, zeros))
         crawls = draw_crawls(rng, pools, zeros)
         scans = draw_scans(rng, pools, zeros, pop.scanner_clients)
         polls = draw_periodic(rng, pools, 0, 86_400_000)
@@ -219,13 +221,17 @@ class TrafficModel:
         return 0.0
 
     def busiest_visitor(self) -> int:
+        """The most active visitor with an address of their own (not an office's)."""
         pop = self.pools.population
+        shared = {a for a, n in collections.Counter(pop.addresses).items() if n > 1}
         best, best_rate = -1, -1.0
         for g, members in enumerate(pop.group_clients):
             p = np.diff(pop.group_cdf[g], prepend=0.0) * self._group_means[g]
-            i = int(np.argmax(p))
-            if p[i] > best_rate:
-                best, best_rate = int(members[i]), float(p[i])
+            for i in np.argsort(-p, kind="stable").tolist():
+                if pop.addresses[int(members[i])] not in shared:
+                    if p[i] > best_rate:
+                        best, best_rate = int(members[i]), float(p[i])
+                    break
         return best
 
     # -- drawing ------------------------------------------------------------------------------
