@@ -1,7 +1,8 @@
 """Every example in every ``--help`` runs: each is taken from the command's help text and run
 in a shell, in a fresh folder, as a user would paste it, with only its lengths shortened (a
 week is an hour, a generate's rate 5 lines a second, ten minutes of stream are twenty seconds at speed 30) and a cluster's URL
-pointed at the local stand-in (tests/fake_elastic.py). An example that fails is a broken
+pointed at the local stand-in (tests/fake_elastic.py), and a server's own logs
+(/var/log/nginx/access.log*, prod.log.gz) being a run's files. An example that fails is a broken
 promise of the help, whatever the code does."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fake_elastic import FakeStack
 from synth.cli import cli
 
 # The order a newcomer would follow: make a run, then read it, then the rest.
-ORDER = ["", "generate", "scenarios", "scenarios show", "pipeline", "verify", "profile", "report", "inject", "stream", "bench",
+ORDER = ["", "generate", "scenarios", "scenarios show", "pipeline", "verify", "profile", "inject", "report", "stream", "bench",
          "setup", "score"]
 
 
@@ -63,6 +64,8 @@ def shortened(line: str, stack: FakeStack, n: int) -> str:
     code = re.sub(r"--seconds \S+", "--seconds 10", code)
     code = re.sub(r"--lines \S+", "--lines 20000", code)
     code = code.replace("--grade output/messy.jsonl output/", "--grade messy/messy.jsonl messy/")
+    # A server's own logs, as the examples of inject and report name them: the run's files.
+    code = re.sub(r"/var/log/(nginx|apache2)/access\.log\*", "output/access.log*", code)
     code = code.replace("https://localhost:9200", stack.es_url).replace("http://localhost:5601", stack.kibana_url)
     code = re.sub(r" --ca-certs \S+", "", code)
     words = code.split()
@@ -103,6 +106,9 @@ def test_every_help_example_runs(tmp_path, stack):
     # What the grading example reads: a messy run of its own and the pipeline to grade.
     subprocess.run("synth generate --days 0.05 --rate 5 --messy 0.02 --seed 1 --out messy && synth pipeline > mine.json",
                    shell=True, cwd=tmp_path, env=env, check=True, capture_output=True)
+    prod = subprocess.run("synth generate --days 0.5 --rate 2 --seed 2 --rotate none --out prod --quiet && "
+                          "gzip -c prod/access.log > prod.log.gz", shell=True, cwd=tmp_path, env=env, capture_output=True)
+    assert prod.returncode == 0, prod.stderr
     examples = help_examples()
     assert len(examples) >= 20
     failures = []
