@@ -19,13 +19,15 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from synth.run.generate import generate
+from synth.run.signals import Interrupted, on_forced_exit
 
 BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.UTC)  # noon: two half days balance two workers
 BENCH_DAYS = 7
@@ -221,6 +223,18 @@ def tree_pss_kb(pid: int) -> int:
     return sum(_rollup(p)[1] for p in process_tree(pid))
 
 
+@contextmanager
+def scratch_folder(prefix: str, folder: str | None) -> Iterator[Path]:
+    """A temporary folder that is gone afterwards, however the block ends: an error, Ctrl-C
+    (the run stops, then this removes it), or a second Ctrl-C that exits at once."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+    try:
+        with on_forced_exit(lambda: shutil.rmtree(scratch, ignore_errors=True)):
+            yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, folder: str | None = None,
           progress_factory: Callable[[], Callable[[int], None]] | None = None) -> Bench:
     """Run the benchmark; nothing it writes is left behind."""
@@ -229,8 +243,7 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
     run = None
     memory = TreeMemory()  # around each run, not the raw writes
     for _ in range(repeat):
-        scratch = Path(tempfile.mkdtemp(prefix="synth-bench-", dir=folder))
-        try:
+        with scratch_folder("synth-bench-", folder) as scratch:
             progress = progress_factory() if progress_factory else None
             os.sync()
             with memory:
@@ -243,8 +256,6 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
             source = scratch / "output" / biggest.name
             raw_times.append(_raw_write(scratch, source, run.bytes, durable=True))
             cache_times.append(_raw_write(scratch, source, run.bytes, durable=False))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
     assert run is not None
     seconds = statistics.median(times)
     raw_seconds = statistics.median(raw_times)
@@ -320,14 +331,13 @@ def bench_stream(rate: float = 5000.0, seconds: int = 60, window: int = 10, fold
         marks.setdefault("cpu", time.process_time())
         writes.append((batch.wall, batch.upto_ms, batch.seconds))
 
-    scratch = Path(tempfile.mkdtemp(prefix="synth-bench-stream-", dir=folder))
     began = time.time()
-    try:
+    with scratch_folder("synth-bench-stream-", folder) as scratch:
         run = stream(FLAT, seed=1, rate=rate, duration=seconds, out_dir=scratch / "output", rotate="size:100MB",
                      on_start=on_start, on_batch=on_batch)
-        cpu = time.process_time() - marks["cpu"]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    if run.stopped_by:  # Ctrl-C: a stream's normal end, but no measurement
+        raise Interrupted(run.stopped_by, run.lines, len(run.files))
+    cpu = time.process_time() - marks["cpu"]
     wall = np.array([w for w, _, _ in writes])
     counts = np.array([len(s) for _, _, s in writes])
     # Lines per wall second since the start, then per window and per sliding minute.

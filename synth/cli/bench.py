@@ -49,11 +49,15 @@ def bench_command(lines: int, workers: int | None, repeat: int, folder: str | No
         shown.start(lines)
         return shown.advance
 
-    if live:
-        result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
-    else:
-        result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder,
-                       progress_factory=bar if progress else None)
+    from synth.run.signals import Interrupted
+    try:
+        if live:
+            result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
+        else:
+            result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder,
+                           progress_factory=bar if progress else None)
+    except Interrupted:  # its scratch folder is gone: nothing to say about a run's files
+        raise click.exceptions.Abort() from None
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
