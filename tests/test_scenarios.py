@@ -25,7 +25,7 @@ BROKEN = [
     ("seed: -1\n", ["seed: must be a whole number from 0 to 9223372036854775807, got -1"]),
     ("days: 7\nrate: 3\ndays: 8\n", ["days: duplicate key (lines 1 and 3)"]),
     ("anomalies:\n  - kind: spike\n    minutes: 5\n    minutes: 6\n", ["minutes: duplicate key (lines 3 and 4)"]),
-    ("daily: [1, 2]\n", ["daily: must be 24 numbers >= 0 (activity by local hour, 0 to 23), not all 0"]),
+    ("daily: [1, 2]\n", ["daily: must be 24 numbers from 0 to 1000000 (activity by local hour, 0 to 23), not all 0"]),
     ("audience: {'+2500': 1}\n", ["audience.+2500: must be an offset like -0500 or +0530"]),
     ("anomalies: spike\n", ["anomalies: must be a list, got 'spike'"]),
     ("anomalies: [{kind: quake}]\n",

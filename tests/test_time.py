@@ -91,7 +91,7 @@ def test_daily_rotation_cuts_at_local_midnight_across_spring():
 def test_daily_rhythm_follows_local_time():
     """Visitors of a named zone keep their clock through daylight saving: the activity at
     local noon is the same in summer (10:00 UTC) as in winter (11:00 UTC)."""
-    rhythm = Rhythm(np.array([3600]), np.array([1.0]), 1.0, DAILY, Zone(PARIS))
+    rhythm = Rhythm(np.array([3600]), np.array([1.0]), 1.0, DAILY, zone=Zone(PARIS))
     winter = int(dt.datetime(2026, 1, 14, 11, tzinfo=dt.UTC).timestamp())  # a Wednesday, 12:00 CET
     summer = int(dt.datetime(2026, 7, 15, 10, tzinfo=dt.UTC).timestamp())  # a Wednesday, 12:00 CEST
     at = rhythm.group_shape(np.array([winter, summer, summer + 3600], np.int64))[0]
