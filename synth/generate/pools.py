@@ -601,19 +601,43 @@ def browser_recipes(rng: np.random.Generator, n: int,
     return np.array(rows, np.int64).reshape(-1, 5), which.ravel()
 
 
-def recipe_texts(recipes: np.ndarray, versions: dict[str, int]) -> list[str]:
-    """The agent of each recipe on the day of ``versions``. A browser that did not exist yet
-    (Edge before 2015) is the most common one of the day instead (Chrome, else Firefox)."""
+def _written_draws(templates: list[str]) -> np.ndarray:
+    """Per browser family, which of a recipe's draws (minor, model, build) its agent writes:
+    recipes that differ only in draws the agent does not write have the same text."""
+    return np.array([("{safari}" in t or "{ios}" in t, "{samsung_model}" in t, "{edge_build}" in t)
+                     for t in templates], np.int64).reshape(-1, 3)
+
+
+def recipe_text_table(recipes: np.ndarray, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """The distinct agents of ``recipes`` on the day of ``versions``, in the order they first
+    appear, and for each recipe the index of its text. Each distinct text is written once: a
+    run over years fills (periods x distinct texts) agents, not (periods x recipes)."""
     templates = [t for _, t in catalog.BROWSERS]
+    if len(recipes) == 0:
+        return [], np.zeros(0, np.int64)
+    keys = recipes.copy()
+    keys[:, 2:] *= _written_draws(templates)[keys[:, 0]]
+    unique, first, back = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
     texts = []
-    for f, lg, mn, md, bd in recipes.tolist():
+    for f, lg, mn, md, bd in unique[order].tolist():
         text = None
+        # A browser that did not exist yet (Edge before 2015) is the most common one of the
+        # day instead (Chrome, else Firefox); neither writes the draws zeroed above.
         for family in (f, 0, 2):
             text = catalog.fill_browser(templates[family], versions, lg, mn, md, bd)
             if text is not None:
                 break
         texts.append(text or "Mozilla/5.0 (Windows NT 6.1; rv:2.0) Gecko/20100101 Firefox/4.0")
-    return texts
+    return texts, rank[back.ravel()]
+
+
+def recipe_texts(recipes: np.ndarray, versions: dict[str, int]) -> list[str]:
+    """The agent of each recipe on the day of ``versions``."""
+    texts, which = recipe_text_table(recipes, versions)
+    return [texts[i] for i in which.tolist()]
 
 
 def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
@@ -662,8 +686,8 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     recipes, which = browser_recipes(rng, n_clients, shape.mobile_share)
     last = dt.date.fromordinal(versions["day"])
     days = release_days(first or last, last)
-    per_period = [recipe_texts(recipes, catalog.browser_versions(day)) for day in days]
-    agents = (per_period[-1], which)
+    per_period = [recipe_text_table(recipes, catalog.browser_versions(day)) for day in days]
+    agents = (recipe_texts(recipes, catalog.browser_versions(days[-1])), which)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
@@ -678,7 +702,8 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
     pop.client_recipe_list = [-1] * first_id + which.tolist()
-    pop.recipe_agents = np.array([[pop.agent(t) for t in texts] for texts in per_period], np.int32)
+    pop.recipe_agents = np.array([np.array([pop.agent(t) for t in texts], np.int64)[index] if len(texts) else index
+                                  for texts, index in per_period], np.int32).reshape(len(days), len(recipes))
     pop.period_edges_ms = np.array([(day - dt.date(1970, 1, 1)).days * 86_400_000 for day in days[1:]], np.int64)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
     # capped, since one person is one person: the busiest clients of a log are bots and offices.

@@ -23,7 +23,7 @@ import resource
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,10 +126,9 @@ def dated_name(t0: int, rotation: Rotation, tz: int | str | Zone) -> str:
     return f"{ACTIVE}-{local.strftime(rotation_period(rotation)[1])}"
 
 
-def unique_name(name: str, taken: Iterable[str]) -> str:
+def unique_name(name: str, taken: Collection[str]) -> str:
     """The autumn hour that repeats gives a second file of the same local hour:
     ``access.log-2026102502`` then ``access.log-2026102502.1``, in time and name order."""
-    taken = set(taken)
     if name not in taken:
         return name
     k = 1
@@ -152,8 +151,10 @@ def plan_stretches(start: int, end: int, rotation: Rotation, tz: int | str | Zon
     edges.append(end)
     last = len(edges) - 2
     names: list[str] = []
+    taken: set[str] = set()  # a set: ten years of hours are 87,600 names
     for i, t0 in enumerate(edges[:-1]):
-        names.append(ACTIVE if i == last else unique_name(dated_name(t0, rotation, zone), names))
+        names.append(ACTIVE if i == last else unique_name(dated_name(t0, rotation, zone), taken))
+        taken.add(names[-1])
     return [Stretch(name, t0, t1) for name, t0, t1 in zip(names, edges, edges[1:])]
 
 
@@ -716,7 +717,7 @@ class LiveLog:
         try:
             if self.timed:
                 closed.name = unique_name(dated_name(self.period_start, self.rotation, self.zone),
-                                          [c.name for c in self.closed])
+                                          {c.name for c in self.closed})
                 self.period_start = self.period_end  # type: ignore[assignment]
                 self.period_end = next_boundary(self.period_start, self.rotation, self.zone)
             else:
