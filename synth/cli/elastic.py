@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from synth.cli.common import UsageProblem, cli, connection_options, credentials, job_ids
+from synth.cli.common import UsageProblem, cli, cluster_records, connection_options, credentials, job_ids
 
 
 @cli.command("setup")
@@ -213,17 +213,8 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
         except (OSError, ValueError) as e:
             raise UsageProblem(f"--records: {e if isinstance(e, ScoreError) else f'{path}: not JSON ({e})'}") from None
     if not record_files:
-        from synth.elastic import cluster as elastic
-        creds = credentials(es_url, api_key, user, password, ca_certs, insecure)
-        assert es_url is not None  # credentials() refuses a missing --es
-        try:
-            cluster = elastic.Cluster(es_url, creds)
-            for job in ids:
-                records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
-        except (elastic.ElasticError, ScoreError) as e:
-            raise click.ClickException(str(e)) from None
-        except elastic.SetupError as e:
-            raise UsageProblem(str(e)) from None
+        records += cluster_records(es_url, credentials(es_url, api_key, user, password, ca_certs, insecure),
+                                   ids, min_score)
     result = grade(records, truth_data, ids, min_score)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
