@@ -213,7 +213,7 @@ LIMIT = 1 << 20
 
 @pytest.mark.parametrize("rotate, workers, signum, to_group", [
     ("hour", 2, signal.SIGTERM, False),  # workers write whole files
-    ("size:8MB", 2, signal.SIGINT, True),  # workers render slices, the parent writes and names them
+    ("size:32MB", 2, signal.SIGINT, True),  # workers render slices, the parent writes and names them
     ("none", 1, signal.SIGINT, False),  # one process does it all
 ])
 def test_a_signal_stops_generate_with_whole_lines(tmp_path, rotate, workers, signum, to_group):

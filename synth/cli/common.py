@@ -178,3 +178,23 @@ def job_ids(values: tuple[str, ...] | str, option: str) -> list[str]:
     return ids
 
 
+def cluster_records(es_url: str | None, creds: Any, ids: list[str], min_score: float) -> list[Any]:
+    """The ML records of the jobs ``ids`` from the cluster, as synth score reads them (one line
+    and exit 1 for a cluster error, exit 2 for a job it does not know)."""
+    from synth.analysis.score import ScoreError, parse_records
+    from synth.elastic import cluster as elastic
+    if es_url is None:  # credentials() refuses it first; this keeps the type honest
+        raise UsageProblem("--es: give Elasticsearch's URL")
+    records: list[Any] = []
+    try:
+        cluster = elastic.Cluster(es_url, creds)
+        for job in ids:
+            if cluster.send(elastic.Request("GET", f"/_ml/anomaly_detectors/{job}"), missing_ok=True) is None:
+                raise UsageProblem(f"--job: no job {job} in {es_url}")
+            records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
+    except (elastic.ElasticError, ScoreError) as e:
+        raise click.ClickException(str(e)) from None
+    except elastic.SetupError as e:
+        raise UsageProblem(str(e)) from None
+    return records
+

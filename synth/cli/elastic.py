@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from synth.cli.common import UsageProblem, cli, connection_options, credentials, job_ids
+from synth.cli.common import UsageProblem, cli, cluster_records, connection_options, credentials, job_ids
 
 
 @cli.command("setup")
@@ -222,19 +222,8 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
             raise UsageProblem(f"--job: no job {', '.join(unknown)} in the records, ml/jobs or the truth "
                                f"(known: {', '.join(sorted(known))})")
     if not record_files:
-        from synth.elastic import cluster as elastic
-        creds = credentials(es_url, api_key, user, password, ca_certs, insecure)
-        assert es_url is not None  # credentials() refuses a missing --es
-        try:
-            cluster = elastic.Cluster(es_url, creds)
-            for job in ids:
-                if cluster.send(elastic.Request("GET", f"/_ml/anomaly_detectors/{job}"), missing_ok=True) is None:
-                    raise UsageProblem(f"--job: no job {job} in {es_url}")
-                records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
-        except (elastic.ElasticError, ScoreError) as e:
-            raise click.ClickException(str(e)) from None
-        except elastic.SetupError as e:
-            raise UsageProblem(str(e)) from None
+        records += cluster_records(es_url, credentials(es_url, api_key, user, password, ca_certs, insecure),
+                                   ids, min_score)
     result = grade(records, truth_data, ids, min_score)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

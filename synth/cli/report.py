@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from synth.cli.common import UsageProblem, cli, connection_options, credentials, job_ids
+from synth.cli.common import UsageProblem, cli, cluster_records, connection_options, credentials, job_ids
 
 
 @cli.command("report")
@@ -96,17 +96,8 @@ def report_command(paths: tuple[str, ...], truth: str | None, record_files: tupl
                 message = e if isinstance(e, ScoreError) else f"{path}: not JSON ({e})"
                 raise UsageProblem(f"--records: {message}") from None
     elif es_url:
-        from synth.elastic import cluster as elastic
-        creds = credentials(es_url, api_key, user, password, ca_certs, insecure)
-        records = []
-        try:
-            cluster = elastic.Cluster(es_url, creds)
-            for job in ids:
-                records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
-        except (elastic.ElasticError, ScoreError) as e:
-            raise click.ClickException(str(e)) from None
-        except elastic.SetupError as e:
-            raise UsageProblem(str(e)) from None
+        records = cluster_records(es_url, credentials(es_url, api_key, user, password, ca_certs, insecure),
+                                  ids, min_score)
     try:
         report = library.build_report(inputs, truth=truth, records=records, jobs=ids or None, min_score=min_score,
                                       bucket=bucket, format=format_, log_format=log_format)
