@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -511,11 +512,14 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
     """
     n = len(v6)
     n_nets = max(16, n // 50)
-    # Each region's own ISP networks: a visitor of the American evening comes from Comcast or
-    # a Brazilian ISP, not from a block nobody browses from.
+    regions4 = [catalog.region_of(int(m)) for m in offsets_minutes.tolist()]
+    in_region = Counter(r for r, six in zip(regions4, v6.tolist()) if not six)
+    # Each region's own ISP networks, about fifty visitors to a /24 as on an ISP's block: a
+    # visitor of the American evening comes from Comcast or a Brazilian ISP, not from a block
+    # nobody browses from.
     regions = sorted(catalog.ISP_NETWORKS)
     region_nets = {r: [network_in(catalog.ISP_NETWORKS[r], fake, 24).rsplit(".", 1)[0]
-                       for _ in range(max(4, n_nets // 4))] for r in regions}
+                       for _ in range(max(4, -(-in_region[r] // 50)))] for r in regions}
     prefixes = {"america": (0x2600, 0x2601, 0x2603, 0x2607, 0x2804),
                 "europe": (0x2A01, 0x2A02, 0x2A00, 0x2001, 0x2A0A),
                 "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
@@ -525,9 +529,14 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
         for net in nets:
             if net[0] == 0x2001 and net[1] < 0x0400:
                 net[1] += 0x0400
-    net = rng.integers(0, n_nets, n).tolist()
-    host4 = rng.integers(1, 255, n).tolist()
+    net = rng.integers(0, 1 << 30, n).tolist()
+    host4 = rng.integers(0, 254, n).tolist()
     host6 = rng.integers(0, 2**16, (n, 4)).tolist()
+    # Two visitors on one /24 get two hosts (a shared address is an office's, made on purpose
+    # elsewhere): the k-th visitor of a network is 97 hosts on from the first, which cycles
+    # through all 254 before any repeats (97 and 254 share no factor).
+    first_host: dict[str, int] = {}
+    members: Counter[str] = Counter()
     addresses = []
     for i in range(n):
         if v6[i]:
@@ -536,8 +545,11 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
             pool = nets6[region]
             addresses.append(ipv6_text(pool[net[i] % len(pool)] + host6[i]))
         else:
-            nets4 = region_nets[catalog.region_of(int(offsets_minutes[i]))]
-            addresses.append(f"{nets4[net[i] % len(nets4)]}.{host4[i]}")
+            nets4 = region_nets[regions4[i]]
+            block = nets4[net[i] % len(nets4)]
+            start = first_host.setdefault(block, host4[i])
+            addresses.append(f"{block}.{(start + 97 * members[block]) % 254 + 1}")
+            members[block] += 1
     return addresses
 
 
@@ -692,12 +704,24 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
+    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
+    # capped, since one person is one person: the busiest clients of a log are bots and offices.
+    slope = 0.9 if shape.client_slope is None else shape.client_slope
+    activity = zipf_weights(n_clients, slope)[rng.permutation(n_clients)]
+    activity = np.minimum(activity, activity.sum() * max(MAX_SHARE, 3.0 / n_clients))
     # Offices and proxies: a few addresses, each shared by many people with their own browsers.
+    # Members are dealt to the offices by activity, busiest first and back again, so that
+    # offices are alike in size: which office is the busiest address is not left to one draw.
     offices = np.flatnonzero((rng.random(n_clients) < OFFICE_SHARE) & ~v6)
     if len(offices):
         shared_by = offices[rng.integers(0, len(offices), max(1, len(offices) // 25))]
-        for member in offices.tolist():
-            addresses[member] = addresses[int(shared_by[member % len(shared_by)])]
+        m = len(shared_by)
+        by_activity = offices[np.argsort(-activity[offices], kind="stable")]
+        rank = np.arange(len(by_activity))
+        deal = np.where((rank // m) % 2 == 0, rank % m, m - 1 - rank % m)
+        office_address = [addresses[i] for i in shared_by.tolist()]
+        for member, office in zip(by_activity.tolist(), deal.tolist()):
+            addresses[member] = office_address[office]
     first_id = len(pop.addresses)
     languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
     pop.browser_clients(addresses, agents, proto.tolist(), languages)
@@ -705,11 +729,6 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.recipe_agents = np.array([np.array([pop.agent(t) for t in texts], np.int64)[index] if len(texts) else index
                                   for texts, index in per_period], np.int32).reshape(len(days), len(recipes))
     pop.period_edges_ms = np.array([(day - dt.date(1970, 1, 1)).days * 86_400_000 for day in days[1:]], np.int64)
-    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
-    # capped, since one person is one person: the busiest clients of a log are bots and offices.
-    slope = 0.9 if shape.client_slope is None else shape.client_slope
-    activity = zipf_weights(n_clients, slope)[rng.permutation(n_clients)]
-    activity = np.minimum(activity, activity.sum() * max(MAX_SHARE, 3.0 / n_clients))
     pop.frequent_list = [False] * first_id + (activity >= FREQUENT * activity.mean()).tolist()
     # Nights: most sleep from 22:00 to 02:00 on; one in seven keeps other hours (shift work).
     owl = rng.random(n_clients) < 1 / 7

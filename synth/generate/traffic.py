@@ -118,8 +118,11 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     if n == 0:
         return Events.empty()
     # A frequent visitor's browser has the site in its cache: every visit of theirs is a return.
-    frequent = pools.population.frequent
-    returning = (rng.random(n) < returning_share) | (frequent[clients] if len(frequent) else False)
+    # They are part of the returning share, not added to it: the others return less often, so
+    # that assets keep their share of the requests.
+    frequent = pools.population.frequent[clients] if len(pools.population.frequent) else np.zeros(n, bool)
+    others = max(0.0, returning_share - float(frequent.mean())) / max(1e-9, 1.0 - float(frequent.mean()))
+    returning = frequent | (rng.random(n) < others)
     views = np.minimum(rng.geometric(shape.view_p, n), 25)
     session = np.repeat(np.arange(n), views)
     pos = _segment_arange(views)
