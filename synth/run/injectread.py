@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.analysis.logread import LineParser, is_gzip, parse_lines, read_blocks
+from synth.analysis.logread import BLOCK_BYTES, LineParser, is_gzip, parse_lines, read_blocks
 from synth.generate.anomalies import Window
 from synth.render.formats import LineFormat
 from synth.run.logmodel import Baseline
@@ -48,6 +48,7 @@ class Input:
     block_lines: list[int]  # lines in each block read_blocks gives
     block_bytes: list[int] = field(default_factory=list)  # the blocks' sizes (as plain text)
     digests: list[Any] | None = None  # plain files: the sha256 of blocks [0, b), for each b
+    block_size: int = BLOCK_BYTES  # what read_blocks was asked for: read again, the same blocks
 
     @property
     def block_offsets(self) -> np.ndarray:
@@ -65,10 +66,13 @@ def plain_size(path: Path, gz: bool) -> int:
         return max(int.from_bytes(fh.read(4), "little"), size)
 
 
-def read_times(files: list[Path], fmt: LineFormat) -> tuple[list[Input], list[bytes], np.ndarray, int]:
+def read_times(files: list[Path], fmt: LineFormat, block_bytes: int | None = None
+               ) -> tuple[list[Input], list[bytes], np.ndarray, int]:
     """Every line's time (logread's fast path), and an even sample of about MIX_CAP raw lines
     (runs of MIX_RUN lines, one run in every k, k from the input's size) for learning the log's
-    mix: ``(inputs, sample, what each sampled line was taken for, k)``."""
+    mix: ``(inputs, sample, what each sampled line was taken for, k)``. Blocks are of
+    ``block_bytes`` (default: logread's BLOCK_BYTES); the output does not depend on it."""
+    block_bytes = block_bytes or BLOCK_BYTES
     gz = [is_gzip(p) for p in files]
     head = b"".join(next(read_blocks(files[0], 1 << 16), (b"", True))[0].splitlines(keepends=True)[:200])
     mean = max(len(head) / max(head.count(b"\n"), 1), 1.0)
@@ -86,7 +90,7 @@ def read_times(files: list[Path], fmt: LineFormat) -> tuple[list[Input], list[by
         lines: list[int] = []
         sizes: list[int] = []
         terminated = True
-        for block, terminated in read_blocks(path, tap=digests):
+        for block, terminated in read_blocks(path, block_bytes, tap=digests):
             batch = parser.batch(path, index, block, terminated, 1 + sum(lines), TIMES)
             times.append(batch.t_ms)
             parsed.append(batch.parsed)
@@ -104,7 +108,7 @@ def read_times(files: list[Path], fmt: LineFormat) -> tuple[list[Input], list[by
         t = np.concatenate(times) if times else np.zeros(0, np.int64)
         ok = np.concatenate(parsed) if parsed else np.zeros(0, bool)
         inputs.append(Input(path, gz[index], t, ok, terminated, lines, sizes,
-                            digests.states if digests is not None else None))
+                            digests.states if digests is not None else None, block_bytes))
     return inputs, sample, np.concatenate(source) if source else np.zeros(0, np.int64), every
 
 
@@ -116,7 +120,7 @@ def lines_at(inputs: list[Input], wanted: np.ndarray) -> list[bytes]:
         n = len(inp.t_ms)
         mine = wanted[(wanted >= offset) & (wanted < offset + n)] - offset
         first = 0
-        for b, (block, _) in enumerate(read_blocks(inp.path) if len(mine) else ()):
+        for b, (block, _) in enumerate(read_blocks(inp.path, inp.block_size) if len(mine) else ()):
             count = inp.block_lines[b]
             here = mine[(mine >= first) & (mine < first + count)] - first
             if len(here):

@@ -366,7 +366,8 @@ def read_blocks_from(inp: Input, skip: int) -> Any:
     """The input's blocks from block ``skip`` on, exactly as the first pass read them (bytes
     added to a live log since are not read)."""
     offsets = inp.block_offsets
-    return read_blocks(inp.path, start=int(offsets[skip]) if skip else 0, stop=None if inp.gz else int(offsets[-1]))
+    return read_blocks(inp.path, inp.block_size, start=int(offsets[skip]) if skip else 0,
+                       stop=None if inp.gz else int(offsets[-1]))
 
 
 def write_ops(path: Path, ops: list[Op]) -> None:
