@@ -17,8 +17,9 @@ time was read; the other fields are not looked at.
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -97,6 +98,31 @@ class Batch:
 NO_BRACKET = set("haluvpsbBDTIOmH")  # directives whose values never hold "[" (HTTPDUSER has none)
 
 
+# The fields a row is made of, each read by a picker made once per format (_picker).
+_ROW_FIELDS = ("timestamp", "url.original", "url.path", "url.query", "http.version", "http.response.status_code",
+               "http.response.body.bytes", "http.response.bytes", "source.address", "http.request.method",
+               "http.request.referrer", "user_agent.original", "url.domain")
+
+
+def _none(values: Sequence[bytes | None]) -> None:
+    return None
+
+
+def _picker(groups: list[int]) -> Callable[[Sequence[bytes | None]], bytes | None]:
+    """A function: a match's groups -> the first of ``groups`` that matched (None if none did)."""
+    if not groups:
+        return _none
+    if len(groups) == 1:
+        return operator.itemgetter(groups[0])
+
+    def first(values: Sequence[bytes | None]) -> bytes | None:
+        for g in groups:
+            if values[g] is not None:
+                return values[g]
+        return None
+    return first
+
+
 class LineParser:
     """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
 
@@ -126,6 +152,7 @@ class LineParser:
             raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
         self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
         self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
+        self._pick = {name: _picker(self.groups.get(name, [])) for name in _ROW_FIELDS}
         time_directive = next(i for i in items if isinstance(i, Directive) and i.time
                               and plan.fields.get("timestamp") == i.text)
         self.time_text = time_reader(time_directive)
@@ -198,32 +225,34 @@ class LineParser:
         return cache[stamp]
 
     def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
-        stamp = self._group(values, "timestamp")
+        pick = self._pick
+        stamp = pick["timestamp"](values)
         if stamp is None:
             return None
         t = self._time(stamp) if timed else stamp
         if t is None:
             return None
-        g = self._group
-        target = g(values, "url.original")
+        target = pick["url.original"](values)
         if target is None and "url.path" in self.groups:
-            path, query = g(values, "url.path"), g(values, "url.query")
+            path, query = pick["url.path"](values), pick["url.query"](values)
             target = (path or b"") + (b"?" + query if query is not None else b"")
-        version = g(values, "http.version")
-        status = g(values, "http.response.status_code")
-        size = g(values, "http.response.body.bytes")
+        version = pick["http.version"](values)
+        status = pick["http.response.status_code"](values)
+        size = pick["http.response.body.bytes"](values)
         if size is None:
-            size = g(values, "http.response.bytes")
+            size = pick["http.response.bytes"](values)
         duration = None
         if self.duration:
-            value = g(values, self.duration[0])
+            value = self._group(values, self.duration[0])
             duration = int(value) * self.duration[1] if value is not None else -1
-        return {"t_ms": t, "client": g(values, "source.address") or b"", "method": g(values, "http.request.method") or b"",
+        return {"t_ms": t, "client": pick["source.address"](values) or b"",
+                "method": pick["http.request.method"](values) or b"",
                 "target": target or b"", "protocol": b"HTTP/" + version if version else b"",
                 "status": int(status) if status not in (None, b"-") else -1,
                 "bytes": int(size) if size not in (None, b"-") else -1,
-                "referrer": g(values, "http.request.referrer") or b"-", "agent": g(values, "user_agent.original") or b"-",
-                "duration_us": duration, "host": g(values, "url.domain") or b""}
+                "referrer": pick["http.request.referrer"](values) or b"-",
+                "agent": pick["user_agent.original"](values) or b"-",
+                "duration_us": duration, "host": pick["url.domain"](values) or b""}
 
     @staticmethod
     def _json_fields(line: bytes) -> dict[str, Any] | None:
