@@ -11,6 +11,8 @@ import gzip
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +191,26 @@ def test_a_scenario_by_name_is_injected(logs, tmp_path, capsys):
     (label,) = json.loads((out / "anomalies.json").read_text())["anomalies"]
     assert label["kind"] == "error_burst" and label["minutes"] == 20 and label["params"]["status"] == 503
     assert label["injected"]["rewritten"] > 0
+
+
+def test_bench_inject_reports_consistent_figures(tmp_path, capsys):
+    """`synth bench --inject --json`: figures that agree with each other (no timing asserted),
+    the stages adding up to the run, the load said, nothing left behind; a mistyped anomaly is
+    refused before anything is written."""
+    result = subprocess.run([sys.executable, "-m", "synth", "bench", "--inject", "--lines", "100000", "--repeat", "1",
+                             "--anomaly", "spike:magnitude=3", "--dir", str(tmp_path), "--json"],
+                            capture_output=True, text=True, check=True)
+    assert list(tmp_path.iterdir()) == []
+    bench = json.loads(result.stdout)
+    assert abs(bench["lines"] - 100_000) < 10_000 and bench["bytes"] > 100 * bench["lines"]
+    assert bench["lines_per_s"] == pytest.approx(bench["lines"] / bench["seconds"])
+    assert bench["mb_per_s"] == pytest.approx(bench["bytes"] / bench["seconds"] / 1e6)
+    assert list(bench["stages"]) == ["setup", "reading times", "learning the log's mix", "drawing the anomalies",
+                                     "writing"]
+    assert sum(bench["stages"].values()) == pytest.approx(bench["seconds"])
+    assert bench["added"] > 0 and bench["anomalies"] == ["spike:magnitude=3"] and len(bench["load"]) == 3
+    assert "core" in bench["cpu"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--inject", "--anomaly", "wave", "--dir", str(tmp_path)])
+    assert exit_info.value.code == 2 and "--anomaly" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

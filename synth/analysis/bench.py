@@ -407,8 +407,9 @@ def bench_inject(lines: int = 3_000_000, repeat: int = 3, folder: str | None = N
     """Inject ``anomalies`` into a week of a plain combined log of about ``lines`` lines,
     ``repeat`` times; nothing it writes is left behind. The input is in the page cache (just
     written), as a log being read a second time is."""
-    from synth.run.inject import inject
+    from synth.run.inject import anomaly_specs, inject
 
+    anomaly_specs(None, anomalies)  # a mistyped anomaly is refused before the log is written
     scratch = Path(tempfile.mkdtemp(prefix="synth-bench-inject-", dir=folder))
     times, cpu_times = [], []
     stages: dict[str, list[float]] = {}

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from synth.cli.common import Number, cli
+from synth.cli.common import Number, UsageProblem, cli
 from synth.generate.checks import Bounds
+from synth.generate.scenario import ScenarioError
 from synth.run.report import Progress
 from synth.run.workers import MAX_WORKERS
 
@@ -62,7 +63,11 @@ def bench_command(lines: int | None, workers: int | None, repeat: int, folder: s
     if live:
         result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
     elif injecting:
-        result = bench_inject(lines=lines or 3_000_000, repeat=repeat, folder=folder, anomalies=anomalies or ("spike",))
+        try:
+            result = bench_inject(lines=lines or 3_000_000, repeat=repeat, folder=folder,
+                                  anomalies=anomalies or ("spike",))
+        except ScenarioError as e:
+            raise UsageProblem("\n".join(f"{path}: {msg}" if path else msg for path, msg in e.problems)) from None
     else:
         result = bench(lines=made, workers=workers, repeat=repeat, folder=folder,
                        progress_factory=bar if progress else None)
