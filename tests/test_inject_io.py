@@ -7,6 +7,7 @@ broken input is refused before anything is written."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import hashlib
 import json
@@ -22,7 +23,7 @@ from test_inject import read_plain, undo
 import synth
 from synth.analysis.logread import read_log
 from synth.cli import main
-from synth.run import injectread
+from synth.run import injectread, injectwrite
 from synth.run.inject import inject
 
 END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.UTC)
@@ -77,6 +78,15 @@ def test_output_does_not_depend_on_the_block_size(logs, tmp_path, monkeypatch):
     assert undo(tmp_path / "small") == _originals(logs["combined"])
     ops = [json.loads(line) for line in (tmp_path / "small" / "injected.jsonl").read_text().splitlines()]
     assert len({op["file"] for op in ops}) >= 2  # changes in more than one file, some deep in it
+
+    def no_kernel_copy(*args):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(injectwrite.os, "copy_file_range", no_kernel_copy)  # copied through Python instead
+    inject([logs["combined"]], out_dir=tmp_path / "copied", anomalies=asked, seed=9)
+    for name in ("injected.jsonl", "manifest.json", *(p.name for p in _files(logs["combined"]))):
+        if name != "manifest.json":
+            assert (tmp_path / "copied" / name).read_bytes() == (tmp_path / "big" / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -214,3 +224,20 @@ def test_bench_inject_reports_consistent_figures(tmp_path, capsys):
         main(["bench", "--inject", "--anomaly", "wave", "--dir", str(tmp_path)])
     assert exit_info.value.code == 2 and "--anomaly" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_log_cut_short_meanwhile_is_refused(logs, tmp_path, capsys):
+    """A file truncated after inject has read it (logrotate's copytruncate, say) is not copied
+    as if it were whole: one line naming it, exit status 2."""
+    src = tmp_path / "logs"
+    src.mkdir()
+    for path in _files(logs["combined"]):
+        shutil.copy(path, src / path.name)
+    live = src / "access.log"
+
+    def cut(stage: str) -> None:
+        if stage == "writing":
+            live.write_bytes(live.read_bytes()[:1000])
+
+    with pytest.raises(synth.ScenarioError, match="access.log: changed since it was read"):
+        inject([src], out_dir=tmp_path / "out", anomalies=["spike"], seed=6, progress=cut)

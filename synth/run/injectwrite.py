@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.analysis.logread import LineParser, read_blocks, read_log
+from synth.analysis.logread import LineParser, LogReadError, read_blocks, read_log
 from synth.generate.anomalies import Window, iso
 from synth.generate.pools import ERROR_SIZE_TABLE
 from synth.generate.scenario import Rotation
@@ -128,7 +128,8 @@ def _copy_range(src: Path, dst: Any, start: int, length: int) -> None:
                 dst.write(chunk)
                 done += len(chunk)
     if done < length:
-        raise OSError(f"{src}: shorter than when it was read ({start + done:,} of {start + length:,} bytes)")
+        raise LogReadError(f"{src}: changed since it was read (now {start + done:,} of the {start + length:,} bytes "
+                          "read; rotated or truncated meanwhile?)")
 
 
 def _gzip_mtime(path: Path) -> int:
@@ -303,6 +304,8 @@ def _splice(inp: Input, target: Path, lines: list[tuple[int, bytes]], local_at: 
     e = 0  # next changed line
     blocks = read_blocks_from(inp, skip)
     for b, (block, terminated) in enumerate(blocks, skip):
+        if b >= len(inp.block_bytes) or len(block) != inp.block_bytes[b]:
+            raise LogReadError(f"{inp.path}: changed since it was read (rotated or truncated meanwhile?)")
         n_block = inp.block_lines[b]
         last = first + n_block
         if not (k < len(local_at) and local_at[k] < last) and not (e < len(changed) and changed[e] < last):
@@ -359,6 +362,8 @@ def _splice(inp: Input, target: Path, lines: list[tuple[int, bytes]], local_at: 
         ops.append(("add", name, o.line, ids[windex], None))
         counts[windex]["added"] += 1
         k += 1
+    if first != sum(inp.block_lines):
+        raise LogReadError(f"{inp.path}: changed since it was read (rotated or truncated meanwhile?)")
     return o.close()
 
 
