@@ -618,6 +618,18 @@ def write_by_size(chunks: Iterator[Chunk], out_dir: Path, max_bytes: int) -> lis
     return records
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Lines ``done`` to ``stop`` of a batch, written to ``record``'s file from line ``first``
+    (1-based) at byte ``offset``."""
+
+    record: FileRecord
+    first: int
+    offset: int
+    done: int
+    stop: int
+
+
 class LiveLog:
     """The growing ``access.log`` of a live stream, rotated under its readers' feet.
 
@@ -672,10 +684,12 @@ class LiveLog:
         active.sha256 = self._hash.hexdigest()
         return self.closed + [active]
 
-    def append(self, data: bytes, seconds: np.ndarray) -> None:
-        """Write a batch of whole lines (in time order, their UTC ``seconds``), rotating on the way."""
+    def append(self, data: bytes, seconds: np.ndarray) -> list[Placed]:
+        """Write a batch of whole lines (in time order, their UTC ``seconds``), rotating on the way;
+        where each part of the batch went, in order."""
         ends = line_ends(data)
         done, n = 0, len(seconds)
+        placed: list[Placed] = []
         while done < n:
             if self.timed:
                 stop = int(np.searchsorted(seconds, self.period_end or 0, side="left"))
@@ -691,8 +705,14 @@ class LiveLog:
             else:
                 stop = n
             base = int(ends[done - 1]) if done else 0
+            placed.append(Placed(self.record, self.record.lines + 1, self.size, done, stop))
             self._write(data[base:int(ends[stop - 1])], stop - done, int(seconds[done]), int(seconds[stop - 1]))
             done = stop
+        return placed
+
+    def names(self) -> list[tuple[FileRecord, str]]:
+        """Each file of the stream with the name it has now (to see what a rotation renamed)."""
+        return [(r, r.name) for r in self.records()]
 
     def advance(self, t: int) -> None:
         """Every line before second ``t`` is written: rotate at the day or hour boundaries passed."""
