@@ -23,7 +23,7 @@ import resource
 import socket
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -652,6 +652,9 @@ class LiveLog:
         self.period_start = t0
         self.period_end = next_boundary(t0, rotation, self.zone) if self.timed else None
         self.writing = False
+        # Told each rotation's renames (old name -> new), after the renames and before the new
+        # access.log has a line.
+        self.on_rename: Callable[[dict[str, str]], None] | None = None
         if adopt is None:
             self._open(os.O_TRUNC)
         else:
@@ -710,9 +713,6 @@ class LiveLog:
             done = stop
         return placed
 
-    def names(self) -> list[tuple[FileRecord, str]]:
-        """Each file of the stream with the name it has now (to see what a rotation renamed)."""
-        return [(r, r.name) for r in self.records()]
 
     def advance(self, t: int) -> None:
         """Every line before second ``t`` is written: rotate at the day or hour boundaries passed."""
@@ -734,6 +734,7 @@ class LiveLog:
     def _rotate(self) -> None:
         self._close_active()
         closed = self.record
+        before = [(r, r.name) for r in self.closed + [closed]]
         try:
             if self.timed:
                 closed.name = unique_name(dated_name(self.period_start, self.rotation, self.zone),
@@ -752,6 +753,8 @@ class LiveLog:
         self.closed.append(closed)
         del self.record
         self._open(os.O_EXCL)
+        if self.on_rename:
+            self.on_rename({old: r.name for r, old in before if r.name != old})
 
     def _close_active(self) -> None:
         self.record.sha256 = self._hash.hexdigest()

@@ -157,9 +157,10 @@ class LiveMessy:
     record. A record names its file by the name the file has when the record is written; when a
     rotation renames files (``access.log`` to ``access.log-YYYYMMDD`` or ``access.log.1``, and by
     size every older file up a number), the file is replaced whole (a temporary file, then a
-    rename, as ``manifest.json`` is) with the new names. So at every moment each record's
-    ``file`` is a name in the folder and in ``manifest.json`` after its next save, and at the
-    end the names are the files' final ones. A stream never cuts its last line short: it stops
+    rename, as ``manifest.json`` is) with the new names, right after the renames and before the
+    new ``access.log`` has a line. So a record's ``(file, line)`` is never another line: at worst,
+    for the moment of a rotation, a name that has just moved; at the end the names are the
+    files' final ones, those of ``manifest.json``. A stream never cuts its last line short: it stops
     between lines, so there is no ``truncated`` record.
     """
 
@@ -190,9 +191,8 @@ class LiveMessy:
         """The records of the backfill's lines, [t0, t1), in ``records`` (written by workers)."""
         self._append(_entries(self.out, records, _wanted(model, t0, t1, self.share, records), self.judge))
 
-    def written(self, events: Events, data: bytes, placed: list[Placed], before: list[tuple[FileRecord, str]]) -> None:
-        """``events``' lines, ``data``, went where ``placed`` says (the names were ``before``)."""
-        self.renamed(before)
+    def written(self, events: Events, data: bytes, placed: list[Placed]) -> None:
+        """``events``' lines, ``data``, went where ``placed`` says."""
         kinds = choose(events, self.share)
         messy = np.flatnonzero(kinds >= 0).tolist()
         if not messy:
@@ -212,9 +212,8 @@ class LiveMessy:
                                             part.offset + start - base, text, KINDS[int(kinds[i])].name))
         self._append(entries)
 
-    def renamed(self, before: list[tuple[FileRecord, str]]) -> None:
-        """Files were renamed since ``before`` (a rotation): give the records the new names."""
-        moved = {old: record.name for record, old in before if record.name != old}
+    def renamed(self, moved: dict[str, str]) -> None:
+        """A rotation renamed files (old name -> new): give the records the new names."""
         if not moved or self.lines == 0:
             return
         tmp = self.path.with_name(f".{self.path.name}.tmp")

@@ -434,7 +434,7 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
         live = LiveLog(out, resolved.rotate, resolved.zone, t0, closed, adopt)
         stopper.cuts.append(live.cut_to_whole)
         if messy:
-            messy.files = live.records
+            messy.files, live.on_rename = live.records, messy.renamed
         if on_start:
             on_start(run)
         failure = None
@@ -478,10 +478,9 @@ def _run(model: TrafficModel, renderer: LineRenderer, live: LiveLog, messy: Live
         for events in feed.take(upto_ms):
             seconds = events.t_ms // 1000
             data = renderer.render(events)
-            before = live.names() if messy else []
             placed = live.append(data, seconds)
             if messy:
-                messy.written(events, data, placed, before)
+                messy.written(events, data, placed)
             if seconds[0] < start:
                 run.backfill_lines += int(np.searchsorted(seconds, start))
             run.end_ms = int(events.t_ms[-1]) + 1
@@ -494,10 +493,7 @@ def _run(model: TrafficModel, renderer: LineRenderer, live: LiveLog, messy: Live
         truth.reach(run.end_ms)  # windows placed while this batch's blocks were drawn
         if stopper.requested or (until is not None and run.end_ms >= until * 1000):
             return
-        before = live.names() if messy else []
         live.advance(run.end_ms // 1000)
-        if messy:
-            messy.renamed(before)
         if len(live.closed) != closed or clock.now() - saved_at >= MANIFEST_EVERY_S:
             manifest.end, manifest.end_ms = iso(run.end_ms // 1000), run.end_ms
             save_manifest(manifest, run.out_dir, live.records(), complete=False)
