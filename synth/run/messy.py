@@ -2,7 +2,8 @@
 
 The generator decides which requests are messy from a hash of each request
 (``synth.render.messy.choose``), so the lines are found again by drawing the run's events a
-second time (no rendering) and counting lines through the files in the manifest's order.
+second time (no rendering) and counting lines through the files in the manifest's order. A
+stream writes the file as it goes instead (``LiveMessy``), from the lines it has just written.
 Each record is one JSON object per line::
 
     {"file": "access.log", "line": 118, "kind": "tls_handshake", "index": "smoke_event-2026.11.28",
