@@ -173,6 +173,7 @@ def _field_regex(field: _Field) -> str:
     raise DateFormatError(f"pattern letter '{letter}' is not supported here")
 
 
+@lru_cache(maxsize=4096)
 def _offset_seconds(text: str) -> int:
     if text == "Z":
         return 0
@@ -298,11 +299,15 @@ def _flat_fields(tokens: tuple | list) -> list:
     return out
 
 
+_TWO = tuple(f"{i:02d}" for i in range(100))
+_THREE = tuple(f"{i:03d}" for i in range(1000))
+
+
 def _compiled_printer(tokens: list, printers: list) -> Callable[[dt.datetime], str]:
-    """The printers of a pattern as one f-string (numbers formatted in place, the rest called):
-    what ``"".join(printer(when) ...)`` gives, in one call. Built once per pattern."""
-    env: dict[str, object] = {}
-    pieces = []
+    """The printers of a pattern as one f-string (two- and three-digit numbers from tables, the
+    rest called): what ``"".join(printer(when) ...)`` gives, in one call. Built once per pattern."""
+    env: dict[str, object] = {"D2": _TWO, "D3": _THREE, "UTC": UTC}
+    lines, pieces = [], []
     for k, (token, printer) in enumerate(zip(_flat_fields(tokens), printers, strict=True)):
         if isinstance(token, str):
             env[f"L{k}"] = token
@@ -310,19 +315,26 @@ def _compiled_printer(tokens: list, printers: list) -> Callable[[dt.datetime], s
             continue
         letter, count = token.letter, token.count
         attribute = {"M": "month", "L": "month", "d": "day", "H": "hour", "m": "minute", "s": "second"}.get(letter)
-        if letter in "yu":
-            pieces.append("{w.year % 100:02d}" if count == 2 else f"{{w.year:0{count}d}}")
+        if letter in "yu" and count != 2:
+            # str(year).zfill(count): the digits alone once there are enough of them
+            lines.append(f"    y{k} = str(w.year) if w.year >= {10 ** (count - 1)} else str(w.year).zfill({count})")
+            pieces.append(f"{{y{k}}}")
+        elif letter in "yu":
+            pieces.append("{D2[w.year % 100]}")
         elif letter in "ML" and count >= 3:
             env[f"N{k}"] = MONTHS_FULL if count >= 4 else MONTHS_SHORT
             pieces.append(f"{{N{k}[w.month - 1]}}")
         elif attribute is not None:
-            pieces.append(f"{{w.{attribute}:0{count}d}}")
+            pieces.append(f"{{D2[w.{attribute}]}}" if count == 2 else f"{{w.{attribute}}}")
         elif letter == "S" and count == 3:
-            pieces.append("{w.microsecond // 1000:03d}")
+            pieces.append("{D3[w.microsecond // 1000]}")
+        elif letter == "X" or (letter == "Z" and count == 5):
+            env[f"P{k}"] = printer  # a zero offset is written Z
+            pieces.append(f"{{'Z' if w.tzinfo is UTC else P{k}(w)}}")
         else:
             env[f"P{k}"] = printer
             pieces.append(f"{{P{k}(w)}}")
-    source = "def format(w):\n    return f'" + "".join(pieces) + "'\n"
+    source = "def format(w):\n" + "".join(line + "\n" for line in lines) + "    return f\"" + "".join(pieces) + "\"\n"
     namespace: dict[str, object] = {}
     exec(compile(source, "<date printer>", "exec"), env, namespace)  # noqa: S102 (our own code, from the pattern's fields)
     return namespace["format"]  # type: ignore[return-value]
@@ -349,12 +361,12 @@ def _compiled_parser(pattern: JavaPattern) -> Callable[..., dt.datetime]:
     for k, (key, read) in enumerate(pattern.readers):
         env[f"r{k}"] = read
         out += [f"    if g[{k}] is not None:", f"        {key} = r{k}(g[{k}])"]
-    out += ["    try:",
-            "        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute), int(second), "
-            "int(micro))",
+    out += ["    tz = zone if offset is None else fixed_zone(offset)",
+            "    try:",
+            "        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute), int(second), "
+            "int(micro), tz)",
             "    except ValueError as e:",
-            "        raise DateParseError(str(e)) from None",
-            "    return local.replace(tzinfo=zone if offset is None else fixed_zone(offset))"]
+            "        raise DateParseError(str(e)) from None"]
     namespace: dict[str, object] = {}
     exec(compile("\n".join(out) + "\n", "<date parser>", "exec"), env, namespace)  # noqa: S102 (our own code)
     return namespace["parse"]  # type: ignore[return-value]
@@ -434,12 +446,12 @@ def _iso_parser(regex: re.Pattern) -> Callable[..., dt.datetime]:
         # date is checked.
         micro = int((fraction + "000000")[:6]) if fraction else 0
         seconds = _offset_seconds(offset) if offset else None
+        tz = zone if seconds is None else fixed_zone(seconds)
         try:
-            local = dt.datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
-                                int(second or 0), micro)
+            return dt.datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                               int(second or 0), micro, tz)
         except ValueError as e:
             raise DateParseError(str(e)) from None
-        return local.replace(tzinfo=zone if seconds is None else fixed_zone(seconds))
     return parse
 
 
