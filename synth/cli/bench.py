@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from synth.cli.common import Number, cli
+from synth.cli.common import Number, UsageProblem, cli
 from synth.generate.checks import Bounds
 from synth.run.report import Progress
 from synth.run.workers import MAX_WORKERS
@@ -27,20 +28,28 @@ from synth.run.workers import MAX_WORKERS
               help="With --stream: the target, lines per second.")
 @click.option("--seconds", type=Number(Bounds(10, 86400, integer=True)), default=60, show_default=True,
               help="With --stream: how long to stream.")
+@click.option("--verify", "verify", is_flag=True,
+              help="Measure synth verify instead: lines/s over a default run of synth generate (or one of "
+                   "--lines lines), with the bundled pipeline.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
 def bench_command(lines: int, workers: int | None, repeat: int, folder: str | None, progress: bool, live: bool,
-                  rate: float, seconds: int, as_json: bool) -> None:
+                  rate: float, seconds: int, verify: bool, as_json: bool) -> None:
     """Time generation end to end (lines/s, MB/s, peak memory) against a raw write of the same bytes.
 
     With --stream, stream a day without rhythm at --rate for --seconds of real time and show
     how evenly the lines came: per 10 seconds and per sliding minute against the target, the
     share written within their own second, and how late writes were.
 
+    With --verify, write a default run once (a week, about 1.2 million lines; --lines scales
+    it) and time synth verify of it: lines/s, CPU time of all its processes, the machine's
+    load average before and after.
+
     \b
     Example:
         synth bench --workers 2
         synth bench --lines 200000 --json
         synth bench --stream --rate 5000 --seconds 120
+        synth bench --verify --repeat 3
     """
     from synth.analysis.bench import bench, bench_stream
 
@@ -49,8 +58,17 @@ def bench_command(lines: int, workers: int | None, repeat: int, folder: str | No
         shown.start(lines)
         return shown.advance
 
-    if live:
-        result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
+    if live and verify:
+        raise UsageProblem("--stream and --verify: choose one")
+    if verify:
+        from synth.analysis.bench_verify import bench_verify
+        from synth.cli.logs import verify_progress_bar
+
+        given = click.get_current_context().get_parameter_source("lines") is not ParameterSource.DEFAULT
+        result: Any = bench_verify(lines=lines if given else None, workers=workers, repeat=repeat, folder=folder,
+                                   bar=(lambda total: verify_progress_bar(total, always=True)) if progress else None)
+    elif live:
+        result = bench_stream(rate=rate, seconds=seconds, folder=folder)
     else:
         result = bench(lines=lines, workers=workers, repeat=repeat, folder=folder,
                        progress_factory=bar if progress else None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import re
 import signal
 from collections import deque
@@ -152,9 +153,9 @@ def chunk_lines(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
             number += 1
         return
     for raw in data.split(b"\n"):
-        text = raw[:-1] if raw.endswith(b"\r") else raw
-        if text:
-            yield number, offset, text.decode("utf-8", errors="replace")
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        if line:
+            yield number, offset, line.decode("utf-8", errors="replace")
         offset += len(raw) + 1
         number += 1
 
@@ -341,6 +342,12 @@ def _verify_chunk(job: tuple[Chunk, bool]) -> tuple[Summary, str]:
                 lines.append(dumps(result.as_json()))
     summary.lines += count
     return summary, "".join(line + "\n" for line in lines)
+
+
+def verify_workers(total_bytes: int) -> int:
+    """How many processes ``synth verify`` runs for ``total_bytes`` of logs: one per core, but
+    one per 4 MB at most (a small file is done before a second process would have started)."""
+    return min(os.cpu_count() or 1, 1 + total_bytes // (4 << 20))
 
 
 def verify_files(files: list[Path], pipeline: Pipeline, *, as_json: bool = False, workers: int = 1,

@@ -48,14 +48,15 @@ def _lookup(dotted: str) -> Callable[[IngestDocument], Any]:
                 return None
         return node
 
-    # The same walk unrolled for objects all the way down; anything else starts over in read().
+    # The same walk unrolled for objects all the way down (a missing key reads as None); a list
+    # on the way starts over in read().
     out = ["def fast(doc):", f"    n = doc.{'ingest' if ingest else 'source'}"]
     for key in keys:
-        out += ["    if type(n) is not dict:", "        return read(doc)", f"    n = n.get({key!r})"]
+        out += ["    if type(n) is not dict:", "        return None if n is None else read(doc)", f"    n = n.get({key!r})"]
     out.append("    return n")
     namespace: dict[str, Any] = {}
     exec(compile("\n".join(out) + "\n", "<mustache lookup>", "exec"), {"read": read}, namespace)  # noqa: S102 (our own code)
-    return namespace["fast"]  # type: ignore[no-any-return]
+    return namespace["fast"]
 
 
 class Template:
@@ -112,7 +113,7 @@ class Template:
         out.append(f"    return {' + '.join(pieces)}")
         namespace: dict[str, Any] = {}
         exec(compile("\n".join(out) + "\n", "<mustache template>", "exec"), env, namespace)  # noqa: S102 (our own code)
-        return namespace["render"]  # type: ignore[no-any-return]
+        return namespace["render"]
 
 
 def resolve_value(value: Any, media_type: str, where: str) -> Callable[[IngestDocument], Any]:

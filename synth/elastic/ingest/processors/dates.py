@@ -90,8 +90,10 @@ class DateIndexNameProcessor(Processor):
             raise options.error("date_rounding", f"must be one of {list(_ROUNDINGS)}")
         self.zone_text = "UTC" if self.zone is UTC else str(getattr(self.zone, "key", zone_name))
         self.cache: dict = {}  # (text, prefix, rounding, format), or the text alone with constants
-        fixed = (self.prefix.constant, self.rounding.constant, self.name_format.constant)
-        self.constants = None if None in fixed else fixed
+        prefix, rounding, name_format = self.prefix.constant, self.rounding.constant, self.name_format.constant
+        self.constants: tuple[str, str, str] | None = None
+        if prefix is not None and rounding is not None and name_format is not None:
+            self.constants = (prefix, rounding, name_format)
 
     def execute(self, doc: IngestDocument) -> None:
         value = doc.get(self.field)
