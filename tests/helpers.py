@@ -75,8 +75,9 @@ def line_times(data: bytes) -> list[int]:
 def generated_run(seed, tz, path, days=0.2, rate=1.0, format="combined", log_format=None, nginx_log_format=None):
     """Write a small run's lines to ``path``; return, per line, what the generator wrote: its
     field texts and the values it drew (address, second, method, target, status, size, ...)."""
-    scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END, format=format, log_format=log_format,
-                                 nginx_log_format=nginx_log_format)
+    scenario = resolve_scenario("classic", days=days, rate=rate, tz=tz, end=END,
+                                format=None if (log_format or nginx_log_format) else format, log_format=log_format,
+                                nginx_log_format=nginx_log_format)
     start, end = time_range(scenario)
     _, pools, model, renderer = prepare(scenario, seed, start, end)
     expected, blocks = [], []

@@ -57,5 +57,5 @@ def test_bench_verify_and_stream_are_refused_together(tmp_path, capsys):
     """--verify with --stream: one line naming both options, exit 2, nothing written."""
     code, out, err = run_cli(["bench", "--verify", "--stream", "--dir", str(tmp_path)], capsys)
     assert code == 2 and out == ""
-    assert err.strip().splitlines()[-1].endswith("--stream and --verify: choose one")
+    assert err.strip().splitlines()[-1].endswith("--stream, --inject and --verify: choose one")
     assert list(tmp_path.iterdir()) == []

@@ -19,7 +19,7 @@ from synth.cli import cli
 from synth.elastic.filebeat import MIN_FINGERPRINT, fingerprint_range, identities, shared_fingerprints
 from synth.render.lines import template_names
 
-ROTATIONS = ["day", "hour", "size:2KB", "none"]
+ROTATIONS = ["day", "hour", "size:4KB", "none"]  # 4 KB: some 500 files, under the file-count floor
 # the first line's time, to the second: Apache's %t, nginx's $time_local, ECS @timestamp
 TIME = re.compile(rb"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 

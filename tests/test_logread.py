@@ -6,11 +6,15 @@ import gzip
 import json
 import os
 import shutil
+import threading
+import time
 
 import numpy as np
 import pytest
 from conftest import END
 from helpers import COMBINED_RE, epoch_seconds
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import synth
 from synth.analysis.logread import (
@@ -18,9 +22,11 @@ from synth.analysis.logread import (
     detect_format,
     order_files,
     parse_apache_times,
+    read_blocks,
     read_log,
     reader_columns,
 )
+from synth.analysis.logtimes import LEAD, apache_ms, block_times
 from synth.render.lines import template_names
 
 LINE = (b'203.0.113.7 - frank [27/Nov/2026:21:36:02 +0100] "GET /a/b.css?v=3 HTTP/1.1" 200 1234 '
@@ -213,3 +219,63 @@ def test_parse_apache_times_refuses_impossible_dates():
     times = parse_apache_times(values)
     assert times["valid"].tolist() == [True, False, False, True, False]
     assert times["utc"][3] - times["local"][3] == 5400
+
+
+STAMP = st.one_of(
+    st.builds(lambda d, m, y, h, mi, s, z: f"{d:02d}/{m}/{y}:{h:02d}:{mi:02d}:{s:02d} {z}",
+              st.integers(0, 32), st.sampled_from(["Jan", "Feb", "Mar", "Nov", "Dec", "Xyz"]),
+              st.sampled_from([1999, 2000, 2024, 2026]), st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+              st.sampled_from(["+0000", "-0130", "+1400", "+0060", "x0000"])),
+    st.text(alphabet="0123456789/:+- JanFebXyz", min_size=20, max_size=30))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3 * LEAD), st.sampled_from(["", "-", "frank [x]"]), STAMP,
+                          st.integers(0, 3)), min_size=1, max_size=40))
+def test_block_times_read_every_line_as_one_line_at_a_time(rows):
+    """The vectorised %t of a block reads each line's time exactly as apache_ms reads the
+    text after its first "[", whatever the length before it (past the bytes looked at first),
+    at the end of a block shorter than that, for runs of one second and for times that are
+    not times; a line without "[" (or no "]" after its 26 bytes) has none."""
+    lines = []
+    for lead, user, stamp, repeat in rows:
+        for _ in range(1 + repeat):
+            close = "]" if user != "frank [x]" else "] ["
+            lines.append(f"{'a' * lead} - {user} [{stamp}{close} \"GET / HTTP/1.1\" 200 5".encode()
+                         if lead % 7 else b"no time here at all " + b"x" * lead)
+    block = b"".join(line + b"\n" for line in lines)
+    arr = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.r_[0, ends[:-1] + 1]
+    found, t_ms = block_times(arr, starts, ends)
+    for i, line in enumerate(lines):
+        at = line.find(b"[")
+        want = apache_ms(line[at + 1:at + 27].decode()) if at >= 0 and line[at + 27:at + 28] == b"]" else None
+        assert (found[i], t_ms[i] if found[i] else None) == (want is not None, want), line
+
+
+def test_read_blocks_stops_when_its_reader_does(tmp_path):
+    """A reader that stops early (one block before the end, the next one already read ahead)
+    does not leave the reading thread waiting forever; start and stop read a byte range."""
+    path = tmp_path / "two.log"
+    line = b"x" * 99 + b"\n"
+    path.write_bytes(line * 20_000)  # 2 MB: two blocks of 1 MB
+    finished = []
+
+    def stop_after_first() -> None:
+        blocks = read_blocks(path, 1 << 20)
+        next(blocks)
+        time.sleep(0.5)  # the last block read ahead meanwhile, and the end of the file reached
+        blocks.close()
+        finished.append(True)
+
+    worker = threading.Thread(target=stop_after_first, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert finished == [True]
+    whole = [b for b, _ in read_blocks(path, 1 << 20)]
+    assert len(whole) == 2 and b"".join(whole) == path.read_bytes()
+    start = len(whole[0])
+    assert [b for b, _ in read_blocks(path, 1 << 20, start=start)] == whole[1:]
+    part = [b for b, _ in read_blocks(path, 1 << 16, start=start, stop=start + 150)]
+    assert part == [line + line[:50]]

@@ -116,22 +116,25 @@ def test_share_zero_changes_nothing(tmp_path):
 def test_goaccess_counts_as_on_a_real_log(messy_run, tmp_path):
     """goaccess (COMBINED) reads every messy kind Apache writes except a host name in %h (it
     wants an address) and a 414 line past its 4 KB read buffer (each 4 KB piece counted as a
-    line that fails). The last line, cut short in the middle of its request, it counts as a
-    request all the same (it reads what it has), where Elasticsearch's pipelines fail it."""
+    line that fails). The last line, cut short, it reads as far as it goes: a cut inside the
+    request it counts as a request all the same, a cut inside the agent's quotes as a failure;
+    either way it is counted once, where Elasticsearch's pipelines always fail it."""
     assert shutil.which("goaccess")
     run, out, records = messy_run
     manifest = json.loads((out / "manifest.json").read_text())
     files = [str(out / f["name"]) for f in manifest["files"]]
-    report = tmp_path / "report.json"
-    subprocess.run(["goaccess", *files, "--log-format=COMBINED", "--no-progress", "-o", str(report)],
-                   check=True, capture_output=True)
+    report, invalid = tmp_path / "report.json", tmp_path / "invalid.log"
+    subprocess.run(["goaccess", *files, "--log-format=COMBINED", "--no-progress", "-o", str(report),
+                    f"--invalid-requests={invalid}"], check=True, capture_output=True)
     general = json.loads(report.read_bytes().decode("utf-8", errors="replace"))["general"]
     counts = Counter(r["kind"] for r in records)
     text = {f: (out / f).read_bytes().split(b"\n") for f in {r["file"] for r in records}}
     long_pieces = sum(math.ceil((len(text[r["file"]][r["line"] - 1]) + 1) / 4096) for r in records
                       if r["kind"] == "long_url")
-    assert general["failed_requests"] == counts["hostname"] + long_pieces
-    assert general["valid_requests"] == run.lines + counts[TRUNCATED] - counts["hostname"] - counts["long_url"]
+    (cut,) = [text[r["file"]][r["line"] - 1] for r in records if r["kind"] == TRUNCATED]
+    cut_failed = int(cut in invalid.read_bytes().split(b"\n"))
+    assert general["failed_requests"] == counts["hostname"] + long_pieces + cut_failed
+    assert general["valid_requests"] == run.lines + counts[TRUNCATED] - cut_failed - counts["hostname"] - counts["long_url"]
 
 
 @pytest.mark.parametrize("value", ["-0.1", "0.9", "lots"])

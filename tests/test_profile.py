@@ -291,7 +291,7 @@ def broken_gzip(path):
 @pytest.mark.parametrize("make, message", [
     (lambda d: [str(d / "missing.log")], "no such file"),
     (lambda d: [str(write(d / "empty.log", []))], "is empty"),
-    (lambda d: [str(d)], "is a folder"),
+    (lambda d: [str(d)], "no access.log* files in this folder"),  # a folder is a run folder: its files
     (lambda d: [str(write(d / "junk.log", ["hello", "world"]))], "is an Apache combined or common log line"),
     (lambda d: [str(broken_gzip(d / "access.log.gz"))], "gzip"),
     (lambda d: ["--minute", "7", str(write(d / "a.log", [line()]))], "has minute 7"),

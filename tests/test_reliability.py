@@ -213,7 +213,7 @@ LIMIT = 1 << 20
 
 @pytest.mark.parametrize("rotate, workers, signum, to_group", [
     ("hour", 2, signal.SIGTERM, False),  # workers write whole files
-    ("size:8MB", 2, signal.SIGINT, True),  # workers render slices, the parent writes and names them
+    ("size:32MB", 2, signal.SIGINT, True),  # workers render slices, the parent writes and names them
     ("none", 1, signal.SIGINT, False),  # one process does it all
 ])
 def test_a_signal_stops_generate_with_whole_lines(tmp_path, rotate, workers, signum, to_group):
@@ -345,3 +345,27 @@ def test_bench_stream_figures_agree(tmp_path):
     assert 0 <= bench["in_own_second_pct"] <= 100 and bench["batches"] > 0
     assert bench["lag_ms"]["median"] <= bench["lag_ms"]["p99"] <= bench["lag_ms"]["max"]
     assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, twice", [(["--lines", 2_000_000, "--repeat", 1], False),
+                                          (["--lines", 2_000_000, "--repeat", 1], True),
+                                          (["--stream", "--seconds", 60, "--rate", 500], False)],
+                         ids=["ctrl-c", "ctrl-c-twice", "stream"])
+def test_ctrl_c_during_bench_removes_its_scratch_folder(tmp_path, args, twice):
+    """Ctrl-C (SIGINT to the whole group, as a terminal sends it) while synth bench writes: its
+    temporary folder is gone, even when a second Ctrl-C exits at once; one line, exit 130."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = synth_process("bench", *args, "--dir", scratch)
+    wait_for("the bench to write", lambda: any(scratch.rglob("access.log*")), proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    if twice:
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert list(scratch.iterdir()) == []
+    # A second Ctrl-C that comes as the first one's exit is under way ends the process by
+    # the signal itself (-2): the folder is gone all the same.
+    assert proc.returncode in ((130, -signal.SIGINT) if twice else (130,)), err
+    assert err in ("", "synth: interrupted\n"), err

@@ -3,6 +3,7 @@ backfill, live anomalies, the manifest, and bad input. (Real time, signals, full
 concurrent runs are in test_reliability.py.)"""
 
 import datetime as dt
+import json
 import math
 import os
 import signal
@@ -203,7 +204,7 @@ def test_stream_options_are_checked_before_anything_is_written(tmp_path):
     bad = [({"speed": 0}, "speed"), ({"duration": "ten minutes"}, "duration"), ({"backfill": "-1h"}, "backfill"),
            ({"anomaly_every": "10m", "spike_minutes": 15}, "anomaly_every"), ({"duration": "0s"}, "duration"),
            ({"anomaly_every": "10m", "spike_magnitude": 0.5}, "spike_magnitude"), ({"rotate": "weekly"}, "rotate"),
-           ({"scenario": "classic", "duration": "20m"}, "anomalies[0].minutes"), ({"workers": 0}, "workers")]
+           ({"workers": 0}, "workers")]
     for options, name in bad:
         with pytest.raises(synth.ScenarioError) as info:
             run_stream(out, **options)
@@ -222,3 +223,22 @@ def test_cli_stream_bad_option_is_one_line_exit_2(tmp_path, capsys):
         err = capsys.readouterr().err
         assert info.value.code == 2 and len(err.strip().splitlines()) == 1 and option in err, err
         assert not (tmp_path / "x").exists()
+
+
+def test_a_stream_too_short_for_its_anomalies_streams_without_them_and_says_so(tmp_path, capsys):
+    """`synth stream --duration 10m` of classic (a 30-minute spike) streams without the spike,
+    and says so in one line naming the flags that add spikes that fit; anomalies.json is empty."""
+    run = run_stream(tmp_path / "lib", scenario="classic", duration="20m", rate=2)
+    assert run.anomalies == [] and len(run.notes) == 1
+    assert "too short for spike (30 minutes)" in run.notes[0] and "--anomaly-every" in run.notes[0]
+    assert json.loads((tmp_path / "lib" / "anomalies.json").read_text()) == {"anomalies": []}
+    from synth.cli import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stream", "--duration", "2m", "--speed", "120", "--rate", "5", "--out", str(tmp_path / "cli"),
+              "--seed", "1", "--quiet"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0
+    assert captured.err.splitlines() == [
+        "synth: a 2m stream is too short for spike (30 minutes) of scenario classic: streaming without it "
+        "(--anomaly-every with --spike-minutes adds spikes that fit)"]
+    assert len(captured.out.splitlines()) == 1 and captured.out.startswith("wrote ")

@@ -6,11 +6,15 @@ written raw with large (8 MB) sequential writes to the same folder, twice: once 
 (timed until ``fdatasync`` returns, as ``dd conv=fdatasync`` measures what a disk takes) and
 once into the page cache only. Everything dirty is written out before each timed step, so
 none of them waits on another's data. Several runs; the figures are medians.
+
+``bench_inject`` times ``synth inject`` the same way: a week of a plain combined log with no
+anomaly (about ``lines`` lines, written once, untimed), then several injections of it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import platform
 import resource
@@ -19,13 +23,15 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from synth.run.generate import generate
+from synth.run.signals import Interrupted, on_forced_exit
 
 BENCH_END = dt.datetime(2026, 1, 5, 12, 0, 0, tzinfo=dt.UTC)  # noon: two half days balance two workers
 BENCH_DAYS = 7
@@ -221,6 +227,18 @@ def tree_pss_kb(pid: int) -> int:
     return sum(_rollup(p)[1] for p in process_tree(pid))
 
 
+@contextmanager
+def scratch_folder(prefix: str, folder: str | None) -> Iterator[Path]:
+    """A temporary folder that is gone afterwards, however the block ends: an error, Ctrl-C
+    (the run stops, then this removes it), or a second Ctrl-C that exits at once."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+    try:
+        with on_forced_exit(lambda: shutil.rmtree(scratch, ignore_errors=True)):
+            yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, folder: str | None = None,
           progress_factory: Callable[[], Callable[[int], None]] | None = None) -> Bench:
     """Run the benchmark; nothing it writes is left behind."""
@@ -229,8 +247,7 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
     run = None
     memory = TreeMemory()  # around each run, not the raw writes
     for _ in range(repeat):
-        scratch = Path(tempfile.mkdtemp(prefix="synth-bench-", dir=folder))
-        try:
+        with scratch_folder("synth-bench-", folder) as scratch:
             progress = progress_factory() if progress_factory else None
             os.sync()
             with memory:
@@ -243,8 +260,6 @@ def bench(lines: int = 5_000_000, workers: int | None = None, repeat: int = 3, f
             source = scratch / "output" / biggest.name
             raw_times.append(_raw_write(scratch, source, run.bytes, durable=True))
             cache_times.append(_raw_write(scratch, source, run.bytes, durable=False))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
     assert run is not None
     seconds = statistics.median(times)
     raw_seconds = statistics.median(raw_times)
@@ -320,14 +335,13 @@ def bench_stream(rate: float = 5000.0, seconds: int = 60, window: int = 10, fold
         marks.setdefault("cpu", time.process_time())
         writes.append((batch.wall, batch.upto_ms, batch.seconds))
 
-    scratch = Path(tempfile.mkdtemp(prefix="synth-bench-stream-", dir=folder))
     began = time.time()
-    try:
+    with scratch_folder("synth-bench-stream-", folder) as scratch:
         run = stream(FLAT, seed=1, rate=rate, duration=seconds, out_dir=scratch / "output", rotate="size:100MB",
                      on_start=on_start, on_batch=on_batch)
-        cpu = time.process_time() - marks["cpu"]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    if run.stopped_by:  # Ctrl-C: a stream's normal end, but no measurement
+        raise Interrupted(run.stopped_by, run.lines, len(run.files))
+    cpu = time.process_time() - marks["cpu"]
     wall = np.array([w for w, _, _ in writes])
     counts = np.array([len(s) for _, _, s in writes])
     # Lines per wall second since the start, then per window and per sliding minute.
@@ -353,3 +367,88 @@ def bench_stream(rate: float = 5000.0, seconds: int = 60, window: int = 10, fold
                                "max": float(lag.max())},
                        batches=len(writes), ready_s=marks["ready"] - began, start_s=run.start - began,
                        cpu_pct=cpu / max(1e-9, wall.max() - wall.min()) * 100)
+
+
+# -- synth bench --inject: a week of a plain combined log, injected ----------------------------
+QUIET = {"name": "quiet", "description": "A week with nothing unusual: the log inject is timed on.", "anomalies": []}
+
+
+@dataclass
+class InjectBench:
+    lines: int  # input lines
+    bytes: int  # input bytes
+    files: int
+    anomalies: list[str]
+    repeat: int
+    seconds: float  # median wall time of a whole injection
+    lines_per_s: float  # input lines per second
+    mb_per_s: float  # input MB per second
+    cpu_seconds: float  # median CPU time of an injection (this process, every thread)
+    added: int
+    stages: dict[str, float] = field(default_factory=dict)  # median wall seconds of each stage
+    runs: list[float] = field(default_factory=list)
+    cpu: str = ""
+    load: list[float] = field(default_factory=list)  # the machine's load average (1, 5, 15 min) before the runs
+    load_after: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def lines_text(self) -> list[str]:
+        stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.stages.items())
+        return [
+            f"{self.lines:,} input lines, {self.bytes / 1e6:,.1f} MB in {self.files} plain combined files; "
+            f"{', '.join(self.anomalies)} ({self.added:,} lines added); median of {self.repeat}",
+            f"machine:   {self.cpu}; load average {' '.join(f'{x:.2f}' for x in self.load)} before, "
+            f"{' '.join(f'{x:.2f}' for x in self.load_after)} after",
+            f"inject:    {self.lines_per_s:>12,.0f} input lines/s  {self.mb_per_s:8.1f} MB/s  ({self.seconds:.2f} s, "
+            f"{self.cpu_seconds:.2f} s of CPU)",
+            f"stages:    {stages}",
+            f"runs:      {', '.join(f'{t:.2f}' for t in self.runs)} s",
+        ]
+
+
+def _mark(marks: list[tuple[str, float]], stage: str) -> None:
+    marks.append((stage, time.perf_counter()))
+
+
+def bench_inject(lines: int = 3_000_000, repeat: int = 3, folder: str | None = None,
+                 anomalies: tuple[str, ...] = ("spike",)) -> InjectBench:
+    """Inject ``anomalies`` into a week of a plain combined log of about ``lines`` lines,
+    ``repeat`` times; nothing it writes is left behind. The input is in the page cache (just
+    written), as a log being read a second time is."""
+    from synth.run.inject import anomaly_specs, inject
+
+    anomaly_specs(None, anomalies)  # a mistyped anomaly is refused before the log is written
+    scratch = Path(tempfile.mkdtemp(prefix="synth-bench-inject-", dir=folder))
+    times, cpu_times = [], []
+    stages: dict[str, list[float]] = {}
+    try:
+        source = generate({**QUIET, "days": BENCH_DAYS, "rate": lines / (BENCH_DAYS * 86400)}, seed=1,
+                          out_dir=scratch / "input", end=BENCH_END)
+        load = list(os.getloadavg())
+        run = None
+        for i in range(repeat):
+            out = scratch / f"out{i}"
+            marks: list[tuple[str, float]] = []
+            os.sync()
+            began, cpu_began = time.perf_counter(), time.process_time()
+            run = inject([scratch / "input"], out_dir=out, anomalies=list(anomalies), seed=7,
+                         progress=functools.partial(_mark, marks))
+            ended = time.perf_counter()
+            times.append(ended - began)
+            cpu_times.append(time.process_time() - cpu_began)
+            marks = [("setup", began), *marks, ("", ended)]
+            for (stage, t0), (_, t1) in zip(marks, marks[1:]):
+                stages.setdefault(stage, []).append(t1 - t0)
+            shutil.rmtree(out)
+        load_after = list(os.getloadavg())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert run is not None
+    seconds = statistics.median(times)
+    return InjectBench(lines=run.lines_in, bytes=source.bytes, files=len(source.files), anomalies=list(anomalies),
+                       repeat=repeat, seconds=seconds, lines_per_s=run.lines_in / seconds,
+                       mb_per_s=source.bytes / seconds / 1e6, cpu_seconds=statistics.median(cpu_times),
+                       added=run.added, stages={k: statistics.median(v) for k, v in stages.items()}, runs=times,
+                       cpu=cpu_model(), load=load, load_after=load_after)

@@ -83,6 +83,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.analysis.logread import LogReadError, parse_apache_times, read_blocks
+from synth.output.files import run_files
 
 SESSION_GAP_SECONDS = 30 * 60
 ZIPF_MIN_COUNT = 5
@@ -205,13 +206,27 @@ class _Log:
     first_unparsed: str | None
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """A run folder stands for its access files, in time order (as synth verify reads it)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = run_files(path)
+            if not found:
+                raise ProfileError(f"{path}: no access.log* files in this folder")
+            out += found
+        else:
+            out.append(path)
+    return out
+
+
 def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profile:
     """The profile of the Apache combined or common lines in ``paths`` (plain or gzip files).
 
     With ``minute`` (0-59), only lines whose minute as written is ``minute`` are profiled.
     Raises ProfileError for a missing or unreadable file, and when no line is left to profile.
     """
-    files = [Path(p) for p in paths]
+    files = _expand([Path(p) for p in paths])
     if not files:
         raise ProfileError("no file given")
     if minute is not None and not 0 <= minute <= 59:

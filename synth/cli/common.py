@@ -68,13 +68,33 @@ def problem_from(error: ScenarioError, given: set[str]) -> UsageProblem:
     return UsageProblem("\n".join(lines))
 
 
+def check_formats(format_: str | None, log_format: str | None) -> None:
+    """--format and --log-format each name the line format: one of them, on every command."""
+    if format_ is not None and log_format is not None:
+        raise UsageProblem("--format, --log-format: give one of them")
+
+
+def plural(n: float, one: str, many: str | None = None) -> str:
+    from synth.run.report import plural as _plural
+    return _plural(n, one, many)
+
+
+def quiet_option(command: Callable) -> Callable:
+    """--quiet, the same on every command that has it: the closing summary line and errors only."""
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print only what scripts read (the seed's lines and the closing summary): "
+                             "no progress bar, histogram or table.")(command)
+
+
 def output_options(command: Callable) -> Callable:
     """--out, --rotate, --tz, --format and --log-format: where and how lines are written."""
     options = [
         click.option("--out", "out_dir", default="output", show_default=True, metavar="DIR", help="Output folder."),
         click.option("--rotate", default=None, metavar="day|hour|none|size:100MB",
                      help="How closed files are cut (default day)."),
-        click.option("--tz", default=None, metavar="+HHMM", help="Zone offset written in %t (default +0000)."),
+        click.option("--tz", default=None, metavar="ZONE",
+                     help="Zone of the times written: +0530, +05:30, Z, UTC, or a name like Europe/Paris "
+                          "(daylight saving followed; default +0000)."),
         click.option("--format", "format_", default=None, metavar="NAME",
                      help="Line format: combined (default), common, vhost_combined, combined_timing, nginx_combined, "
                           "ecs_json."),
@@ -169,6 +189,8 @@ def cluster_records(es_url: str | None, creds: Any, ids: list[str], min_score: f
     try:
         cluster = elastic.Cluster(es_url, creds)
         for job in ids:
+            if cluster.send(elastic.Request("GET", f"/_ml/anomaly_detectors/{job}"), missing_ok=True) is None:
+                raise UsageProblem(f"--job: no job {job} in {es_url}")
             records += parse_records({"records": elastic.fetch_records(cluster, job, min_score)}, job)
     except (elastic.ElasticError, ScoreError) as e:
         raise click.ClickException(str(e)) from None

@@ -212,6 +212,15 @@ def score_command(es_url: str | None, api_key: str | None, user: str | None, pas
                 records += parse_records(json.load(f), path)
         except (OSError, ValueError) as e:
             raise UsageProblem(f"--records: {e if isinstance(e, ScoreError) else f'{path}: not JSON ({e})'}") from None
+    if record_files:
+        # A job named nowhere is a typo, not a job that found nothing: say so, as any typo.
+        from synth.elastic.cluster import load_jobs
+        known = {r.job_id for r in records} | {s.job_id for s in load_jobs()} | {
+            j for w in truth_data.get("anomalies", []) for j in w.get("jobs", [])}
+        unknown = [j for j in ids if j not in known]
+        if unknown:
+            raise UsageProblem(f"--job: no job {', '.join(unknown)} in the records, ml/jobs or the truth "
+                               f"(known: {', '.join(sorted(known))})")
     if not record_files:
         records += cluster_records(es_url, credentials(es_url, api_key, user, password, ca_certs, insecure),
                                    ids, min_score)

@@ -49,7 +49,7 @@ def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | N
     Example:
         synth fit /var/log/nginx/access.log* > mysite.yaml
         synth generate --scenario mysite.yaml --days 28 --out twin/
-        synth fit --check -o mysite.yaml access.log access.log.1.gz
+        synth fit --check access.log access.log.1.gz   # the figures of log and twin, each in band or not
     """
     if format_ and log_format:
         raise UsageProblem("--format and --log-format: choose one")

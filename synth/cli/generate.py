@@ -10,11 +10,11 @@ from typing import Any
 import click
 
 import synth
-from synth.cli.common import cli, output_options, problem_from
+from synth.cli.common import check_formats, cli, output_options, plural, problem_from, quiet_option
 from synth.elastic.filebeat import held_back_note
 from synth.generate.anomalies import iso
 from synth.generate.scenario import ScenarioError
-from synth.run.report import Progress, histogram_lines, seed_lines
+from synth.run.report import Progress, histogram_lines, seed_lines, window_table
 
 
 @cli.command()
@@ -22,7 +22,8 @@ from synth.run.report import Progress, histogram_lines, seed_lines
               help="Built-in scenario name or YAML file (default: classic).")
 @click.option("--days", type=float, default=None, help="Length of the range in days (default 7).")
 @click.option("--end", default=None, metavar="TIME",
-              help="End of the range, ISO 8601 (default: now, truncated to the second).")
+              help="End of the range: now (the default, truncated to the second), epoch seconds, or ISO 8601 "
+                   "(2026-11-28T12:00:00+01:00; a time without a zone is UTC).")
 @click.option("--rate", type=float, default=None,
               help="Mean requests per second over the range (default 2: a small site).")
 @click.option("--seed", type=int, default=None, help="Same seed, same end, same bytes. Default: drawn and printed.")
@@ -31,8 +32,9 @@ from synth.run.report import Progress, histogram_lines, seed_lines
 @click.option("--spike-minutes", type=float, default=None, help="Length of the spike in minutes (default 30).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per core). Same bytes for any number.")
 @click.option("--shard", default=None, metavar="K/N", help="Write only shard K of N (whole files), for N machines.")
-@click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no histogram.")
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds files synth did not write, or past 1,000 size-rotated files.")
+@quiet_option
 @click.option("--report", "report", is_flag=True, help="Also write report.html in the output folder (see synth report).")
 def generate(scenario: str | None, days: float | None, end: str | None, rate: float | None, seed: int | None,
              out_dir: str, rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
@@ -51,10 +53,11 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
                                  "format": format_, "log_format": log_format, "nginx_log_format": nginx_log_format,
                                  "messy": messy, "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
+    check_formats(format_, log_format)
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
 
     def on_start(run: synth.Run, expected: int) -> None:
-        for line in seed_lines(run):
+        for line in seed_lines(run)[:None if not quiet else 4]:
             click.echo(line)
         progress.start(expected)
 
@@ -64,13 +67,14 @@ def generate(scenario: str | None, days: float | None, end: str | None, rate: fl
                                  progress=progress.advance, on_start=on_start, **overrides)
     except ScenarioError as e:
         raise problem_from(e, given) from None
-    click.echo(f"wrote {run.lines:,} lines in {len(run.files)} files ({run.bytes / 1e6:,.1f} MB) "
+    click.echo(f"wrote {plural(run.lines, 'line')} in {plural(len(run.files), 'file')} ({run.bytes / 1e6:,.1f} MB) "
                f"to {run.out_dir}/ in {run.seconds:.1f} s; seed {run.seed}")
     for note in run.notes:
         click.echo(f"note: {note}")
     held_back = held_back_note((f.name, f.bytes) for f in run.files)
     if held_back:
         click.echo(f"note: {held_back}")
+    warn_unmeasurable(run.truth["anomalies"])
     if not quiet:
         for line in histogram_lines(run, color=sys.stdout.isatty()):
             click.echo(line)
@@ -96,6 +100,13 @@ def write_run_report(out_dir: Path) -> None:
     click.echo(report_summary(result, path, time.perf_counter() - started))
 
 
+def warn_unmeasurable(anomalies: list[dict]) -> None:
+    """One line on stderr for each window too small to find: its label says so too."""
+    for a in anomalies:
+        if a.get("measurable") is False:
+            click.echo(f"synth: warning: {a['id']} is not measurable: {a['too_few']}", err=True)
+
+
 @cli.command("stream")
 @click.option("--scenario", "scenario", default=None, metavar="NAME|FILE",
               help="Built-in scenario name or YAML file (default: classic).")
@@ -116,12 +127,13 @@ def write_run_report(out_dir: Path) -> None:
 @click.option("--spike-minutes", type=float, default=None, help="Length of each spike in minutes (default 30).")
 @click.option("--workers", type=int, default=None, help="Worker processes for the backfill (default: one per core).")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files synth did not write.")
+@quiet_option
 def stream_command(scenario: str | None, rate: float | None, speed: float, duration: str | None,
                    backfill: str | None, anomaly_every: str | None, seed: int | None, out_dir: str,
                    rotate: str | None, tz: str | None, format_: str | None, log_format: str | None,
              nginx_log_format: str | None, messy: float | None,
                    spike_magnitude: float | None, spike_minutes: float | None, workers: int | None,
-                   force: bool) -> None:
+                   force: bool, quiet: bool) -> None:
     """Append access logs to the output folder in real time, rotating as logrotate does.
 
     Lines are written as their second comes (--speed compresses time), one write per batch
@@ -140,15 +152,29 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
                                  "nginx_log_format": nginx_log_format, "messy": messy,
                                  "spike_magnitude": spike_magnitude, "spike_minutes": spike_minutes}
     given = {k for k, v in overrides.items() if v is not None}
+    check_formats(format_, log_format)
+    seen: list[dict] = []
 
     def on_start(run: synth.StreamRun) -> None:
+        for note in run.notes:
+            click.echo(f"synth: {note}", err=True)
+        if quiet:
+            return
         backfill_from = f" after a backfill from {iso(run.first)}" if run.first < run.start else ""
         until = "" if duration else "; stop with Ctrl-C"
         click.echo(f"streaming to {run.out_dir}/access.log from {iso(run.start)}{backfill_from}, about "
                    f"{run.rate_now:,.1f} lines per log second, speed {run.speed:g}; seed {run.seed}{until}")
 
     def on_window(entry: dict, what: str) -> None:
-        click.echo(f"Anomaly Start Time {entry['start']}" if what == "start" else f"Anomaly End Time {entry['end']}")
+        # The seed's two lines for the first window (scripts grep them); the others labelled.
+        if what == "start":
+            seen.append(entry)
+        first = entry is seen[0]
+        if first:
+            click.echo(f"Anomaly Start Time {entry['start']}" if what == "start" else f"Anomaly End Time {entry['end']}")
+        elif not quiet:
+            click.echo(f"anomaly {entry['id']} ({entry['kind']} x{entry['magnitude']:g}) "
+                       + (f"starts {entry['start']}" if what == "start" else f"ends {entry['end']}"))
 
     try:
         run = synth.stream(scenario, seed=seed, out_dir=out_dir, force=force, speed=speed, duration=duration,
@@ -158,7 +184,11 @@ def stream_command(scenario: str | None, rate: float | None, speed: float, durat
         raise problem_from(e, given) from None
     stopped = f"stopped by {signal.Signals(run.stopped_by).name}; " if run.stopped_by else ""
     backfilled = f", {run.backfill_lines:,} of them backfilled," if run.first < run.start else ""
-    click.echo(f"{stopped}wrote {run.lines:,} lines{backfilled} in {len(run.files)} files "
+    click.echo(f"{stopped}wrote {plural(run.lines, 'line')}{backfilled} in {plural(len(run.files), 'file')} "
                f"({run.bytes / 1e6:,.1f} MB) to {run.out_dir}/ in {run.seconds:.1f} s; seed {run.seed}")
+    if len(run.anomalies) > 1 and not quiet:
+        for line in window_table(run.anomalies, run.scenario.zone):
+            click.echo(line)
+    warn_unmeasurable(run.anomalies)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from synth.elastic.verify import (
     verify_files,
     verify_workers,
 )
+from synth.generate.zone import normal_zone
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
 from synth.resources import resource_dir
@@ -42,7 +42,8 @@ from synth.resources import resource_dir
 def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -> None:
     """Print the statistical profile of Apache combined or common access logs.
 
-    Reads the PATHs (plain or gzip) and measures, over the lines that parse (the others are
+    Reads the PATHs (plain or gzip files; a run folder means its access files in time order,
+    as synth verify reads it) and measures, over the lines that parse (the others are
     counted as unparsed): shares of methods, statuses and request kinds; body sizes; how
     concentrated clients and paths are; bots, referrers, sessions; hourly and weekly rhythm.
 
@@ -69,8 +70,8 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 
     \b
     Example:
-        synth profile output/access.log*
-        synth profile --minute 5 --json /var/log/apache2/access.log*.gz
+        synth profile output/
+        synth profile --minute 5 --json output/access.log*
     """
     try:
         profile = profile_log(paths, minute=minute)
@@ -96,8 +97,8 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
               help="Check with the pipeline `synth pipeline --log-format STRING` prints.")
 @click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
               help="Check with the pipeline `synth pipeline --nginx-log-format STRING` prints.")
-@click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
-              help="With --log-format: zone of times written without one.")
+@click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
+              help="With --log-format: zone of times written without one (+05:30, UTC, Europe/Paris).")
 @click.option("--grade", "grade_file", default=None, metavar="MESSY.JSONL|DIR",
               help="Grade the pipeline on the messy lines of a `generate --messy` run: per kind, lines parsed.")
 @click.option("--simulate", "simulate_file", default=None, metavar="DOCS.json",
@@ -122,7 +123,7 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
     Example:
         synth verify output/
         synth verify --json output/access.log | head -1
-        synth verify --pipeline my-pipeline.json --patterns grok/ my.log
+        synth pipeline --format combined > combined.json; synth verify --pipeline combined.json output/
         synth verify --pipeline mine.json --grade output/messy.jsonl output/
         synth verify --simulate docs.json --pipeline my-pipeline.json
     """
@@ -140,6 +141,10 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         raise UsageProblem("--verbose: only with --simulate")
     if not paths:
         raise UsageProblem("PATH: give one or more log files or folders (or --simulate DOCS.json)")
+    try:
+        tz = normal_zone(tz)
+    except ValueError as e:
+        raise UsageProblem(f"--tz: {e}") from None
     try:
         if log_format or nginx_log_format:
             body = pipeline_for(line_format(None, log_format, nginx_log_format), tz)
@@ -240,8 +245,9 @@ def _simulate(simulate_file: str, pipeline_file: str | None, patterns_dir: str |
 @click.option("--log-format", "log_format", default=None, metavar="'STRING'", help="An Apache LogFormat string.")
 @click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
               help="An nginx log_format string (escape=default|json|none first, if any).")
-@click.option("--tz", default="+0000", show_default=True, metavar="+HHMM",
-              help="Zone of times written without one (strftime formats without %z).")
+@click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
+              help="Zone of times written without one (strftime formats without %z): the values "
+                   "synth generate --tz takes (+05:30, UTC, Europe/Paris).")
 @click.option("--bundled", is_flag=True, help="The bundled pipeline: every built-in text format, combined first.")
 def pipeline_command(format_: str | None, log_format: str | None, nginx_log_format: str | None, tz: str,
                      bundled: bool) -> None:
@@ -253,14 +259,19 @@ def pipeline_command(format_: str | None, log_format: str | None, nginx_log_form
 
     \b
     Example:
-        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
         synth pipeline --format vhost_combined
-        synth verify --pipeline my-pipeline.json output/access.log
+        synth pipeline --log-format '%h %l %u %t \"%r\" %>s %b %D' > my-pipeline.json
+        synth generate --log-format '%h %l %u %t \"%r\" %>s %b %D' --out timed
+        synth verify --pipeline my-pipeline.json timed/
     """
     if sum(x is not None for x in (format_, log_format, nginx_log_format)) + bundled > 1:
-        raise UsageProblem("--format, --log-format, --nginx-log-format and --bundled: choose one")
-    if not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
-        raise UsageProblem(f"--tz: must be an offset like +0000 or -0800, got {tz!r}")
+        named = (("--format", format_), ("--log-format", log_format), ("--nginx-log-format", nginx_log_format),
+                 ("--bundled", bundled or None))
+        raise UsageProblem(f"{', '.join(n for n, v in named if v is not None)}: give one of them")
+    try:
+        tz = normal_zone(tz)
+    except ValueError as e:
+        raise UsageProblem(f"--tz: {e}") from None
     try:
         if bundled:
             pipeline = bundled_text_pipeline()

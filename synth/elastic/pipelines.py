@@ -112,6 +112,8 @@ def _durations(captured: set[str]) -> list[dict]:
 
 def _zone(tz: str) -> str:
     """``+0530`` as the date processor's zone, ``+05:30`` (UTC for +0000)."""
+    if tz[:1] not in ("+", "-"):
+        return tz  # an IANA name: the date processor's timezone takes a java ZoneId, names included
     return "UTC" if tz in ("+0000", "-0000") else f"{tz[:3]}:{tz[3:]}"
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from synth.elastic.grok import pattern_banks_from
 from synth.elastic.ingest import Failure, IngestDocument, Outcome, Pipeline, resolve_index
+from synth.output.files import run_files
 from synth.resources import resource_dir
 
 PIPELINE_FILE = "smoke_event-access.pipeline.json"
@@ -84,21 +85,13 @@ def pipeline_for_paths(paths: Iterable[str | Path], patterns: str | Path | None 
 
 
 def log_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to read: each file as given; a folder gives its ``access.log*`` files in the order
-    its manifest lists them (time order), else by name."""
+    """Files to read: each file as given; a folder gives its ``access.log*`` files in time
+    order (as its manifest lists them, else by their names)."""
     files: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.glob(LOG_GLOB) if p.is_file())
-            manifest = path / "manifest.json"
-            if manifest.is_file():
-                try:
-                    names = [f["name"] for f in json.loads(manifest.read_text())["files"]]
-                    rank = {name: k for k, name in enumerate(names)}
-                    found.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
-                except (ValueError, KeyError, TypeError):
-                    pass
+            found = run_files(path, LOG_GLOB)
             if not found:
                 raise VerifyError(f"{path}: no {LOG_GLOB} files in this folder")
             files.extend(found)

@@ -22,9 +22,11 @@ from typing import Any, Protocol
 import numpy as np
 from faker import Faker
 
-from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, pick
+from synth.generate import catalog
+from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, network_in, pick
 from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
+from synth.render.escape import apache_escape
 
 EDGE_MARGIN_S = 12 * 3600
 # History an ML job sees before a drawn window, where the range has room: two days, so that the
@@ -100,12 +102,54 @@ class Model(Protocol):
     def busiest_visitor(self) -> int: ...
     def visit_size(self) -> float: ...
     def mean_response_us(self, t0: int | None = None, t1: int | None = None) -> float: ...
+    def crawl_rate(self) -> float: ...
     # What the run's lines tell (CARRIED's words): a job is named only if they tell what it reads.
     carries: frozenset[str]
 
 
 def iso(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# A window is measurable when what it changes stands out of the counting noise: at least
+# MEASURABLE_EVENTS of difference, and three standard deviations of a Poisson count.
+MEASURABLE_EVENTS = 10
+
+
+def unmeasurable(expected: dict[str, Any]) -> str | None:
+    """Why a window's expected effect is too small to be told from chance, or None."""
+    baseline, during = expected.get("baseline"), expected.get("during")
+    if not isinstance(baseline, (int, float)) or not isinstance(during, (int, float)):
+        return None
+    if abs(during - baseline) >= max(MEASURABLE_EVENTS, 3 * np.sqrt(max(baseline, 1))):
+        return None
+    return (f"{expected.get('metric', 'events')}: about {during:,.0f} against {baseline:,.0f} usual, "
+            f"too few to tell from chance (a higher rate or a longer window)")
+
+
+def window_problems(specs: tuple[AnomalySpec, ...], start: int, end: int) -> list[tuple[str, str]]:
+    """Why anomalies do not fit in [start, end): a start outside it, or too little room to draw one."""
+    problems = []
+    for i, spec in enumerate(specs):
+        duration = int(round(spec.minutes * 60))
+        if spec.start is not None or spec.offset is not None:
+            w0 = int(spec.start.timestamp()) if spec.start is not None else start + int(spec.offset or 0)
+            if w0 < start or w0 + duration > end:
+                problems.append((f"anomalies[{i}].start",
+                                 f"{iso(w0)} + {spec.minutes:g} minutes is outside the range {iso(start)} to {iso(end)}"))
+        else:
+            first, last = _drawn_room(duration, start, end)
+            if last < first:
+                problems.append((f"anomalies[{i}].minutes",
+                                 f"{spec.minutes:g} minutes does not fit on whole minutes in the range"))
+    return problems
+
+
+def _drawn_room(duration: int, start: int, end: int) -> tuple[int, int]:
+    """The first and last whole minute a drawn window of ``duration`` may start on."""
+    margin = min(EDGE_MARGIN_S, max(0, (end - start - duration) // 4))
+    before = HISTORY_S if end - start - duration - margin >= HISTORY_S + 60 else margin
+    return -(-(start + before) // 60) * 60, (end - margin - duration) // 60 * 60
 
 
 def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
@@ -118,28 +162,18 @@ def place_windows(specs: tuple[AnomalySpec, ...], start: int, end: int,
     the ML job has data on both sides. ``history_notes`` says when a window has less than two
     days before it.
     """
-    windows, problems = [], []
+    problems = window_problems(specs, start, end)
+    if problems:
+        raise ScenarioError(problems)
+    windows = []
     for i, spec in enumerate(specs):
         duration = int(round(spec.minutes * 60))
         if spec.start is not None or spec.offset is not None:
             w0 = int(spec.start.timestamp()) if spec.start is not None else start + int(spec.offset or 0)
-            if w0 < start or w0 + duration > end:
-                problems.append((f"anomalies[{i}].start",
-                                 f"{iso(w0)} + {spec.minutes:g} minutes is outside the range {iso(start)} to {iso(end)}"))
-                continue
         else:
-            margin = min(EDGE_MARGIN_S, max(0, (end - start - duration) // 4))
-            before = HISTORY_S if end - start - duration - margin >= HISTORY_S + 60 else margin
-            first = -(-(start + before) // 60) * 60
-            last = (end - margin - duration) // 60 * 60
-            if last < first:
-                problems.append((f"anomalies[{i}].minutes",
-                                 f"{spec.minutes:g} minutes does not fit on whole minutes in the range"))
-                continue
+            first, last = _drawn_room(duration, start, end)
             w0 = first + 60 * int(rng.integers(0, (last - first) // 60 + 1))
         windows.append(Window(i, spec, w0, w0 + duration))
-    if problems:
-        raise ScenarioError(problems)
     return windows
 
 
@@ -176,7 +210,7 @@ def _schedule(rng: np.random.Generator, window: Window, per_second: float, b0: i
 def _new_addresses(fake: Faker, n: int, given: str | None) -> list[str]:
     if given:
         return [given] + [str(ipaddress.ip_address(given) + i) for i in range(1, n)]
-    return [fake.ipv4_public() for _ in range(n)]
+    return [network_in(catalog.CLOUD_NETWORKS, fake) for _ in range(n)]
 
 
 def choose_job(candidates: tuple[str, ...], carries: frozenset[str]) -> tuple[list[str], str | None]:
@@ -246,7 +280,7 @@ class Kind(abc.ABC):
         kind = KINDS[w.kind]
         carries = getattr(model, "carries", ALL_CARRIED)
         jobs, why = choose_job(self.jobs, carries)
-        return {
+        label: dict[str, Any] = {
             "id": f"{w.kind}-{w.index + 1}",
             "kind": w.kind,
             "start": iso(w.start),
@@ -263,6 +297,11 @@ class Kind(abc.ABC):
             "jobs": jobs,
             "jobs_note": why or self.job_note(jobs[0] if jobs else None, carries),
         }
+        too_few = unmeasurable(label["expected"])
+        if too_few:
+            label["measurable"] = False
+            label["too_few"] = too_few
+        return label
 
 
 class Spike(Kind):
@@ -363,13 +402,36 @@ class Scan(Kind):
     AGENTS = ("gobuster/3.6", "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000001)", "Fuzz Faster U Fool v2.1.0",
               "DirBuster-1.0-RC1 (http://www.owasp.org/index.php/Category:OWASP_DirBuster_Project)", "Wfuzz/3.1.0")
     EXTENSIONS = ("", "/", ".php", ".bak", ".old", ".zip", ".sql", ".txt", ".asp", ".jsp", ".tar.gz", ".env", ".json", ".conf")
-    FOLDERS = ("", "admin/", "backup/", "old/", "test/", "api/", "private/", "tmp/", "wp-content/", "cgi-bin/", "include/", "data/")
+    FOLDERS = ("", "admin/", "backup/", "old/", "test/", "api/", "tmp/", "wp-content/", "cgi-bin/", "include/", "data/")
+    # What directory scanners' word lists hold (dirb's common.txt, SecLists' raft lists): names
+    # of admin panels, backups, configs, frameworks' debug pages, not dictionary words.
+    WORDS = ("admin", "administrator", "login", "wp-login.php", "wp-admin", "wp-content", "wp-includes", "xmlrpc.php",
+             "phpmyadmin", "pma", "myadmin", "mysql", "sql", "db", "database", "dump", "backup", "backups", "bak",
+             "old", "new", "test", "tests", "temp", "tmp", "dev", "staging", "beta", "debug", "config", "configuration",
+             "conf", "settings", "setup", "install", "installer", "upgrade", "update", ".env", ".git", ".svn", ".hg",
+             ".htaccess", ".htpasswd", ".DS_Store", "server-status", "server-info", "phpinfo", "info", "status",
+             "health", "actuator", "metrics", "console", "manager", "dashboard", "panel", "cpanel", "webmail",
+             "portal", "private", "secret", "secrets", "credentials", "keys", "api", "v1", "v2", "graphql", "swagger",
+             "swagger-ui", "api-docs", "openapi.json", "jenkins", "solr", "elmah.axd", "trace.axd", "web.config",
+             "cgi-bin", "scripts", "shell", "cmd", "upload", "uploads", "files", "file", "download", "downloads",
+             "include", "includes", "inc", "lib", "vendor", "node_modules", "composer.json", "package.json",
+             "docker-compose.yml", "Dockerfile", "id_rsa", "users", "user", "account", "accounts", "register",
+             "signup", "logout", "auth", "oauth", "sso", "session", "cache", "log", "logs", "error_log", "access_log",
+             "stats", "awstats", "webalizer", "editor", "fckeditor", "ckeditor", "tinymce", "filemanager", "site",
+             "www", "web", "public", "static", "assets", "media", "images", "img", "js", "css", "data", "export",
+             "import", "archive", "archives", "old_site", "demo", "sample", "examples", "readme", "README.md",
+             "license.txt", "changelog", "CHANGELOG.md", "crossdomain.xml", "clientaccesspolicy.xml", "sitemap",
+             "magento", "joomla", "drupal", "typo3", "umbraco", "laravel", "telescope", "horizon", "_profiler",
+             "app_dev.php", "index.php", "default", "home", "main", "root", "system", "sys", "etc", "passwd")
 
     def setup(self, model: Model, fake: Faker, rng: np.random.Generator) -> None:
         w, pools = self.window, model.pools
         n_clients = int(w.spec.param("clients", 1))
         agent_text = w.spec.param("agent") or self.AGENTS[int(rng.integers(0, len(self.AGENTS)))]
         agent = pools.population.agent(agent_text)
+        # Nikto names the test of each request in its agent: (Test:000001), (Test:000002), ...
+        self.numbered = "(Test:000001)" in agent_text
+        self.agent_text = agent_text
         addresses = _new_addresses(fake, n_clients, w.spec.param("address"))
         self.clients = np.array([pools.population.add_client(a, agent, HTTP11) for a in addresses], np.int32)
         self.agent = agent
@@ -377,14 +439,21 @@ class Scan(Kind):
         self.used = {"clients": n_clients, "address": addresses[0], "agent": agent_text}
         self.rate = w.magnitude
         per_client = int(np.ceil(w.seconds * self.rate)) + 1
-        words = sorted(set(fake.words(nb=400, unique=False)) | set(fake.words(nb=400, unique=True)))
+        words = self.WORDS
         combos = len(self.FOLDERS) * len(words) * len(self.EXTENSIONS)
         picks = rng.choice(combos, size=min(combos, per_client * n_clients), replace=False)
         folder, rest = np.divmod(picks, len(words) * len(self.EXTENSIONS))
         word, ext = np.divmod(rest, len(self.EXTENSIONS))
-        taken = set(pools.site.targets)
-        paths = [f"/{self.FOLDERS[f]}{words[i]}{self.EXTENSIONS[e]}" for f, i, e in zip(folder, word, ext)]
-        self.targets = np.array([pools.site.add(p, PROBE, 0) for p in paths if p not in taken], np.int32)
+        known = {t: i for i, t in enumerate(pools.site.targets)}
+        # The well-known paths first (what every scanner asks for), then the list's combinations.
+        paths = list(dict.fromkeys([*catalog.SCANNER_PATHS, *(f"/{self.FOLDERS[f]}{words[i]}{self.EXTENSIONS[e]}"
+                                                               for f, i, e in zip(folder, word, ext))]))
+        self.targets = np.array([known[apache_escape(p)] if apache_escape(p) in known else pools.site.add(p, PROBE, 0)
+                                 for p in paths], np.int32)
+        if self.numbered:
+            n_tests = min(len(self.targets), per_client)
+            self.test_agents = np.array([pools.population.agent(agent_text.replace("000001", f"{k + 1:06d}"))
+                                         for k in range(n_tests)], np.int32)
         pools.site.freeze()
         pools.population.freeze()
 
@@ -397,7 +466,8 @@ class Scan(Kind):
         target = self.targets[k % len(self.targets)]
         roll = rng.random(len(k))
         status = np.where(roll < 0.93, 404, np.where(roll < 0.98, 403, 400)).astype(np.int16)
-        return finish(model.pools, dict(t_ms=t, client=client, agent=self.agent, target=target, status=status),
+        agent = self.test_agents[(k // n) % len(self.test_agents)] if self.numbered else self.agent
+        return finish(model.pools, dict(t_ms=t, client=client, agent=agent, target=target, status=status),
                       method=GET, proto=HTTP11)
 
     def extra_rate(self, model: Model, t0: int, t1: int) -> float:
@@ -429,8 +499,11 @@ class Flood(Kind):
         self.values = [pop.addresses[self.client]]
         self.used = {"address": self.values[0]}
         self.usual = model.client_rate(self.client)
-        # A client seen too rarely to have a usual rate floods at the busiest visitor's pace.
-        self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()))
+        # A client seen too rarely to have a usual rate floods at the pace of the busiest client,
+        # a visitor or a crawler (a person's pace is capped: the busiest clients are bots, and a
+        # crawler's busiest hour holds about three times its mean: its crawls come in bursts).
+        crawler = 3 * float(np.max(np.diff(pop.crawler_cdf, prepend=0.0))) * model.crawl_rate() if len(pop.crawler_cdf) else 0.0
+        self.rate = (self.window.magnitude - 1) * max(self.usual, model.client_rate(model.busiest_visitor()), crawler)
 
     def extra(self, model: Model, rng: np.random.Generator, b0: int, b1: int) -> Events | None:
         w, site = self.window, model.pools.site
@@ -470,7 +543,8 @@ class Crowd(Kind):
         self.usual = model.expected_visits(w.start, w.end)
         n = int(rng.poisson((w.magnitude - 1) * self.usual))
         agents = browser_agents(rng, n, pools.versions)  # the same browser mix as everyone else
-        addresses = [f"{fake.ipv4_public().rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
+        isp = [net for nets in catalog.ISP_NETWORKS.values() for net in nets]
+        addresses = [f"{network_in(isp, fake, 24).rsplit('.', 1)[0]}.{int(rng.integers(1, 255))}" for _ in range(n)]
         pop = pools.population
         self.clients = pop.browser_clients(addresses, agents, [HTTP2] * n)
         pop.freeze()
@@ -632,4 +706,4 @@ def ground_truth(effects: list[Kind], model: Model) -> dict[str, Any]:
 
 
 __all__ = ["Window", "Kind", "KIND_CLASSES", "CARRIED", "JOB_NEEDS", "choose_job", "history_notes", "place_windows",
-           "make_effects", "ground_truth", "iso"]
+           "make_effects", "ground_truth", "iso", "window_problems", "unmeasurable"]

@@ -30,19 +30,115 @@ BROWSERS: tuple[tuple[float, str], ...] = (
 )
 
 
+# Stable releases as (major version, date), with the cadence after the last: between two
+# anchors the majors are spread evenly, which is within a week or two of the real dates.
+CHROME_RELEASES = ((1, dt.date(2008, 12, 11)), (10, dt.date(2011, 3, 8)), (94, dt.date(2021, 9, 21)),
+                   (142, dt.date(2025, 10, 28)))
+FIREFOX_RELEASES = ((3, dt.date(2008, 6, 17)), (4, dt.date(2011, 3, 22)), (94, dt.date(2021, 11, 2)),
+                    (145, dt.date(2025, 11, 11)))
+CADENCE_DAYS = 28
+WINDOWS_10 = dt.date(2015, 7, 29)  # "Windows NT 10.0" from here on
+EDGE_CHROMIUM = dt.date(2020, 1, 15)  # "Edg/" (Edge 79)
+REDUCED_ANDROID = dt.date(2023, 2, 7)  # Chrome 110 sends "Android 10; K" whatever the phone
+FROZEN_MAC = dt.date(2020, 11, 12)  # browsers say "10_15_7" from macOS 11 on
+SAMSUNG_INTERNET = ((2016, 4), (2017, 6), (2018, 7), (2019, 9), (2020, 12), (2021, 14), (2022, 17),
+                    (2023, 21), (2024, 25), (2025, 28))
+
+
+def released(releases: tuple[tuple[int, dt.date], ...], when: dt.date) -> int:
+    """The newest major version of a browser whose stable release is on or before ``when``
+    (0: none yet)."""
+    if when < releases[0][1]:
+        return 0
+    for (v0, d0), (v1, d1) in zip(releases, releases[1:]):
+        if when < d1:
+            return v0 + int((when - d0).days * (v1 - v0) / (d1 - d0).days)
+    v, d = releases[-1]
+    return v + (when - d).days // CADENCE_DAYS
+
+
 def browser_versions(when: dt.date) -> dict[str, int]:
-    """Current major versions at ``when``: Chrome and Firefox ship every four weeks,
-    Safari and iOS once a year in September, Android once a year."""
-    four_weeks = (when - dt.date(2025, 10, 28)).days // 28
+    """Current major versions at ``when``: only what was released by then. Chrome and Firefox
+    ship every four weeks (six, before 2021), Safari and iOS once a year in September (iOS 18
+    was followed by 26 in 2025), Android once a year."""
     year = when.year - (1 if when.month < 9 else 0)
+    apple = 26 + (year - 2025) if year >= 2025 else max(year - 2006, 3)
     return {
-        "chrome": 142 + four_weeks,
-        "firefox": 145 + four_weeks,
-        "safari": 26 + (year - 2025),
-        "ios": 26 + (year - 2025),
-        "android": 16 + (when.year - 2025),
-        "samsung": 29 + (when.year - 2025),
+        "chrome": released(CHROME_RELEASES, when),
+        "firefox": released(FIREFOX_RELEASES, when),
+        "safari": apple,
+        "ios": apple,
+        "android": max(4, when.year - 2009 - (1 if when.month < 9 else 0)),
+        "samsung": next((v for y, v in reversed(SAMSUNG_INTERNET) if when.year >= y), 3) + max(0, when.year - 2025),
+        # What else changes an agent's text: the thresholds passed (Windows 10, Edge on
+        # Chromium, the reduced Android agent, the frozen macOS version) and the year.
+        "era": sum(when >= d for d in (WINDOWS_10, EDGE_CHROMIUM, REDUCED_ANDROID, FROZEN_MAC)),
+        "year": when.year,
+        "day": when.toordinal(),
     }
+
+
+def chrome_text(major: int) -> str:
+    """Chrome's version as its agent writes it: ``142.0.0.0`` since the reduced agent (101),
+    the build and patch numbers before."""
+    if major >= 101:
+        return f"{major}.0.0.0"
+    return f"{major}.0.{int(major * 44.5 + 450)}.{80 + major % 7 * 13}"
+
+
+def mac_version(when: dt.date, sep: str = "_") -> str:
+    """The macOS version a browser sends at ``when``: 10_15_7 once frozen, the year's before."""
+    if when >= FROZEN_MAC:
+        return sep.join(("10", "15", "7"))
+    minor = min(15, max(6, when.year - 2004 - (1 if when.month < 10 else 0)))
+    return sep.join(("10", str(minor), "5" if minor < 15 else "7"))
+
+
+def android_device(when: dt.date) -> str:
+    """A common phone model of the time, as agents before the reduced one name it."""
+    for since, model in ((2021, "SM-G991B"), (2019, "SM-G973F"), (2017, "SM-G950F"), (2015, "SM-G920F")):
+        if when.year >= since:
+            return model
+    return "GT-I9505"
+
+
+def dated_template(template: str, when: dt.date) -> str | None:
+    """A browser template as its agent looked at ``when``, or None if that browser did not
+    exist yet (Edge before 2015, Chrome on iOS before 2012...)."""
+    if "Windows NT 10.0" in template and when < WINDOWS_10:
+        if "Edg/" in template:
+            return None
+        template = template.replace("Windows NT 10.0; Win64; x64", "Windows NT 6.1; Win64; x64")
+    if "Edg/" in template and when < EDGE_CHROMIUM:
+        template = template.replace("Chrome/{chrome}.0.0.0 Safari/537.36 Edg/{chrome}.0.{edge_build}",
+                                    "Chrome/70.0.3538.102 Safari/537.36 Edge/{edgehtml}")
+    if "Android 10; K" in template and when < REDUCED_ANDROID:
+        template = template.replace("Android 10; K", "Android {android}; {device}")
+    if "SM-S{samsung_model}B" in template and when.year < 2023:
+        template = template.replace("SM-S{samsung_model}B", "{device}")
+    template = template.replace("{chrome}.0.0.0", "{chrome_full}")
+    if "10_15_7" in template:
+        template = template.replace("10_15_7", "{mac}")
+    if "10.15;" in template:
+        template = template.replace("10.15;", "{mac_dot};")
+    return template
+
+
+def fill_browser(template: str, versions: dict[str, int], lag: int, minor: int, model: int, build: int) -> str | None:
+    """One browser agent: a template, the versions current on a day, and a client's lag
+    behind them (0: up to date) and draws of minor version, phone model and build."""
+    when = dt.date.fromordinal(versions["day"])
+    dated = dated_template(template, when)
+    chrome, firefox = versions["chrome"] - lag, versions["firefox"] - lag
+    if dated is None or ("{chrome}" in dated and chrome < 1) or ("{firefox}" in dated and firefox < 3):
+        return None
+    apple = versions["safari"] - (1 if lag >= 2 else 0)
+    return dated.format(
+        chrome=chrome, chrome_full=chrome_text(chrome), firefox=firefox, safari=f"{apple}.{minor}", ios=f"{apple}_{minor}",
+        android=max(4, versions["android"] - min(lag, 2)), samsung=versions["samsung"] - min(lag, 1),
+        samsung_model=("911", "918", "921", "928")[model], edge_build=f"{3400 + 51 * build}.{52 + 13 * build}",
+        edgehtml=f"{min(18, 12 + when.year - 2015)}.{17134 + 629 * build}",
+        device=android_device(when), mac=mac_version(when), mac_dot=mac_version(when, "."))
 
 
 # Search-engine crawlers: (share of crawler requests, agent, networks they crawl from).
@@ -65,6 +161,50 @@ CRAWLERS: tuple[tuple[float, str, tuple[str, ...]], ...] = (
     (0.01, "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", ("35.227.0.0/16",)),
     (0.01, "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", ("108.174.0.0/20",)),
 )
+
+# When programs that are not browsers first showed up under these names: a log of an earlier
+# date has none of them.
+AGENT_SINCE: dict[str, dt.date] = {
+    "GPTBot": dt.date(2023, 8, 7), "PetalBot": dt.date(2020, 3, 1), "Applebot": dt.date(2015, 5, 1),
+    "DuckDuckBot/1.1": dt.date(2013, 6, 1), "AhrefsBot/7.0": dt.date(2020, 7, 1), "SemrushBot/7": dt.date(2019, 6, 1),
+    "Discordbot/2.0": dt.date(2016, 1, 1), "Slackbot-LinkExpanding": dt.date(2014, 6, 1), "Twitterbot": dt.date(2012, 1, 1),
+    "Better Stack": dt.date(2022, 6, 1), "UptimeRobot/2.0": dt.date(2015, 1, 1), "inoreader": dt.date(2013, 6, 1),
+    "NetNewsWire (RSS Reader": dt.date(2019, 8, 1), "FreshRSS": dt.date(2014, 1, 1), "Tiny Tiny RSS": dt.date(2013, 1, 1),
+    "Nuclei": dt.date(2020, 5, 1), "l9scan": dt.date(2021, 6, 1), "CensysInspect": dt.date(2019, 1, 1),
+    "zgrab": dt.date(2016, 1, 1), "masscan": dt.date(2014, 1, 1), "Go-http-client": dt.date(2012, 3, 1),
+    "Firefox/47.0": dt.date(2016, 6, 7), "Chrome/81.0.4044": dt.date(2020, 4, 7),
+    "YandexBot/3.0": dt.date(2011, 1, 1), "bingbot/2.0": dt.date(2010, 10, 1), "Baiduspider/2.0": dt.date(2011, 1, 1),
+}
+# Versions of tools by year, for the agents that carry one (the last holds from then on).
+TOOL_VERSIONS: dict[str, tuple[tuple[int, str], ...]] = {
+    "python-requests/2.32.3": ((2015, "2.7.0"), (2016, "2.10.0"), (2017, "2.18.4"), (2018, "2.19.1"), (2019, "2.22.0"),
+                               (2020, "2.24.0"), (2021, "2.26.0"), (2022, "2.28.1"), (2023, "2.31.0"), (2024, "2.32.3")),
+    "curl/8.5.0": ((2015, "7.43.0"), (2016, "7.50.1"), (2017, "7.55.1"), (2018, "7.61.0"), (2019, "7.66.0"),
+                   (2020, "7.72.0"), (2021, "7.79.1"), (2022, "7.86.0"), (2023, "8.4.0"), (2024, "8.5.0")),
+    "Tiny Tiny RSS/24.09": ((2013, "1.7.9"), (2016, "16.8"), (2018, "18.12"), (2021, "21.03"), (2024, "24.09")),
+    "FreshRSS/1.24.3": ((2014, "0.7.4"), (2016, "1.5.0"), (2018, "1.11.1"), (2020, "1.16.2"), (2022, "1.20.2"),
+                        (2024, "1.24.3")),
+}
+
+
+def agent_of(text: str, when: dt.date) -> str | None:
+    """A bot's or tool's agent as it was at ``when``: None before it existed, its version of
+    the time when it carries one; Googlebot's smartphone agent names the Chrome of the day
+    (it has followed Chrome since May 2019, Chrome 41 before)."""
+    if any(marker in text and when < since for marker, since in AGENT_SINCE.items()):
+        return None
+    for current, history in TOOL_VERSIONS.items():
+        if current in text:
+            version = next((v for year, v in reversed(history) if when.year >= year), history[0][1])
+            return text.replace(current, current.split("/")[0] + "/" + version)
+    if "{chrome}" in text:
+        chrome = released(CHROME_RELEASES, when) - 1 if when >= dt.date(2019, 5, 7) else 41
+        return text.replace("{chrome}.0.0.0", chrome_text(chrome)).replace("{chrome}", str(chrome))
+    return text
+
+
+# Agents that fetch a page only to show a preview of a shared link: the page and its image.
+LINK_PREVIEWS = ("facebookexternalhit", "Twitterbot", "Slackbot-LinkExpanding", "Discordbot", "LinkedInBot")
 
 # Feed readers poll the site's feed on a fixed period (minutes).
 FEED_READERS: tuple[tuple[str, int], ...] = (
@@ -152,3 +292,56 @@ LANGUAGES: dict[int, str] = {
     180: "ru-RU,ru;q=0.9,en;q=0.8", 330: "en-IN,en;q=0.9,hi;q=0.8", 480: "zh-CN,zh;q=0.9,en;q=0.8",
     600: "en-AU,en;q=0.9",
 }
+
+
+# Where clients come from. Visitors: blocks of consumer ISPs and of the registries' pools
+# that hand addresses to them, by region (no reserved, private, documentation, bogon or US
+# military space: 6, 7, 11, 21, 22, 26, 28, 29, 30, 33, 55, 214 and 215/8 never appear).
+ISP_NETWORKS: dict[str, tuple[str, ...]] = {
+    "america": ("73.0.0.0/8", "24.0.0.0/12", "98.192.0.0/10", "99.0.0.0/10", "172.32.0.0/11", "174.192.0.0/10",
+                "99.224.0.0/11", "76.0.0.0/11"),
+    "latam": ("177.0.0.0/8", "179.0.0.0/8", "187.0.0.0/8", "189.0.0.0/8", "201.0.0.0/8"),
+    "europe": ("79.192.0.0/10", "84.128.0.0/10", "87.128.0.0/10", "91.0.0.0/10", "93.192.0.0/10", "90.0.0.0/9",
+               "86.192.0.0/11", "92.128.0.0/10", "81.128.0.0/11", "86.128.0.0/11", "83.32.0.0/11", "88.0.0.0/11",
+               "78.192.0.0/10", "88.160.0.0/11", "31.0.0.0/8", "46.0.0.0/8", "95.0.0.0/8", "109.0.0.0/8",
+               "178.0.0.0/8", "188.0.0.0/8", "217.0.0.0/8"),
+    "india": ("117.192.0.0/10", "49.32.0.0/11", "106.192.0.0/11", "157.32.0.0/12"),
+    "asia": ("112.0.0.0/8", "114.0.0.0/8", "116.0.0.0/8", "117.0.0.0/10", "119.0.0.0/8", "121.0.0.0/8",
+             "123.0.0.0/8", "125.0.0.0/8", "180.0.0.0/8", "183.0.0.0/8", "218.0.0.0/8", "221.0.0.0/8"),
+    "oceania": ("101.160.0.0/11", "124.168.0.0/13", "120.144.0.0/12"),
+}
+# Hosting and cloud providers' blocks: where scanners, scripts and feed fetchers run.
+CLOUD_NETWORKS: tuple[str, ...] = (
+    "167.99.0.0/16", "159.65.0.0/16", "138.68.0.0/16", "134.209.0.0/16",  # DigitalOcean
+    "51.68.0.0/16", "54.36.0.0/16",  # OVH
+    "95.216.0.0/15", "116.202.0.0/15", "88.198.0.0/16",  # Hetzner
+    "45.33.0.0/17", "172.104.0.0/15",  # Linode
+    "3.80.0.0/12", "54.144.0.0/12",  # AWS us-east-1
+    "35.184.0.0/13",  # Google Cloud
+    "40.112.0.0/13",  # Azure
+)
+# Services that publish the addresses they come from (their status pages and docs list them).
+PUBLISHED_NETWORKS: dict[str, tuple[str, ...]] = {
+    "UptimeRobot": ("69.162.124.224/28", "63.143.42.240/28", "216.245.221.80/28", "208.115.199.16/28"),
+    "Pingdom": ("185.180.12.64/28", "5.172.196.184/29", "185.152.65.160/28"),
+    "Better Stack": ("45.32.128.0/24", "139.180.128.0/24"),
+    "Feedly": ("54.172.0.0/15",),
+}
+
+
+def region_of(offset_minutes: int) -> str:
+    """The region of an audience group, by its UTC offset."""
+    if offset_minutes <= -240:
+        return "america"
+    if offset_minutes < -60:
+        return "latam"
+    if offset_minutes <= 180:
+        return "europe"
+    if offset_minutes < 420:
+        return "india"
+    return "asia" if offset_minutes < 570 else "oceania"
+
+
+def published_networks(agent: str) -> tuple[str, ...] | None:
+    """The networks a well-known service says it comes from, by a marker in its agent."""
+    return next((nets for marker, nets in PUBLISHED_NETWORKS.items() if marker in agent), None)

@@ -9,6 +9,7 @@ and merged, and a stretch starting at ``t0`` replays the blocks of the cap befor
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -124,7 +125,8 @@ class TrafficModel:
         self.mix = self._calibrate(scenario, pools, seed)
         pop = pools.population
         weekly = None if scenario.shape.weekly is None else np.array(scenario.shape.weekly, np.float64)
-        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve, weekly)
+        rhythm = Rhythm(pop.group_offsets, pop.group_shares, scenario.weekend, scenario.daily_curve, weekly,
+                        None if scenario.zone.fixed else scenario.zone)
         self.rates = RateModel(start, end, rhythm, self.mix.human, self.mix.crawl + self.mix.scan,
                                self.mix.periodic)
         self._group_means = self.rates.group_means()
@@ -168,9 +170,10 @@ class TrafficModel:
         rng = seed_stream(seed, CALIBRATION_STREAM)
         pop = pools.population
         sample = 20_000
-        humans = pop.group_clients[0]
         zeros = np.zeros(sample, np.int64)
-        visits = draw_visits(rng, pools, zeros, humans[rng.integers(0, len(humans), sample)])
+        # Visitors as traffic picks them, by activity: frequent ones revalidate from their cache,
+        # so the requests a visit makes depend on who makes it.
+        visits = draw_visits(rng, pools, zeros, pop.pick_visitors(rng, zeros))
         crawls = draw_crawls(rng, pools, zeros)
         scans = draw_scans(rng, pools, zeros, pop.scanner_clients)
         polls = draw_periodic(rng, pools, 0, 86_400_000)
@@ -270,14 +273,22 @@ class TrafficModel:
                 return float(self._group_means[g] * (cdf[i] - (cdf[i - 1] if i else 0.0)))
         return 0.0
 
+    def crawl_rate(self) -> float:
+        """Crawler requests per second over the range."""
+        return float(self.mix.crawl)
+
     def busiest_visitor(self) -> int:
+        """The most active visitor with an address of their own (not an office's)."""
         pop = self.pools.population
+        shared = {a for a, n in collections.Counter(pop.addresses).items() if n > 1}
         best, best_rate = -1, -1.0
         for g, members in enumerate(pop.group_clients):
             p = np.diff(pop.group_cdf[g], prepend=0.0) * self._group_means[g]
-            i = int(np.argmax(p))
-            if p[i] > best_rate:
-                best, best_rate = int(members[i]), float(p[i])
+            for i in np.argsort(-p, kind="stable").tolist():
+                if pop.addresses[int(members[i])] not in shared:
+                    if p[i] > best_rate:
+                        best, best_rate = int(members[i]), float(p[i])
+                    break
         return best
 
     # -- drawing ------------------------------------------------------------------------------
@@ -298,7 +309,9 @@ class TrafficModel:
         cell = np.repeat(np.arange(counts.size), counts)
         group, slot = np.divmod(cell, len(bins))
         start_ms = bins[slot] * 1000 + rng.integers(0, step * 1000, len(cell))
-        return draw_visits(rng, self.pools, start_ms, self.pools.population.pick_visitors(rng, group))
+        pop = self.pools.population
+        local_hours = (start_ms // 1000 + pop.group_offsets[group]) // 3600 % 24
+        return draw_visits(rng, self.pools, start_ms, pop.pick_visitors(rng, group, local_hours))
 
     def _poisson_starts(self, rng: np.random.Generator, rate: float, t0: int, t1: int) -> np.ndarray:
         n = rng.poisson(rate * (t1 - t0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,12 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 GET, HEAD, POST = range(3)
 PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
 HTTP11, HTTP2 = range(2)
+
+SLEEP_HOURS = 7  # a visitor's night, from their own sleep hour
+SLEEP_REDRAWS = 8  # picks of another visitor for a visit that fell in someone's night
+FREQUENT = 5.0  # a visitor this many times as active as the average is a frequent one
+MAX_SHARE = 0.002  # no visitor makes more than this share of their group's visits (or 3 visitors' worth)
+OFFICE_SHARE = 0.02  # visitors behind an office's (or a proxy's) one address
 
 # What a request target is; it decides the statuses it can get and whether it is static.
 PAGE, ASSET, FEED, ROBOTS, SITEMAP, FAVICON, DOWNLOAD, MISSING, NONCANONICAL, PROBE, SEARCH = range(11)
@@ -156,6 +163,19 @@ class Population:
     monitor_methods: list[int] = field(default_factory=list)
     scanner_agents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     scanner_clients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # Browsers follow the date of each line: a visitor's recipe (-1 for the others) gives, in
+    # each release period (from the UTC midnight in period_edges_ms on), its agent of the time.
+    client_recipe_list: list[int] = field(default_factory=list)
+    client_recipe: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    recipe_agents: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), np.int32))
+    period_edges_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    preview: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # link-preview bots, per client
+    # Visitors who come back often (their cache holds the site), and the local hour each one's
+    # night begins (-1: not a person); nobody browses around the clock.
+    frequent_list: list[bool] = field(default_factory=list)
+    frequent: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    sleep_list: list[int] = field(default_factory=list)
+    sleep: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     _agent_ids: dict[str, int] = field(default_factory=dict)
 
     def agent(self, text: str) -> int:
@@ -186,8 +206,26 @@ class Population:
         return self.add_clients(addresses, ids[which].tolist(), protos,
                                 languages or ["en-US,en;q=0.9"] * len(addresses))
 
+    def agents_at(self, client: np.ndarray, t_ms: np.ndarray) -> np.ndarray:
+        """Each request's agent: the client's own, or for a visitor its browser as of the date."""
+        agent = self.client_agent[client]
+        if len(self.period_edges_ms) == 0 or len(client) == 0:
+            return agent
+        recipe = self.client_recipe[client]
+        browser = recipe >= 0
+        period = np.searchsorted(self.period_edges_ms, t_ms[browser], side="right")
+        agent[browser] = self.recipe_agents[period, recipe[browser]]
+        return agent
+
     def freeze(self) -> None:
+        self.client_recipe = np.array(self.client_recipe_list + [-1] * (len(self.addresses) - len(self.client_recipe_list)),
+                                      dtype=np.int32)
         self.client_agent = np.array(self.client_agent_list, dtype=np.int32)
+        pad = len(self.addresses)
+        self.frequent = np.array(self.frequent_list + [False] * (pad - len(self.frequent_list)), bool)
+        self.sleep = np.array(self.sleep_list + [-1] * (pad - len(self.sleep_list)), np.int8)
+        previews = np.array([any(m in a for m in catalog.LINK_PREVIEWS) for a in self.agents], bool)
+        self.preview = previews[self.client_agent] if len(self.agents) else np.zeros(len(self.client_agent), bool)
         self.client_proto = np.array(self.client_proto_list, dtype=np.int8)
         if self.group_clients:
             # All groups in one table: group g's cumulative activity runs from g to g + 1, so one
@@ -195,10 +233,22 @@ class Population:
             self._visitors = np.concatenate(self.group_clients)
             self._visitor_cdf = np.concatenate([g + cdf for g, cdf in enumerate(self.group_cdf)])
 
-    def pick_visitors(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
-        """A visitor for each entry of ``groups``, drawn by activity within that audience group."""
+    def pick_visitors(self, rng: np.random.Generator, groups: np.ndarray,
+                      local_hours: np.ndarray | None = None) -> np.ndarray:
+        """A visitor for each entry of ``groups``, drawn by activity within that audience group;
+        with ``local_hours`` (the visit's hour on the group's clock), one who is awake then."""
         index = np.searchsorted(self._visitor_cdf, groups + rng.random(len(groups)), side="right")
-        return self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        chosen = self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        if local_hours is None or len(self.sleep) == 0:
+            return chosen
+        for _ in range(SLEEP_REDRAWS):
+            night = self.sleep[chosen]
+            asleep = np.flatnonzero((night >= 0) & ((local_hours - night) % 24 < SLEEP_HOURS))
+            if len(asleep) == 0:
+                break
+            index = np.searchsorted(self._visitor_cdf, groups[asleep] + rng.random(len(asleep)), side="right")
+            chosen[asleep] = self._visitors[np.minimum(index, len(self._visitors) - 1)]
+        return chosen
 
 
 @dataclass
@@ -246,17 +296,18 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
     site = Site(host="www." + fake.domain_name())
     base = f"https://{site.host}"
     version = fake.hexify("^^^^^^^^")
-
+    # Sizes of a build's files are whatever the build made: taken from its hash, never round.
+    digest = int(version, 16)
     shared = [
-        (f"/static/css/main.{version}.css", 38_000),
-        (f"/static/js/app.{version}.js", 182_000),
+        (f"/static/css/main.{version}.css", 24_000 + 7 * (digest % 6_007)),
+        (f"/static/js/app.{version}.js", 96_000 + 13 * ((digest >> 12) % 20_011)),
     ]  # fonts come from a font CDN, not from this server
     site.shared_assets = np.array([site.add(path, ASSET, size) for path, size in shared], np.int32)
     site.robots = site.add("/robots.txt", ROBOTS, 412)
     site.sitemap = site.add("/sitemap.xml", SITEMAP, int(40 * n_pages + 900))
     site.favicon = site.add("/favicon.ico", FAVICON, 15_086)
     site.touch_icon = site.add("/apple-touch-icon.png", MISSING, 0)
-    site.feed = site.add("/feed/", FEED, 48_000)
+    site.feed = site.add("/feed/", FEED, 18_000 + 11 * ((digest >> 20) % 6_133))
 
     # Pages: the home page, section indexes, then content pages in each section.
     paths: list[str] = ["/", "/about/", "/contact/", "/search/"]
@@ -461,15 +512,31 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
     """
     n = len(v6)
     n_nets = max(16, n // 50)
-    nets4 = [fake.ipv4_public().rsplit(".", 1)[0] for _ in range(n_nets)]
+    regions4 = [catalog.region_of(int(m)) for m in offsets_minutes.tolist()]
+    in_region = Counter(r for r, six in zip(regions4, v6.tolist()) if not six)
+    # Each region's own ISP networks, about fifty visitors to a /24 as on an ISP's block: a
+    # visitor of the American evening comes from Comcast or a Brazilian ISP, not from a block
+    # nobody browses from.
+    regions = sorted(catalog.ISP_NETWORKS)
+    region_nets = {r: [network_in(catalog.ISP_NETWORKS[r], fake, 24).rsplit(".", 1)[0]
+                       for _ in range(max(4, -(-in_region[r] // 50)))] for r in regions}
     prefixes = {"america": (0x2600, 0x2601, 0x2603, 0x2607, 0x2804),
                 "europe": (0x2A01, 0x2A02, 0x2A00, 0x2001, 0x2A0A),
                 "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
     nets6 = {region: [[heads[fake.random_int(0, 4)], *(fake.random_int(0, 0xFFFF) for _ in range(3))]
                       for _ in range(max(4, n_nets // 4))] for region, heads in prefixes.items()}
-    net = rng.integers(0, n_nets, n).tolist()
-    host4 = rng.integers(1, 255, n).tolist()
+    for nets in nets6.values():  # 2001:0000::/23 is the IETF's special space: registries start at 2001:0400::
+        for net in nets:
+            if net[0] == 0x2001 and net[1] < 0x0400:
+                net[1] += 0x0400
+    net = rng.integers(0, 1 << 30, n).tolist()
+    host4 = rng.integers(0, 254, n).tolist()
     host6 = rng.integers(0, 2**16, (n, 4)).tolist()
+    # Two visitors on one /24 get two hosts (a shared address is an office's, made on purpose
+    # elsewhere): the k-th visitor of a network is 97 hosts on from the first, which cycles
+    # through all 254 before any repeats (97 and 254 share no factor).
+    first_host: dict[str, int] = {}
+    members: Counter[str] = Counter()
     addresses = []
     for i in range(n):
         if v6[i]:
@@ -478,8 +545,29 @@ def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np
             pool = nets6[region]
             addresses.append(ipv6_text(pool[net[i] % len(pool)] + host6[i]))
         else:
-            addresses.append(f"{nets4[net[i]]}.{host4[i]}")
+            nets4 = region_nets[regions4[i]]
+            block = nets4[net[i] % len(nets4)]
+            start = first_host.setdefault(block, host4[i])
+            addresses.append(f"{block}.{(start + 97 * members[block]) % 254 + 1}")
+            members[block] += 1
     return addresses
+
+
+def network_in(networks: tuple[str, ...] | list[str], fake: Faker, prefix: int = 32) -> str:
+    """An address (prefix 32) or the first address of a block of ``prefix`` bits, drawn inside
+    one of ``networks`` (the network and broadcast addresses of a block never)."""
+    net = ipaddress.ip_network(networks[fake.random_int(0, len(networks) - 1)])
+    size = 2 ** (32 - max(prefix, net.prefixlen))
+    blocks = net.num_addresses // size
+    base = int(net.network_address) + fake.random_int(0, blocks - 1) * size
+    if prefix >= 32:
+        base = int(net.network_address) + fake.random_int(1, net.num_addresses - 2)
+    return str(ipaddress.ip_address(base))
+
+
+def service_address(agent: str, fake: Faker) -> str:
+    """A bot's address: from the service's published ranges, else a hosting provider's."""
+    return network_in(catalog.published_networks(agent) or catalog.CLOUD_NETWORKS, fake)
 
 
 def _address_in(network: str, fake: Faker) -> str:
@@ -501,13 +589,12 @@ def browser_shares(mobile_share: float | None = None) -> np.ndarray:
                     shares / shares[~mobile].sum() * (1.0 - mobile_share))
 
 
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int],
-                   mobile_share: float | None = None) -> tuple[list[str], np.ndarray]:
-    """``n`` browser agents: a family by market share, versions spread over the last releases.
-
-    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
-    """
-    templates = [t for _, t in catalog.BROWSERS]
+def browser_recipes(rng: np.random.Generator, n: int,
+                    mobile_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` browsers as recipes: a family by market share (phones and tablets scaled to
+    ``mobile_share`` when given), how many releases behind, and draws of minor version, phone
+    model and build. Returns the distinct recipes (rows of family, lag, minor, model, build)
+    and, for each of the ``n``, the index of its recipe."""
     family = pick(rng, _cdf(browser_shares(mobile_share)), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
@@ -516,19 +603,76 @@ def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int],
     # One integer per combination, so that finding the distinct ones is a plain sort.
     code = (((family * 4 + lag) * 4 + minor) * 4 + model) * 3 + build
     codes, which = np.unique(code, return_inverse=True)
-    texts = []
+    rows = []
     for c in codes.tolist():
         c, bd = divmod(c, 3)
         c, md = divmod(c, 4)
         c, mn = divmod(c, 4)
         f, lg = divmod(c, 4)
-        apple = versions["safari"] - (1 if lg >= 2 else 0)
-        texts.append(templates[f].format(
-            chrome=versions["chrome"] - lg, firefox=versions["firefox"] - lg,
-            safari=f"{apple}.{mn}", ios=f"{apple}_{mn}",
-            android=versions["android"] - min(lg, 2), samsung=versions["samsung"] - min(lg, 1),
-            samsung_model=("911", "918", "921", "928")[md], edge_build=f"{3400 + 51 * bd}.{52 + 13 * bd}"))
-    return texts, which.ravel()
+        rows.append((f, lg, mn, md, bd))
+    return np.array(rows, np.int64).reshape(-1, 5), which.ravel()
+
+
+def _written_draws(templates: list[str]) -> np.ndarray:
+    """Per browser family, which of a recipe's draws (minor, model, build) its agent writes:
+    recipes that differ only in draws the agent does not write have the same text."""
+    return np.array([("{safari}" in t or "{ios}" in t, "{samsung_model}" in t, "{edge_build}" in t)
+                     for t in templates], np.int64).reshape(-1, 3)
+
+
+def recipe_text_table(recipes: np.ndarray, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """The distinct agents of ``recipes`` on the day of ``versions``, in the order they first
+    appear, and for each recipe the index of its text. Each distinct text is written once: a
+    run over years fills (periods x distinct texts) agents, not (periods x recipes)."""
+    templates = [t for _, t in catalog.BROWSERS]
+    if len(recipes) == 0:
+        return [], np.zeros(0, np.int64)
+    keys = recipes.copy()
+    keys[:, 2:] *= _written_draws(templates)[keys[:, 0]]
+    unique, first, back = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    texts = []
+    for f, lg, mn, md, bd in unique[order].tolist():
+        text = None
+        # A browser that did not exist yet (Edge before 2015) is the most common one of the
+        # day instead (Chrome, else Firefox); neither writes the draws zeroed above.
+        for family in (f, 0, 2):
+            text = catalog.fill_browser(templates[family], versions, lg, mn, md, bd)
+            if text is not None:
+                break
+        texts.append(text or "Mozilla/5.0 (Windows NT 6.1; rv:2.0) Gecko/20100101 Firefox/4.0")
+    return texts, rank[back.ravel()]
+
+
+def recipe_texts(recipes: np.ndarray, versions: dict[str, int]) -> list[str]:
+    """The agent of each recipe on the day of ``versions``."""
+    texts, which = recipe_text_table(recipes, versions)
+    return [texts[i] for i in which.tolist()]
+
+
+def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """``n`` browser agents: a family by market share, versions spread over the last releases.
+
+    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
+    """
+    recipes, which = browser_recipes(rng, n)
+    return recipe_texts(recipes, versions), which
+
+
+def release_days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The days from ``first`` to ``last`` on which a browser or OS version changes: each
+    starts a period whose lines carry that day's versions (first is always one)."""
+    days, current = [first], catalog.browser_versions(first)
+    day = first
+    while day < last:
+        day += dt.timedelta(days=1)
+        versions = catalog.browser_versions(day)
+        if {k: v for k, v in versions.items() if k != "day"} != {k: v for k, v in current.items() if k != "day"}:
+            days.append(day)
+            current = versions
+    return days
 
 
 def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
@@ -538,35 +682,72 @@ def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                      versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE,
-                     shape: Shape = NO_SHAPE) -> Population:
-    """Visitors (each with one address and one agent, in a time-zone group, Zipf-active) and bots."""
+                     shape: Shape = NO_SHAPE, first: dt.date | None = None) -> Population:
+    """Visitors (each with one address and a browser, in a time-zone group, Zipf-active) and bots.
+
+    A visitor's browser is a recipe (family, how far behind) whose agent is that of each line's
+    date: from ``first`` (the run's first day) on, a release changes the agents of the lines
+    after it, so no line carries a version released after its date.
+    """
     pop = Population()
     offsets = np.array([o for o, _ in audience], np.int64)
     shares = np.array([s for _, s in audience], np.float64)
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    agents = browser_agents(rng, n_clients, versions, shape.mobile_share)
+    recipes, which = browser_recipes(rng, n_clients, shape.mobile_share)
+    last = dt.date.fromordinal(versions["day"])
+    days = release_days(first or last, last)
+    per_period = [recipe_text_table(recipes, catalog.browser_versions(day)) for day in days]
+    agents = (recipe_texts(recipes, catalog.browser_versions(days[-1])), which)
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
     addresses = _client_addresses(fake, rng, offsets[groups], v6)
-    first = len(pop.addresses)
-    languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
-    pop.browser_clients(addresses, agents, proto.tolist(), languages)
-    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group.
+    # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
+    # capped, since one person is one person: the busiest clients of a log are bots and offices.
     slope = 0.9 if shape.client_slope is None else shape.client_slope
     activity = zipf_weights(n_clients, slope)[rng.permutation(n_clients)]
+    activity = np.minimum(activity, activity.sum() * max(MAX_SHARE, 3.0 / n_clients))
+    # Offices and proxies: a few addresses, each shared by many people with their own browsers.
+    # Members are dealt to the offices by activity, busiest first and back again, so that
+    # offices are alike in size: which office is the busiest address is not left to one draw.
+    offices = np.flatnonzero((rng.random(n_clients) < OFFICE_SHARE) & ~v6)
+    if len(offices):
+        shared_by = offices[rng.integers(0, len(offices), max(1, len(offices) // 25))]
+        m = len(shared_by)
+        by_activity = offices[np.argsort(-activity[offices], kind="stable")]
+        rank = np.arange(len(by_activity))
+        deal = np.where((rank // m) % 2 == 0, rank % m, m - 1 - rank % m)
+        office_address = [addresses[i] for i in shared_by.tolist()]
+        for member, office in zip(by_activity.tolist(), deal.tolist()):
+            addresses[member] = office_address[office]
+    first_id = len(pop.addresses)
+    languages = [catalog.LANGUAGES.get(int(m), "en-US,en;q=0.9") for m in offsets[groups].tolist()]
+    pop.browser_clients(addresses, agents, proto.tolist(), languages)
+    pop.client_recipe_list = [-1] * first_id + which.tolist()
+    pop.recipe_agents = np.array([np.array([pop.agent(t) for t in texts], np.int64)[index] if len(texts) else index
+                                  for texts, index in per_period], np.int32).reshape(len(days), len(recipes))
+    pop.period_edges_ms = np.array([(day - dt.date(1970, 1, 1)).days * 86_400_000 for day in days[1:]], np.int64)
+    pop.frequent_list = [False] * first_id + (activity >= FREQUENT * activity.mean()).tolist()
+    # Nights: most sleep from 22:00 to 02:00 on; one in seven keeps other hours (shift work).
+    owl = rng.random(n_clients) < 1 / 7
+    pop.sleep_list = [-1] * first_id + np.where(owl, rng.integers(0, 24, n_clients),
+                                             (22 + rng.integers(0, 5, n_clients)) % 24).tolist()
     for g in range(len(offsets)):
         members = np.flatnonzero(groups == g)
         if members.size == 0:  # a tiny population may leave a group empty: give it one visitor
             members = np.array([int(rng.integers(0, n_clients))])
-        pop.group_clients.append((first + members).astype(np.int32))
+        pop.group_clients.append((first_id + members).astype(np.int32))
         pop.group_cdf.append(_cdf(activity[members]))
 
     crawler_ids, crawler_weights = [], []
+    since = first or last
     for share, template, networks in catalog.CRAWLERS:
-        agent_id = pop.agent(template.format(chrome=versions["chrome"] - 1))
+        text = catalog.agent_of(template, since)
+        if text is None:
+            continue
+        agent_id = pop.agent(text)
         n_addresses = 2 + int(rng.integers(0, 5))
         for k in range(n_addresses):
             network = networks[k % len(networks)]
@@ -576,10 +757,13 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.crawler_cdf = _cdf(np.array(crawler_weights))
 
     for template, period_minutes in catalog.FEED_READERS:
-        agent = template.format(n=int(rng.integers(2, 60)), id=int(rng.integers(1000, 9_999_999)))
-        pop.feed_clients.append((pop.add_client(fake.ipv4_public(), pop.agent(agent)), period_minutes * 60))
-    pop.scanner_agents = np.array([pop.agent(a) for a in catalog.SCANNER_AGENTS], np.int32)
-    pop.scanner_clients = np.array([pop.add_client(fake.ipv4_public(), int(pop.scanner_agents[0]))
+        agent = catalog.agent_of(template.format(n=int(rng.integers(2, 60)), id=int(rng.integers(1000, 9_999_999))), since)
+        address = service_address(agent or "", fake)
+        if agent is not None:
+            pop.feed_clients.append((pop.add_client(address, pop.agent(agent)), period_minutes * 60))
+    scanners = [a for a in (catalog.agent_of(t, since) for t in catalog.SCANNER_AGENTS) if a is not None]
+    pop.scanner_agents = np.array([pop.agent(a) for a in scanners], np.int32)
+    pop.scanner_clients = np.array([pop.add_client(network_in(catalog.CLOUD_NETWORKS, fake), int(pop.scanner_agents[0]))
                                     for _ in range(200)], np.int32)
     pop.freeze()
     return pop
@@ -604,7 +788,8 @@ def default_clients(rate: float, days: float) -> int:
 
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                 when: dt.date, n_pages: int = 600,
-                audience: tuple[tuple[int, float], ...] | None = None, shape: Shape = NO_SHAPE) -> Pools:
+                audience: tuple[tuple[int, float], ...] | None = None, shape: Shape = NO_SHAPE,
+                first: dt.date | None = None) -> Pools:
     """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
@@ -612,18 +797,21 @@ def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
     referrers = build_referrers(fake, rng)
     site = build_site(fake, rng, n_pages=n_pages, when=when, referrers=referrers, shape=shape)
     population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
-                                  audience=audience or catalog.AUDIENCE, shape=shape)
-    _add_monitors(population, site, fake)
+                                  audience=audience or catalog.AUDIENCE, shape=shape, first=first)
+    _add_monitors(population, site, fake, first or when)
     for mix in dict(shape.statuses or ()).values():
         site.statuses.extend(code for code, _ in mix if code not in site.statuses)
     return Pools(site, population, referrers, versions, VisitShape.from_shape(shape))
 
 
-def _add_monitors(pop: Population, site: Site, fake: Faker) -> None:
+def _add_monitors(pop: Population, site: Site, fake: Faker, since: dt.date) -> None:
     # Monitors all watch the home page, the one URL every site has.
     home = int(site.pages[0])
-    for agent, method, period in catalog.MONITORS:
-        client = pop.add_client(fake.ipv4_public(), pop.agent(agent))
+    for template, method, period in catalog.MONITORS:
+        agent = catalog.agent_of(template, since)
+        if agent is None:
+            continue
+        client = pop.add_client(service_address(agent, fake), pop.agent(agent))
         pop.monitor_clients.append((client, home, period))
         pop.monitor_methods.append(METHODS.index(method))
     pop.freeze()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from synth.generate.zone import Zone
+
 # Human activity by local hour (busiest hour = 1), the usual shape of web traffic:
 # a trough before dawn, a climb through the morning, a plateau, a second evening peak.
 DAILY = np.array([
@@ -52,10 +54,17 @@ class Rhythm:
     weekend: float  # Saturday and Sunday traffic relative to a weekday
     daily: np.ndarray  # activity by local hour (DAILY unless the scenario says otherwise)
     weekly: np.ndarray | None = None  # traffic Monday .. Sunday; None: weekdays 1, weekend days ``weekend``
+    # The site's zone when it keeps daylight-saving time: visitors keep their local clock as
+    # it does, so in summer the day's rhythm comes an hour earlier in UTC.
+    zone: Zone | None = None
 
     def group_shape(self, times: np.ndarray) -> np.ndarray:
         """Relative human activity of each group (rows) at UTC times in seconds (columns)."""
-        local = times[None, :] + self.offsets[:, None]
+        if self.zone is not None and not self.zone.fixed:
+            times_local = times + self.zone.dst(times)
+        else:
+            times_local = times
+        local = times_local[None, :] + self.offsets[:, None]
         if self.weekly is None:
             week = np.where(weekday(local) >= 5, self.weekend, 1.0)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import ipaddress
 import math
 import re
@@ -30,6 +31,7 @@ from synth.generate.checks import (
     time_problem,
 )
 from synth.generate.shape import Shape, parse_shape, shape_yaml
+from synth.generate.zone import Zone, as_zone, normal_zone
 from synth.resources import scenarios_dir
 
 
@@ -95,9 +97,10 @@ class Rotation:
 
     @classmethod
     def parse(cls, text: str) -> Rotation:
+        # One case rule for every value: Day, HOUR and SIZE:10mb are day, hour and size:10MB.
         value = str(text).strip()
-        if value in ("day", "hour", "none"):
-            return cls(value)
+        if value.lower() in ("day", "hour", "none"):
+            return cls(value.lower())
         m = re.fullmatch(r"size:(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?", value, re.IGNORECASE)
         if m:
             size = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").upper()])
@@ -108,6 +111,15 @@ class Rotation:
 
     def __str__(self) -> str:
         return f"size:{self.max_bytes}B" if self.kind == "size" else self.kind
+
+    def text(self) -> str:
+        """As a person writes it: ``size:10KB``, ``size:1.5MB``, ``day``."""
+        if self.kind != "size":
+            return self.kind
+        for unit, scale in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
+            if self.max_bytes >= scale:
+                return f"size:{self.max_bytes / scale:g}{unit}"
+        return f"size:{self.max_bytes}B"
 
 
 @dataclass(frozen=True)
@@ -136,7 +148,7 @@ class Scenario:
     days: float = 7.0
     end: dt.datetime | None = None  # None: now, truncated to the second
     rate: float = 2.0  # mean requests per second over the range
-    tz: str = "+0000"  # offset written in %t; day and hour rotation follow it
+    tz: str = "+0000"  # zone of %t: an offset +HHMM or an IANA name; day and hour rotation follow it
     rotate: Rotation = Rotation("day")
     format: str = "combined"
     log_format: str | None = None  # an Apache LogFormat string; wins over format
@@ -151,6 +163,9 @@ class Scenario:
     audience: tuple[tuple[int, float], ...] | None = None  # (UTC offset minutes, share); None: catalog
     anomalies: tuple[AnomalySpec, ...] = (AnomalySpec("spike"),)
     shape: Shape = Shape()  # what synth fit measured: weekly curve, status mix, sizes ... (shape.py)
+    seed: int | None = None  # the run's seed when no --seed is given
+    # The file (or built-in name) it came from, to name it in problems; not part of what it is.
+    source: str | None = dataclasses.field(default=None, compare=False)
 
     @property
     def daily_curve(self) -> np.ndarray:
@@ -158,31 +173,45 @@ class Scenario:
         return DAILY if self.daily is None else np.array(self.daily, dtype=np.float64)
 
     @property
-    def tz_seconds(self) -> int:
-        sign = -1 if self.tz[0] == "-" else 1
-        return sign * (int(self.tz[1:3]) * 3600 + int(self.tz[3:5]) * 60)
+    def zone(self) -> Zone:
+        return as_zone(self.tz)
 
     def replace(self, **changes: Any) -> Scenario:
         return dataclasses.replace(self, **changes)
 
 
-def parse_time(value: Any) -> dt.datetime:
-    """An ISO 8601 time as an aware UTC datetime truncated to the second; naive means UTC."""
+def parse_time(value: Any, now: dt.datetime | None = None) -> dt.datetime:
+    """An aware UTC datetime truncated to the second, from an ISO 8601 time (naive means UTC),
+    ``now``, or epoch seconds (``1764331200``)."""
     if isinstance(value, dt.datetime):
         when = value
     elif isinstance(value, dt.date):
         when = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        when = _epoch(value)
     else:
         text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            when = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not an ISO 8601 time: {value!r}") from None
+        if text.lower() == "now":
+            when = now or dt.datetime.now(dt.UTC)
+        elif re.fullmatch(r"\d{9,11}(\.\d+)?", text):
+            when = _epoch(float(text))
+        else:
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            try:
+                when = dt.datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"must be now, epoch seconds or an ISO 8601 time (UTC when it has no zone), "
+                                 f"got {value!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _epoch(value: float) -> dt.datetime:
+    if not 0 <= value < 253402300800:  # up to the year 9999
+        raise ValueError(f"epoch seconds out of range: {value!r}")
+    return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
 class _Fields:
@@ -229,9 +258,12 @@ class _Fields:
         return value
 
     def unknown(self) -> None:
+        known = sorted(self.seen)
         for name in self.data:
             if name not in self.seen:
-                self.problems.append((self.key(str(name)), "unknown key"))
+                near = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]}?)" if near else f" (known: {', '.join(known)})"
+                self.problems.append((self.key(str(name)), "unknown key" + hint))
 
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -316,8 +348,9 @@ def _anomaly(data: Any, path: str, problems: list[tuple[str, str]]) -> AnomalySp
     elif start is not None:
         try:
             start = parse_time(start)
-        except ValueError as e:
-            f.problem("start", str(e))
+        except ValueError:
+            f.problem("start", f"must be an ISO 8601 time (UTC when it has no zone), epoch seconds or an offset "
+                               f"like +2d6h30m, got {start!r}")
             start = None
     if isinstance(start, dt.datetime) and (problem := time_problem(start)):
         f.problem("start", problem)
@@ -367,14 +400,28 @@ def _audience(f: _Fields) -> tuple[tuple[int, float], ...] | None:
 
 def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenario:
     """Validate a scenario mapping (as read from YAML) into a Scenario; every problem is reported."""
+    scenario, problems = read_scenario(data, name)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+MAX_SEED = 2**63 - 1
+
+
+def read_scenario(data: Mapping[str, Any], name: str = "custom") -> tuple[Scenario, list[tuple[str, str]]]:
+    """A scenario mapping read as far as it goes: the Scenario (defaults where a value is wrong)
+    and every problem found, so later checks can add theirs and all are said at once."""
     problems: list[tuple[str, str]] = []
     if not isinstance(data, Mapping):
-        raise ScenarioError([("", f"a scenario must be a mapping of keys, got {type(data).__name__}")])
+        return Scenario(), [("", f"a scenario must be a mapping of keys, got {type(data).__name__}")]
     base = Scenario()
     f = _Fields(data, "", problems)
     values: dict[str, Any] = {"name": f.text("name", name), "description": f.text("description", "")}
     values["days"] = f.number("days", base.days, DAYS)
     end = f.get("end", None)
+    if isinstance(end, str) and end.strip().lower() == "now":
+        end = None  # the default: now, when the run starts
     if end is not None:
         try:
             end = parse_time(end)
@@ -386,11 +433,11 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         end = None
     values["end"] = end
     values["rate"] = f.number("rate", base.rate, RATE)
-    tz = f.get("tz", base.tz)
-    if not isinstance(tz, str) or not re.fullmatch(r"[+-](0\d|1[0-4])[0-5]\d", tz):
-        f.problem("tz", f"must be an offset like +0000 or -0800, got {tz!r}")
-        tz = base.tz
-    values["tz"] = tz
+    try:
+        values["tz"] = normal_zone(f.get("tz", base.tz))
+    except ValueError as e:
+        f.problem("tz", str(e))
+        values["tz"] = base.tz
     try:
         values["rotate"] = Rotation.parse(f.get("rotate", "day"))
     except ValueError as e:
@@ -402,6 +449,8 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
         f.problem("log_format", f"must be an Apache LogFormat string, got {log_format!r}")
         log_format = None
     values["log_format"] = log_format
+    if log_format is not None and "format" in data:
+        f.problem("log_format", "give format or log_format, not both")
     nginx = f.get("nginx_log_format", None)
     if nginx is not None and (not isinstance(nginx, str) or not nginx.strip()):
         f.problem("nginx_log_format", f"must be an nginx log_format string, got {nginx!r}")
@@ -430,10 +479,13 @@ def scenario_from_dict(data: Mapping[str, Any], name: str = "custom") -> Scenari
             if spec is not None:
                 anomalies.append(spec)
     values["anomalies"] = tuple(anomalies)
+    seed = f.get("seed", None)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+        f.problem("seed", f"must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+        seed = None
+    values["seed"] = seed
     f.unknown()
-    if problems:
-        raise ScenarioError(problems)
-    return Scenario(**values)
+    return Scenario(**values), problems
 
 
 class _Loader(yaml.SafeLoader):
@@ -464,12 +516,52 @@ def builtin_scenarios() -> list[Scenario]:
     return [load_scenario(n) for n in (["classic"] + [n for n in names if n != "classic"])]
 
 
+class _UniqueKeyLoader(_Loader):
+    """The safe loader with times kept as text (_Loader), refusing a key given twice in one mapping (PyYAML keeps the last
+    silently): each repeat is recorded with its line, and all are reported together."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.repeats: list[tuple[str, str]] = []
+        self.paths: dict[int, str] = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: construct_mapping says so itself
+                continue
+            if line != key_node.start_mark.line + 1:
+                self.repeats.append((str(key), f"duplicate key (lines {line} and {key_node.start_mark.line + 1})"))
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(text: str) -> tuple[Any, list[tuple[str, str]]]:
+    loader = _UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data(), loader.repeats
+    finally:
+        loader.dispose()
+
+
 def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scenario:
     """A Scenario from a built-in name, a YAML file path or a mapping; None gives ``classic``."""
+    scenario, problems = read_scenario_source(source)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def read_scenario_source(source: str | Path | Mapping[str, Any] | None = None
+                         ) -> tuple[Scenario, list[tuple[str, str]]]:
+    """load_scenario without raising: the scenario as far as it reads, and every problem, each
+    named with the file it is in (``my.yaml: anomalies[2].magnitude``)."""
     if source is None:
         source = "classic"
     if isinstance(source, Mapping):
-        return scenario_from_dict(source)
+        return read_scenario(source)
     text_source = str(source)
     path = Path(text_source)
     if not path.suffix and text_source in builtin_names():
@@ -479,22 +571,28 @@ def load_scenario(source: str | Path | Mapping[str, Any] | None = None) -> Scena
         raise ScenarioError([("scenario", f"no built-in scenario or file named {text_source!r} (built-in: {known})")])
     label = path.stem if path.parent == scenarios_dir() else str(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        data, repeats = _read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError([(label, f"not valid YAML{where}: {getattr(e, 'problem', e)}")]) from None
     except ValueError as e:  # an explicitly tagged value that is not one (!!timestamp 2026-13-45)
         raise ScenarioError([(label, f"not valid YAML: {e}")]) from None
-    try:
-        return scenario_from_dict(data if data is not None else {}, name=path.stem)
-    except ScenarioError as e:
-        # Name the file, so "anomalies[2].magnitude: ..." says where it is.
-        raise ScenarioError([(f"{label}: {key}" if key else label, msg) for key, msg in e.problems]) from None
+    scenario, problems = read_scenario(data if data is not None else {}, name=path.stem)
+    # Name the file, so "anomalies[2].magnitude: ..." says where it is.
+    return scenario.replace(source=label), [(f"{label}: {key}" if key else label, msg)
+                                            for key, msg in repeats + problems]
 
 
 def check_scenario(scenario: Scenario) -> None:
     """Problems that concern the scenario as a whole (after CLI overrides were applied)."""
+    problems = check_problems(scenario)
+    if problems:
+        raise ScenarioError(problems)
+
+
+def check_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """check_scenario's problems, as a list."""
     problems = []
     range_minutes = scenario.days * 24 * 60
     for i, spec in enumerate(scenario.anomalies):
@@ -513,8 +611,7 @@ def check_scenario(scenario: Scenario) -> None:
         problem = range_problem(end - round(scenario.days * 86400), end)
         if problem:
             problems.append(("days", problem))
-    if problems:
-        raise ScenarioError(problems)
+    return problems
 
 
 def to_yaml(scenario: Scenario) -> dict[str, Any]:
@@ -537,7 +634,8 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
     if scenario.audience is not None:
         data["audience"] = {f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}{abs(m) % 60:02d}": share
                             for m, share in scenario.audience}
-    if scenario.log_format is not None:
+    if scenario.log_format is not None:  # a LogFormat string is the format: not both
+        del data["format"]
         data["log_format"] = scenario.log_format
     if scenario.nginx_log_format is not None:
         data["nginx_log_format"] = scenario.nginx_log_format
@@ -548,6 +646,8 @@ def to_yaml(scenario: Scenario) -> dict[str, Any]:
     if scenario.clients is not None:
         data["clients"] = scenario.clients
     data.update(shape_yaml(scenario.shape))
+    if scenario.seed is not None:
+        data["seed"] = scenario.seed
     data["anomalies"] = [_anomaly_yaml(a) for a in scenario.anomalies]
     return data
 
@@ -574,5 +674,5 @@ def format_offset(seconds: int) -> str:
 
 
 __all__ = ["Scenario", "AnomalySpec", "Rotation", "ScenarioError", "load_scenario", "KindSpec", "KINDS",
-           "scenario_from_dict", "check_scenario", "parse_time", "parse_offset", "parse_duration", "builtin_names",
-           "to_yaml", "ANOMALY_KINDS"]
+           "scenario_from_dict", "check_scenario", "check_problems", "parse_time", "parse_offset", "parse_duration", "builtin_names",
+           "to_yaml", "ANOMALY_KINDS", "read_scenario", "read_scenario_source"]

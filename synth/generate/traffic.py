@@ -117,7 +117,12 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     n = len(start_ms)
     if n == 0:
         return Events.empty()
-    returning = rng.random(n) < returning_share
+    # A frequent visitor's browser has the site in its cache: every visit of theirs is a return.
+    # They are part of the returning share, not added to it: the others return less often, so
+    # that assets keep their share of the requests.
+    frequent = pools.population.frequent[clients] if len(pools.population.frequent) else np.zeros(n, bool)
+    others = max(0.0, returning_share - float(frequent.mean())) / max(1e-9, 1.0 - float(frequent.mean()))
+    returning = frequent | (rng.random(n) < others)
     views = np.minimum(rng.geometric(shape.view_p, n), 25)
     session = np.repeat(np.arange(n), views)
     pos = _segment_arange(views)
@@ -242,7 +247,8 @@ def finish(pools: Pools, part: dict, *, method: int, proto: np.ndarray | int | N
     if proto is None:
         proto = pools.population.client_proto[client]
     return Events.build(
-        t_ms=part["t_ms"], client=client, agent=part.get("agent", pools.population.client_agent[client]),
+        t_ms=part["t_ms"], client=client,
+        agent=part.get("agent", pools.population.agents_at(client, np.asarray(part["t_ms"], np.int64))),
         target=target, method=methods, proto=proto, status=status, referrer=part.get("referrer", 0))
 
 
@@ -287,17 +293,43 @@ def draw_crawls(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray) ->
     # Rendering: for some pages served, one or two of its assets (its images, or the shared ones).
     page_of = np.searchsorted(site.pages, target)  # site.pages is sorted: pages were added in order
     is_page = (page_of < len(site.pages)) & (site.pages[np.minimum(page_of, len(site.pages) - 1)] == target)
+    # A crawler keeps what it fetched: the site's CSS and JS at most once a crawl (on its first
+    # rendered page), never the same file twice for one page. Link previews (Twitterbot,
+    # facebookexternalhit, ...) read the page's tags and fetch its image, never scripts or styles.
     rendered = np.flatnonzero(is_page & (status == 200) & (rng.random(len(target)) < 0.45))
     wanted = rng.integers(1, 3, len(rendered))
+    first_render = np.zeros(len(rendered), bool)
+    first_render[np.unique(crawl[rendered], return_index=True)[1]] = True
     which = np.repeat(rendered, wanted)
+    nth = _segment_arange(wanted)
     p = page_of[which]
     own = site.asset_offsets[p + 1] - site.asset_offsets[p]
     pick_own = (own > 0) & (rng.random(len(which)) < 0.7)
-    asset = site.shared_assets[rng.integers(0, len(site.shared_assets), len(which))]
-    own_index = site.asset_offsets[p] + (rng.random(len(which)) * np.maximum(own, 1)).astype(np.int64)
-    asset[pick_own] = site.asset_ids[own_index[pick_own]]
-    assets = finish(pools, dict(t_ms=t[which] + rng.integers(500, 4000, len(which)), client=crawler[crawl][which],
-                                target=asset, status=200), method=GET)
+    shared_at = np.repeat(rng.integers(0, len(site.shared_assets), len(rendered)), wanted) + nth
+    asset = site.shared_assets[shared_at % len(site.shared_assets)]
+    own_at = np.repeat((rng.random(len(rendered)) * 1000).astype(np.int64), wanted) + nth
+    own_index = site.asset_offsets[p] + own_at % np.maximum(own, 1)
+    client = crawler[crawl][which]
+    preview = pop.preview[client]
+    first_page = np.repeat(first_render, wanted)
+    # Most crawls find the stylesheet and script in their own cache: few fetch them at all.
+    first_page &= np.repeat(rng.random(len(rendered)) < 0.3, wanted)
+    use_own = (own > 0) & (pick_own | preview | ~first_page)
+    asset[use_own] = site.asset_ids[own_index[use_own]]
+    keep = (use_own & (nth < own)) | (~use_own & first_page & ~preview)
+    keep &= ~(preview & (nth > 0))
+    which, asset, client = which[keep], asset[keep], client[keep]
+    when = t[which] + rng.integers(500, 4000, len(which))
+    # One crawler's crawls of a block overlap: it still fetches each shared file once in them.
+    shared = np.isin(asset, site.shared_assets)
+    pair = client.astype(np.int64) * len(site.targets) + asset
+    by_time = np.argsort(when, kind="stable")
+    _, first_of = np.unique(pair[by_time], return_index=True)
+    again = np.ones(len(pair), bool)
+    again[by_time[first_of]] = False
+    keep = ~(shared & again)
+    which, asset, client, when = which[keep], asset[keep], client[keep], when[keep]
+    assets = finish(pools, dict(t_ms=when, client=client, target=asset, status=200), method=GET)
     return Events.concat([page_events, assets])
 
 

@@ -23,7 +23,7 @@ import resource
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from synth.generate.scenario import Rotation, ScenarioError
+from synth.generate.zone import Zone, as_zone
 
 ACTIVE = "access.log"
 MANIFEST = "manifest.json"
@@ -97,27 +98,91 @@ def rotation_period(rotation: Rotation) -> tuple[int, str]:
     return (86400, "%Y%m%d") if rotation.kind == "day" else (3600, "%Y%m%d%H")
 
 
-def next_boundary(t: int, rotation: Rotation, tz_seconds: int) -> int:
-    """The first local midnight (or hour) after ``t``, in the zone written in the lines."""
+def next_boundary(t: int, rotation: Rotation, tz: int | str | Zone) -> int:
+    """The first local midnight (or hour) after ``t``, in the zone written in the lines.
+
+    In a zone with daylight-saving time the local clock jumps: a boundary the clock skips
+    (spring) is the moment of the jump, and the hour that repeats in autumn is a file of its
+    own, so every file holds one stretch of the clock as it was written, in UTC order.
+    """
+    zone = as_zone(tz)
     period, _ = rotation_period(rotation)
-    return ((t + tz_seconds) // period + 1) * period - tz_seconds
+    while True:
+        offset = zone.offset(t)
+        found = ((t + offset) // period + 1) * period - offset
+        changes = [] if zone.fixed else zone.transitions(t + 1, found + 1)
+        if not changes:
+            return found
+        at, after = changes[0]
+        crossed = (at + after) // period != (at - 1 + offset) // period
+        if at == found or crossed or (rotation.kind == "hour" and after < offset):
+            return at
+        t = at  # the clock moved within the day: the boundary is on the new clock
 
 
-def dated_name(t0: int, rotation: Rotation, tz_seconds: int) -> str:
+def dated_name(t0: int, rotation: Rotation, tz: int | str | Zone) -> str:
     """``access.log-YYYYMMDD`` (or ``-YYYYMMDDHH``) of the local day (hour) holding ``t0``."""
-    local = dt.datetime.fromtimestamp(t0 + tz_seconds, dt.UTC)
+    local = as_zone(tz).local(t0)
     return f"{ACTIVE}-{local.strftime(rotation_period(rotation)[1])}"
 
 
-def plan_stretches(start: int, end: int, rotation: Rotation, tz_seconds: int) -> list[Stretch]:
+def unique_name(name: str, taken: Collection[str]) -> str:
+    """The autumn hour that repeats gives a second file of the same local hour:
+    ``access.log-2026102502`` then ``access.log-2026102502.1``, in time and name order."""
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}.{k}" in taken:
+        k += 1
+    return f"{name}.{k}"
+
+
+def plan_stretches(start: int, end: int, rotation: Rotation, tz: int | str | Zone) -> list[Stretch]:
     """Files of a time-rotated run, oldest first; size and no rotation give one stretch."""
     if rotation.kind in ("none", "size"):
         return [Stretch(ACTIVE, start, end)]
-    period, _ = rotation_period(rotation)
-    edges = [start] + list(range(next_boundary(start, rotation, tz_seconds), end, period)) + [end]
+    zone = as_zone(tz)
+    edges = [start]
+    while True:
+        edge = next_boundary(edges[-1], rotation, zone)
+        if edge >= end:
+            break
+        edges.append(edge)
+    edges.append(end)
     last = len(edges) - 2
-    return [Stretch(ACTIVE if i == last else dated_name(t0, rotation, tz_seconds), t0, t1)
-            for i, (t0, t1) in enumerate(zip(edges, edges[1:]))]
+    names: list[str] = []
+    taken: set[str] = set()  # a set: ten years of hours are 87,600 names
+    for i, t0 in enumerate(edges[:-1]):
+        names.append(ACTIVE if i == last else unique_name(dated_name(t0, rotation, zone), taken))
+        taken.add(names[-1])
+    return [Stretch(name, t0, t1) for name, t0, t1 in zip(names, edges, edges[1:])]
+
+
+def file_order(name: str) -> tuple[int, int, str]:
+    """A sort key that puts a run's files in time order by their names alone: dated files
+    (``access.log-YYYYMMDD[HH][.k]``) oldest first, then size-rotated ones from the highest
+    number (oldest) down, then ``access.log`` (gzip suffixes ignored)."""
+    base = name[:-3] if name.endswith(".gz") else name
+    if base.startswith(f"{ACTIVE}-"):
+        return 0, 0, base
+    rest = base[len(ACTIVE) + 1:] if base.startswith(f"{ACTIVE}.") else ""
+    if rest.isdigit():
+        return 1, -int(rest), base
+    return (2, 0, base) if base == ACTIVE else (0, 0, base)
+
+
+def run_files(folder: Path, pattern: str = f"{ACTIVE}*") -> list[Path]:
+    """A run folder's access files in time order: as its manifest lists them, else by name."""
+    found = sorted((p for p in folder.glob(pattern) if p.is_file()), key=lambda p: file_order(p.name))
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        try:
+            names = [f["name"] for f in json.loads(manifest.read_text())["files"]]
+            rank = {name: k for k, name in enumerate(names)}
+            found.sort(key=lambda p: (rank.get(p.name, len(rank)), file_order(p.name)))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return found
 
 
 def shard_stretches(stretches: list[Stretch], weights: list[float], k: int, n: int) -> list[Stretch]:
@@ -566,14 +631,14 @@ class LiveLog:
     gives, so a stream's files and a generated run's look alike.
     """
 
-    def __init__(self, out_dir: Path, rotation: Rotation, tz_seconds: int, t0: int,
+    def __init__(self, out_dir: Path, rotation: Rotation, tz: int | str | Zone, t0: int,
                  closed: Iterable[FileRecord] = (), adopt: FileRecord | None = None):
-        self.out_dir, self.rotation, self.tz_seconds = out_dir, rotation, tz_seconds
+        self.out_dir, self.rotation, self.zone = out_dir, rotation, as_zone(tz)
         self.path = out_dir / ACTIVE
         self.closed = list(closed)  # oldest first
         self.timed = rotation.kind in ("day", "hour")
         self.period_start = t0
-        self.period_end = next_boundary(t0, rotation, tz_seconds) if self.timed else None
+        self.period_end = next_boundary(t0, rotation, self.zone) if self.timed else None
         self.writing = False
         if adopt is None:
             self._open(os.O_TRUNC)
@@ -651,9 +716,10 @@ class LiveLog:
         closed = self.record
         try:
             if self.timed:
-                closed.name = dated_name(self.period_start, self.rotation, self.tz_seconds)
+                closed.name = unique_name(dated_name(self.period_start, self.rotation, self.zone),
+                                          {c.name for c in self.closed})
                 self.period_start = self.period_end  # type: ignore[assignment]
-                self.period_end = next_boundary(self.period_start, self.rotation, self.tz_seconds)
+                self.period_end = next_boundary(self.period_start, self.rotation, self.zone)
             else:
                 # Oldest first, so that no name is taken when its file moves up.
                 for older, name in zip(self.closed, size_names(len(self.closed) + 2)):

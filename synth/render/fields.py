@@ -30,6 +30,7 @@ from synth.generate.pools import (
     Pools,
 )
 from synth.generate.traffic import Events, body_bytes
+from synth.generate.zone import Zone, as_zone, offset_text
 from synth.render.escape import apache_unescape
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -101,12 +102,9 @@ class Tables:
     request line, the status, the sizes and the response headers are all functions of it.
     """
 
-    def __init__(self, pools: Pools, tz_seconds: int):
+    def __init__(self, pools: Pools, tz: int | str | Zone):
         self.pools = pools
-        self.tz_seconds = tz_seconds
-        sign = "-" if tz_seconds < 0 else "+"
-        minutes = abs(tz_seconds) // 60
-        self.tz_text = f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+        self.zone = as_zone(tz)
         self.n_methods, self.n_protos = len(METHODS), len(PROTOCOLS)
         self.statuses = np.array(pools.site.statuses, np.int64)
         self.status_slot = np.full(600, -1, np.int64)
@@ -235,7 +233,7 @@ class Tables:
         return first, [dt.date.fromordinal(_EPOCH_ORDINAL + d) for d in range(first, int(days.max()) + 1)]
 
     def local_parts(self, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.divmod(seconds + self.tz_seconds, 86400)
+        return np.divmod(seconds + self.zone.offsets(seconds), 86400)
 
     def clock_texts(self, seconds_of_day: np.ndarray, suffix: str) -> np.ndarray:
         """``HH:MM:SS`` and ``suffix`` for seconds of the day, from a table made once per suffix."""
@@ -244,19 +242,29 @@ class Tables:
                                             for h in range(24) for m in range(60) for s in range(60)])
         return self._clocks[suffix][seconds_of_day]
 
+    def _stamps(self, seconds: np.ndarray, open_: str, close: str) -> np.ndarray:
+        """``{open_}dd/Mon/yyyy:HH:MM:SS +zzzz{close}``: the offset is each second's own, so a
+        zone's daylight-saving change shows in the lines from the second it happens."""
+        offsets = self.zone.offsets(seconds)
+        day, second_of_day = np.divmod(seconds + offsets, 86400)
+        first, dates = self._dates(day)
+        prefixes = strings([f"{open_}{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])[day - first]
+        if self.zone.fixed or len(seconds) == 0 or int(offsets.min()) == int(offsets.max()):
+            offset = int(offsets[0]) if len(seconds) else self.zone.offset(0)
+            return prefixes + self.clock_texts(second_of_day, f" {offset_text(offset)}{close}")
+        out = np.empty(len(seconds), dtype=object)
+        for offset in np.unique(offsets).tolist():
+            at = offsets == offset
+            out[at] = prefixes[at] + self.clock_texts(second_of_day[at], f" {offset_text(offset)}{close}")
+        return out
+
     def time_local_texts(self, seconds: np.ndarray) -> np.ndarray:
         """``28/Nov/2026:12:57:57 +0000``: Apache's %t without brackets, nginx's $time_local."""
-        day, second_of_day = self.local_parts(seconds)
-        first, dates = self._dates(day)
-        prefixes = strings([f"{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])
-        return prefixes[day - first] + self.clock_texts(second_of_day, f" {self.tz_text}")
+        return self._stamps(seconds, "", "")
 
     def time_texts(self, seconds: np.ndarray) -> np.ndarray:
         """Apache's %t: ``[28/Nov/2026:12:57:57 +0000]`` in the log's zone."""
-        day, second_of_day = self.local_parts(seconds)
-        first, dates = self._dates(day)
-        prefixes = strings([f"[{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:" for d in dates])
-        return prefixes[day - first] + self.clock_texts(second_of_day, f" {self.tz_text}]")
+        return self._stamps(seconds, "[", "]")
 
     def iso_second_texts(self, seconds: np.ndarray) -> np.ndarray:
         """``2026-11-28T12:57:57`` in UTC, for JSON documents (milliseconds follow)."""
@@ -285,10 +293,14 @@ class Tables:
 
     def time_rows(self, seconds: np.ndarray, open_: str, close: str, zone: bool = True) -> np.ndarray:
         """``{open_}28/Nov/2026:12:57:57 +0000{close}`` as bytes, a row per second (the log's zone)."""
-        day, second_of_day = self.local_parts(seconds) if zone else np.divmod(seconds, 86400)
+        offsets = self.zone.offsets(seconds) if zone else np.zeros(len(seconds), np.int64)
+        day, second_of_day = np.divmod(seconds + offsets, 86400)
         prefix = self._day_rows(day, lambda d: f"{open_}{d.day:02d}/{MONTHS[d.month - 1]}/{d.year:04d}:")
-        suffix = f" {self.tz_text}{close}" if zone else close
-        tail = np.broadcast_to(np.frombuffer(suffix.encode("ascii"), np.uint8), (len(seconds), len(suffix)))
+        # Each second's own offset, so a daylight-saving change shows from the second it happens.
+        distinct, which = np.unique(offsets, return_inverse=True)
+        suffixes = [f" {offset_text(int(o))}{close}" if zone else close for o in distinct.tolist()]
+        table = np.frombuffer("".join(suffixes).encode("ascii"), np.uint8).reshape(len(distinct), -1)
+        tail = table[which.ravel()]
         return np.concatenate([prefix, self._clock_rows(second_of_day), tail], axis=1)
 
     def iso_second_rows(self, seconds: np.ndarray) -> np.ndarray:

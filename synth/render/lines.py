@@ -19,6 +19,7 @@ import numpy as np
 
 from synth.generate.pools import Pools
 from synth.generate.traffic import Events
+from synth.generate.zone import Zone
 from synth.render.fields import (
     PARAMETRIC,
     POOLED_KEYS,
@@ -140,9 +141,9 @@ def _encoded(texts: np.ndarray) -> np.ndarray:
 class LineRenderer:
     """Events -> bytes for one line format; pools pre-joined once, chunks joined once."""
 
-    def __init__(self, template: jinja2.Template, pools: Pools, tz_seconds: int):
+    def __init__(self, template: jinja2.Template, pools: Pools, tz: int | str | Zone):
         self.template = template
-        self.tables = Tables(pools, tz_seconds)
+        self.tables = Tables(pools, tz)
         self.segments = self._segments(layout(template))
         for segment in self.segments:
             if segment.key in POOLED_KEYS:

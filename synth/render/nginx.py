@@ -150,7 +150,7 @@ def _apache(spec: FieldSpec) -> Callable[[Tables, np.ndarray], np.ndarray]:
 
 def _iso_local(t: Tables, seconds: np.ndarray) -> np.ndarray:
     import datetime as dt
-    zone = dt.timezone(dt.timedelta(seconds=t.tz_seconds))
+    zone = t.zone.tzinfo()
     return strings([dt.datetime.fromtimestamp(s, zone).isoformat() for s in seconds.tolist()])
 
 

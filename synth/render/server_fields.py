@@ -292,7 +292,7 @@ def time_field(fmt: str) -> FieldSpec:
 
 
 def strftime_texts(t: Tables, fmt: str, seconds: np.ndarray) -> np.ndarray:
-    zone = dt.timezone(dt.timedelta(seconds=t.tz_seconds))
+    zone = t.zone.tzinfo()  # a named zone's offset (and %Z) is each second's own
     return strings([strftime.format_time(fmt, dt.datetime.fromtimestamp(s, zone)) for s in seconds.tolist()])
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.generate.anomalies import Window, ground_truth, history_notes, iso, place_windows
+from synth.generate.anomalies import Window, ground_truth, history_notes, iso, place_windows, window_problems
 from synth.generate.checks import Bounds, check_number, range_problem, time_problem
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
@@ -26,12 +26,13 @@ from synth.generate.scenario import (
     Rotation,
     Scenario,
     ScenarioError,
-    check_scenario,
-    load_scenario,
+    check_problems,
     parse_time,
-    scenario_from_dict,
+    read_scenario,
+    read_scenario_source,
     to_yaml,
 )
+from synth.generate.traffic import Events
 from synth.output.files import (
     ACTIVE,
     TRUTH,
@@ -77,41 +78,83 @@ class Run:
     lines: int = 0
     bytes: int = 0
     seconds: float = 0.0
-    hour0: int = 0  # the UTC hour the histogram starts at
+    hour0: int = 0  # the second the histogram's first hour starts at (a whole hour of the log's zone)
     hourly: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     notes: list[str] = field(default_factory=list)  # what the user should know about the run's use
 
 
-def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, **overrides: Any) -> Scenario:
-    """The scenario with keyword overrides applied and everything checked.
+def resolve_scenario(scenario: Scenario | str | Path | dict | None = None, *, now: dt.datetime | None = None,
+                     check_range: bool = True, **overrides: Any) -> Scenario:
+    """The scenario with keyword overrides applied and everything checked, every problem at once.
 
     Problems in an override are reported under the override's own name (``days``,
-    ``spike_minutes``), so the CLI can name the option the user typed.
+    ``spike_minutes``), so the CLI can name the option the user typed; the others under the
+    file's name and the key's path (``my.yaml: anomalies[0].start``). The line format is
+    checked, and with ``check_range`` the anomalies' places in the range (ending ``now``
+    unless the scenario has an end).
     """
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    problems: list[tuple[str, str]]
+    if isinstance(scenario, Scenario):
+        base, problems = scenario, []
+    else:
+        base, problems = read_scenario_source(scenario)
     unknown = set(overrides) - set(OVERRIDES) - set(SPIKE_OVERRIDES)
     if unknown:
         raise TypeError(f"unknown overrides: {', '.join(sorted(unknown))}")
     data = to_yaml(base)
     spikes = [i for i, a in enumerate(data["anomalies"]) if a["kind"] == "spike"]
     renamed: dict[str, str] = {}
+    given = {name for name, value in overrides.items() if value is not None}
+    if {"format", "log_format"} <= given:
+        problems.append(("log_format", "give format or log_format, not both"))
     for name, value in overrides.items():
         if value is None:
             continue
         if name in SPIKE_OVERRIDES:
             if not spikes:
-                raise ScenarioError([(name, f"scenario {base.name!r} has no spike anomaly")])
+                problems.append((name, f"scenario {base.name!r} has no spike anomaly"))
             for i in spikes:
                 data["anomalies"][i][SPIKE_OVERRIDES[name]] = value
                 renamed[f"anomalies[{i}].{SPIKE_OVERRIDES[name]}"] = name
         else:
             data[name] = value.isoformat() if isinstance(value, dt.datetime) else value
-    try:
-        resolved = scenario_from_dict(data, name=base.name)
-        check_scenario(resolved)
-    except ScenarioError as e:
-        raise ScenarioError([(renamed.get(path, path), msg) for path, msg in e.problems]) from None
+            if name == "log_format":
+                data.pop("format", None)
+            elif name == "format":
+                data.pop("log_format", None)
+    resolved, more = read_scenario(data, name=base.name)
+    resolved = resolved.replace(source=base.source)
+    # Checks of the whole go on where their inputs are sound: a wrong --days says so once,
+    # not again as every anomaly that does not fit in it.
+    bad = {_root(renamed.get(p, p)) for p, _ in more} | {_root(p.split(": ", 1)[-1]) for p, _ in problems}
+    if not bad & {"days", "end", "spike_minutes"}:
+        whole = [p for p in check_problems(resolved) if _root(p[0]) not in bad]
+        more += whole
+        if check_range:
+            start, end = time_range(resolved, now)
+            said = bad | {p.split(".")[0] for p, _ in whole}
+            more += [p for p in window_problems(resolved.anomalies, start, end) if p[0].split(".")[0] not in said]
+    if not bad & {"format", "log_format"}:
+        try:
+            line_format(resolved.format, resolved.log_format)
+        except FormatError as e:
+            more.append(("log_format" if resolved.log_format else "format", str(e)))
+    label = base.source
+    for path, message in more:
+        path = renamed.get(path, path)
+        root = _root(path)
+        if label and root not in given and path not in renamed.values():
+            path = f"{label}: {path}"
+        if (path, message) not in problems:
+            problems.append((path, message))
+    if problems:
+        raise ScenarioError(problems)
     return resolved
+
+
+def _root(path: str) -> str:
+    """The top key of a problem's path: ``anomalies[0].start`` -> ``anomalies``."""
+    return path.split(".", 1)[0].split("[", 1)[0]
 
 
 def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -129,7 +172,10 @@ def time_range(scenario: Scenario, now: dt.datetime | None = None) -> tuple[int,
     return start, end_s
 
 
-def check_seed(seed: int | None) -> int:
+def check_seed(seed: int | None, scenario: Scenario | None = None) -> int:
+    """The run's seed: the one given, else the scenario's, else one drawn."""
+    if seed is None and scenario is not None:
+        seed = scenario.seed
     if seed is None:
         return secrets.randbelow(MAX_SEED)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -161,13 +207,39 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     n_clients = scenario.clients or default_clients(scenario.rate, scenario.days)
     when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
-                        when=when, n_pages=scenario.pages, audience=scenario.audience, shape=scenario.shape)
+                        when=when, n_pages=scenario.pages, audience=scenario.audience, shape=scenario.shape,
+                        first=dt.datetime.fromtimestamp(start, dt.UTC).date())
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing, carries=carried(items))
     # Built after the model: anomalies add clients, agents and URLs to the pools.
-    renderer = LineRenderer(template, pools, scenario.tz_seconds)
+    renderer = LineRenderer(template, pools, scenario.zone)
     if scenario.messy:
         renderer = MessyRenderer(renderer, scenario.messy, pools)  # type: ignore[assignment]
     return windows, pools, model, renderer
+
+
+MAX_SIZE_FILES = 1000  # size rotation past this many files asks for force=True (--force)
+
+
+def expected_files(scenario: Scenario, model: TrafficModel, renderer: LineRenderer, lines: int) -> int:
+    """About how many files size rotation cuts: the lines' bytes, measured on a sample of the
+    run's own lines, over the size."""
+    if scenario.rotate.kind != "size" or lines == 0:
+        return 1
+    sample = Events.empty()
+    for b in range(model.start // model.block_s, model.end // model.block_s + 1):
+        sample = model.draw_block(b)
+        if len(sample) >= 200 or b - model.start // model.block_s > 50:
+            break
+    n = min(len(sample), 2000)
+    per_line = len(renderer.render(sample.take(np.argsort(sample.t_ms, kind="stable")[:n]))) / n if n else 200.0
+    return int(lines * min(per_line, 2000.0) // scenario.rotate.max_bytes) + 1
+
+
+def check_file_count(scenario: Scenario, model: TrafficModel, renderer: LineRenderer, lines: int, force: bool) -> None:
+    files = expected_files(scenario, model, renderer, lines)
+    if files > MAX_SIZE_FILES and not force:
+        raise ScenarioError([("rotate", f"{scenario.rotate.text()} would cut about {files:,} files "
+                                        f"(more than {MAX_SIZE_FILES:,}): a larger size, or --force to write them")])
 
 
 def expected_lines(model: TrafficModel, truth: dict[str, Any]) -> int:
@@ -201,7 +273,7 @@ def plan_work(scenario: Scenario, model: TrafficModel, start: int, end: int,
         raise ScenarioError([("shard", "size rotation numbers files across the whole run; "
                                        "use --rotate day, hour or none with --shard")])
     if rotation.kind in ("day", "hour"):
-        stretches = plan_stretches(start, end, rotation, scenario.tz_seconds)
+        stretches = plan_stretches(start, end, rotation, scenario.zone)
         if shard is not None:
             stretches = shard_stretches(stretches, [expected_in(model, s.t0, s.t1) for s in stretches], *shard)
         return stretches, []
@@ -263,8 +335,8 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
     try:
         # Until the folder is claimed nothing is written: a signal ends the run at once.
         with stop_on_signals(stopper, setting_up=True):
-            resolved = resolve_scenario(scenario, **overrides)
-            seed = check_seed(seed)
+            resolved = resolve_scenario(scenario, now=now, **overrides)
+            seed = check_seed(seed, resolved)
             shard = parse_shard(shard)
             check_workers(workers)
             out = Path(out_dir)
@@ -272,8 +344,9 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
             start, end = time_range(resolved, now)
             windows, pools, model, renderer = prepare(resolved, seed, start, end)
             truth = ground_truth(model.effects, model)
+            check_file_count(resolved, model, renderer, expected_lines(model, truth), force)
             stretches, slices = plan_work(resolved, model, start, end, shard)
-            hour0 = start // 3600 * 3600
+            hour0 = start - (start + resolved.zone.offset(start)) % 3600  # hours of the files' clock
             hours = (end - 1 - hour0) // 3600 + 1
             run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0,
                       notes=history_notes(windows, start))

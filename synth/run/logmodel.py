@@ -231,6 +231,10 @@ class LogModel:
             return self.client_counts.get(address, 0.0) / self.window_seconds
         return float(np.count_nonzero(self.mix.client == client)) * self.every / self.mix_seconds
 
+    def crawl_rate(self) -> float:
+        """A log's crawlers are not modelled apart: a flood's pace comes from its clients' rates."""
+        return 0.0
+
     def busiest_visitor(self) -> int:
         humans = self.pools.population.group_clients[0]
         if self.client_counts:

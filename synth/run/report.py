@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
+from synth.generate.zone import Zone
+
 if TYPE_CHECKING:
     from synth.run.generate import Run
 
@@ -20,20 +22,49 @@ def _days_text(days: float) -> str:
     return f"{days:g}"
 
 
+def plural(n: float, one: str, many: str | None = None) -> str:
+    """``1 file``, ``31,532 files``, ``0 lines``: the count with thousands separators, and the
+    noun in the number it takes."""
+    number = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
+    return f"{number} {one if n == 1 else (many or one + 's')}"
+
+
 def seed_lines(run: Run) -> list[str]:
-    """The lines the original tool printed; users' scripts grep for them."""
+    """The lines the original tool printed (users' scripts grep for them): the range, and the
+    first anomaly's start and end. With more than one anomaly, a table of every window follows."""
     days = _days_text(run.scenario.days)
     lines = [f"creating time series for previous {days} days"]
+    anomalies = run.truth["anomalies"]
     if run.windows:
         lines.append(f"creating anomaly time series range within the previous {days} days")
-    for anomaly in run.truth["anomalies"]:
-        lines.append(f"Anomaly Start Time {anomaly['start']}")
-        lines.append(f"Anomaly End Time {anomaly['end']}")
+    if anomalies:
+        lines.append(f"Anomaly Start Time {anomalies[0]['start']}")
+        lines.append(f"Anomaly End Time {anomalies[0]['end']}")
+    if len(anomalies) > 1:
+        lines += window_table(anomalies, run.scenario.zone)
     return lines
 
 
+def window_table(anomalies: list[dict[str, Any]], zone: Zone) -> list[str]:
+    """Every anomaly window, labelled: kind, start and end in UTC and in the log's zone, magnitude."""
+    local = not (zone.fixed and zone.offset(0) == 0)
+    head = ["#", "kind", "start (UTC)", "end (UTC)"] + ([f"start ({zone.name})"] if local else []) + ["minutes", "magnitude"]
+    rows = [head]
+    for k, a in enumerate(anomalies, 1):
+        start_s, end_s = a["start_ms"] // 1000, a["end_ms"] // 1000
+        row = [str(k), a["kind"], a["start"], a["end"]]
+        if local:
+            row.append(zone.local(start_s).strftime("%Y-%m-%d %H:%M ") + zone.text(start_s))
+        row += [f"{(end_s - start_s) / 60:g}", f"{a['magnitude']:g}"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    title = f"{plural(len(anomalies), 'anomaly window')}:"
+    return [title] + ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
 def histogram_lines(run: Run, color: bool = False) -> list[str]:
-    """Lines per UTC hour as one row of bars per day; hours touched by an anomaly are marked.
+    """Lines per hour as one row of bars per day, in the zone the files are written in;
+    hours touched by an anomaly are marked (times in that zone too).
 
         lines per UTC hour (full block = 21,304 or more; anomaly hours marked)
                     00  04  08  12  16  20
@@ -42,36 +73,45 @@ def histogram_lines(run: Run, color: bool = False) -> list[str]:
     hourly = run.hourly
     if len(hourly) == 0:
         return []
+    zone = run.scenario.zone
     marked: dict[int, list[str]] = {}
     for anomaly, window in zip(run.truth["anomalies"], run.windows):
+        span = f"{zone.local(window.start):%H:%M}-{zone.local(window.end):%H:%M}"
         for hour in range((window.start - run.hour0) // 3600, (window.end - 1 - run.hour0) // 3600 + 1):
-            marked.setdefault(hour, []).append(
-                f"{anomaly['kind']} {anomaly['start'][11:16]}-{anomaly['end'][11:16]} x{anomaly['magnitude']:g}")
+            marked.setdefault(hour, []).append(f"{anomaly['kind']} {span} x{anomaly['magnitude']:g}")
     # Normal hours fill three quarters of a block at most, so the daily rhythm stays visible
     # beside an anomaly ten times as tall; anomaly hours are drawn full and marked.
     normal = [int(c) for i, c in enumerate(hourly) if i not in marked]
     peak = max(1, int(max(normal, default=int(hourly.max())) / 0.75))
-    day0 = run.hour0 // 86400 * 86400
-    lead = (run.hour0 - day0) // 3600
-    lines = [f"lines per UTC hour (full block = {peak:,} or more; anomaly hours marked)",
+    # Each hour's place on the local clock: the day row and the hour column. The autumn hour
+    # that repeats shares its cell (the mean of the two is drawn); the spring hour skipped is blank.
+    cells: dict[tuple[dt.date, int], list[int]] = {}
+    for i in range(len(hourly)):
+        when = zone.local(run.hour0 + i * 3600)
+        cells.setdefault((when.date(), when.hour), []).append(i)
+    days = sorted({d for d, _ in cells})
+    utc = zone.fixed and zone.offset(0) == 0
+    what = "UTC hour" if utc else f"hour, {zone.name}" if not zone.fixed else f"hour at {zone.name}"
+    lines = [f"lines per {what} (full block = {peak:,} or more; anomaly hours marked)",
              " " * 12 + "".join(f"{h:02d}  " for h in range(0, 24, 4)).rstrip()]
-    n_days = (lead + len(hourly) - 1) // 24 + 1
-    for d in range(n_days):
-        cells: list[str] = []
+    for day in days:
+        row_cells: list[str] = []
         notes: list[str] = []
         for h in range(24):
-            i = d * 24 + h - lead
-            if i < 0 or i >= len(hourly):
-                cells.append(" ")
+            found = cells.get((day, h))
+            if not found:
+                row_cells.append(" ")
                 continue
-            level = min(len(BLOCKS) - 1, int(round(hourly[i] / peak * (len(BLOCKS) - 1))))
-            block = BLOCKS[max(level, 1 if hourly[i] else 0)]
-            if i in marked:
+            count = sum(int(hourly[i]) for i in found) / len(found)
+            level = min(len(BLOCKS) - 1, int(round(count / peak * (len(BLOCKS) - 1))))
+            block = BLOCKS[max(level, 1 if count else 0)]
+            hit = [i for i in found if i in marked]
+            if hit:
                 block = f"[bold red]{block}[/]" if color else block
-                notes.extend(n for n in marked[i] if n not in notes)
-            cells.append(block)
-        label = dt.datetime.fromtimestamp(day0 + d * 86400, dt.UTC).strftime("%a %d %b")
-        row = f"{label}  {''.join(cells)}"
+                for i in hit:
+                    notes.extend(n for n in marked[i] if n not in notes)
+            row_cells.append(block)
+        row = f"{day:%a %d %b}  {''.join(row_cells)}"
         if notes:
             row += "  <- " + "; ".join(notes)
         lines.append(_markup(row) if color else row)

@@ -36,6 +36,19 @@ class SetupInterrupted(BaseException):
     def __init__(self, signum: int):
         self.signum = signum
         super().__init__(signum)
+# Called on a forced exit (a second signal), after the writes are cut: a caller that made a
+# scratch folder removes it here, since no ``finally`` runs on the way out.
+FORCED_EXIT_HOOKS: list[Callable[[], None]] = []
+
+
+@contextmanager
+def on_forced_exit(hook: Callable[[], None]) -> Iterator[None]:
+    """Run ``hook`` if a second signal ends the process at once, while inside this block."""
+    FORCED_EXIT_HOOKS.append(hook)
+    try:
+        yield
+    finally:
+        FORCED_EXIT_HOOKS.remove(hook)
 
 
 class Stopper:
@@ -95,7 +108,7 @@ class Stopper:
             except OSError:
                 pass
         WRITE_GUARD.acquire(timeout=GUARD_WAIT_S)
-        for cut in self.cuts:
+        for cut in [*self.cuts, *FORCED_EXIT_HOOKS]:
             try:
                 cut()
             except OSError:
@@ -182,6 +195,6 @@ class Interrupted(Exception):
         self.signum, self.lines, self.files = signum, lines, files
         self.exit_code = 128 + signum
         name = signal.Signals(signum).name
-        super().__init__(f"stopped by {name}: {lines:,} whole lines in {files} files; "
-                         "manifest.json says the run is incomplete" if written else
-                         f"stopped by {name} before anything was written")
+        super().__init__(f"stopped by {name}: {lines:,} whole line{'' if lines == 1 else 's'} in "
+                         f"{files:,} file{'' if files == 1 else 's'}; manifest.json says the run is incomplete"
+                         if written else f"stopped by {name} before anything was written")

@@ -45,10 +45,19 @@ from typing import Any
 
 import numpy as np
 
-from synth.generate.anomalies import Kind, Window, iso, place_windows
+from synth.generate.anomalies import Kind, Window, iso, place_windows, window_problems
 from synth.generate.checks import SPAN_DAYS, Bounds, check_number, number_problem, range_problem
 from synth.generate.model import PLACEMENT_STREAM, TrafficModel, seed_stream
-from synth.generate.scenario import KINDS, MINUTES, AnomalySpec, Scenario, ScenarioError, parse_duration, to_yaml
+from synth.generate.scenario import (
+    KINDS,
+    MINUTES,
+    AnomalySpec,
+    Scenario,
+    ScenarioError,
+    format_offset,
+    parse_duration,
+    to_yaml,
+)
 from synth.generate.traffic import SESSION_CAP_MS, Events
 from synth.output.files import (
     TRUTH,
@@ -129,6 +138,7 @@ class StreamRun:
     backfill_lines: int = 0  # lines from before the start (the backfill)
     seconds: float = 0.0
     stopped_by: int = 0  # the signal that ended it, 0 if its duration did
+    notes: list[str] = field(default_factory=list)  # what the stream did otherwise than asked, and why
 
 
 @dataclass(frozen=True)
@@ -280,12 +290,20 @@ def _train(scenario: Scenario, every: int, start: int, until: int | None, spike:
     return SpikeTrain(spec, start + every, every, until)
 
 
-def _place(scenario: Scenario, seed: int, start: int, horizon: int, bounded: bool) -> list[Window]:
-    try:
-        return place_windows(scenario.anomalies, start, horizon, seed_stream(seed, PLACEMENT_STREAM))
-    except ScenarioError as e:
-        hint = "; a longer duration, or spikes by anomaly_every, would fit" if bounded else ""
-        raise ScenarioError([(path, message + hint) for path, message in e.problems]) from None
+def _place(scenario: Scenario, seed: int, start: int, horizon: int, bounded: bool) -> tuple[list[Window], list[str]]:
+    """The scenario's windows in the stream's range. A stream with a duration too short for
+    some of them streams without those (the rest keep their places), and says which."""
+    specs = scenario.anomalies
+    misfits = {int(path.split("]")[0].split("[")[1]) for path, _ in window_problems(specs, start, horizon)}
+    if not misfits or not bounded:
+        return place_windows(specs, start, horizon, seed_stream(seed, PLACEMENT_STREAM)), []
+    kept = tuple(a for i, a in enumerate(specs) if i not in misfits)
+    dropped = [specs[i] for i in sorted(misfits)]
+    what = ", ".join(f"{a.kind} ({a.minutes:g} minutes)" for a in dropped)
+    length = format_offset(horizon - start)[1:]
+    note = (f"a {length} stream is too short for {what} of scenario {scenario.name}: streaming without "
+            f"{'it' if len(dropped) == 1 else 'them'} (--anomaly-every with --spike-minutes adds spikes that fit)")
+    return place_windows(kept, start, horizon, seed_stream(seed, PLACEMENT_STREAM)), [note]
 
 
 def startup_seconds(rate: float) -> int:
@@ -359,8 +377,8 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
     backfill_s = _duration("backfill", backfill, 0) or 0
     every_s = _duration("anomaly_every", anomaly_every, 60)
     spike = {k: overrides.pop(k) for k in SPIKE_OVERRIDES if k in overrides} if every_s else {}
-    resolved = resolve_scenario(scenario, **overrides)
-    seed = check_seed(seed)
+    resolved = resolve_scenario(scenario, check_range=False, **overrides)
+    seed = check_seed(seed, resolved)
     check_workers(workers)
     out = Path(out_dir)
     check_output(out, force)  # again under the lock below; now, so that a wrong folder is said at once
@@ -373,10 +391,11 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
     if problem:
         raise ScenarioError([("backfill" if first < 0 else "duration", problem)])
     train = _train(resolved, every_s, start, until, spike) if every_s else None
-    windows = [] if train else _place(resolved, seed, start, horizon, until is not None)
+    windows, notes = ([], []) if train else _place(resolved, seed, start, horizon, until is not None)
     model_scenario = resolved.replace(days=(horizon - first) / 86400, end=None)
     _, _, model, renderer = prepare(model_scenario, seed, first, horizon, windows)
-    run = StreamRun(seed, resolved, start, first, speed, out, rate_now=float(model.expected_total(start, start + 60).mean()))
+    run = StreamRun(seed, resolved, start, first, speed, out, rate_now=float(model.expected_total(start, start + 60).mean()),
+                    notes=notes)
 
     stopper.setting_up = False
     with claim_output(out, force, "stream"):
@@ -402,7 +421,7 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
             save_manifest(manifest, out, backfilled, complete=False)
             raise Interrupted(stopper.signal, manifest.lines, len(backfilled))
         run.backfill_lines = sum(f.lines for f in backfilled)  # the rest comes as the live file catches up
-        live = LiveLog(out, resolved.rotate, resolved.tz_seconds, t0, closed, adopt)
+        live = LiveLog(out, resolved.rotate, resolved.zone, t0, closed, adopt)
         stopper.cuts.append(live.cut_to_whole)
         if on_start:
             on_start(run)

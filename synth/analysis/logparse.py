@@ -1,0 +1,365 @@
+"""One format's lines as columns: ``LineParser`` reads a line (or a block of lines) of a text
+format with the grok regex the ingest pipeline uses for it, or of ``ecs_json`` with ``json``;
+``Batch`` holds one block's lines of one file as numpy columns.
+
+The regex is not written by hand per format: it is the anchored grok pattern that
+``synth.render.logformat.grok_plan`` derives from the format's Apache LogFormat (the pattern the
+ingest pipeline uses), compiled to a Python regex by ``synth.elastic.grok`` (Elasticsearch's
+expansion rules), so ``parsed`` means what the pipeline's grok would say.
+
+Asking only for the time (``columns=("t_ms",)``) takes a vectorised path where the format
+allows it: for a plain ``%t`` after fields that cannot hold ``[`` (combined, common, vhost,
+nginx, combined_timing), ``logtimes.block_times`` reads each line's time with numpy, and only
+lines that do not have that shape go through the regex. ``parsed`` then says that the line's
+time was read; the other fields are not looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synth.analysis.logblocks import LogReadError
+from synth.analysis.logtimes import apache_ms, block_times, iso_ms, parse_apache_times, time_reader
+from synth.elastic.grok import Grok, GrokError, builtin_patterns
+from synth.render.formats import LineFormat
+from synth.render.logformat import EXTRA_PATTERNS, Directive, grok_plan, parse
+
+NEWLINE = 10
+
+COLUMNS = ("t_ms", "client", "method", "target", "protocol", "status", "bytes", "referrer", "agent",
+           "duration_us", "host")
+TEXT_COLUMNS = ("client", "method", "target", "protocol", "referrer", "agent", "host")
+
+
+@dataclass
+class Batch:
+    """One block of one file's lines as columns.
+
+    ``data`` is the block as read (plain bytes, after gunzip); line i is
+    ``data[starts[i]:ends[i]]`` without its newline. Text columns hold the values as written in
+    the line (still escaped, ``b"-"`` where the line says ``-``), ``b""`` where a line did not
+    parse; numbers are -1 where a line says ``-`` or did not parse. A column is None when the
+    format has no such field, or when it was not asked for.
+    """
+
+    path: Path
+    file_index: int
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    terminated: bool  # the last line ends in a newline (False only at the end of a file)
+    first_line: int  # 1-based number of the batch's first line in its file
+    parsed: np.ndarray
+    t_ms: np.ndarray
+    client: np.ndarray | None = None
+    method: np.ndarray | None = None
+    target: np.ndarray | None = None
+    protocol: np.ndarray | None = None
+    status: np.ndarray | None = None
+    bytes: np.ndarray | None = None
+    referrer: np.ndarray | None = None
+    agent: np.ndarray | None = None
+    duration_us: np.ndarray | None = None
+    host: np.ndarray | None = None
+    whole: bool = field(default=True)  # parsed means the whole line matched (not just its time)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def file(self) -> np.ndarray:
+        return np.full(len(self), self.file_index, np.int64)
+
+    @property
+    def line(self) -> np.ndarray:
+        return np.arange(self.first_line, self.first_line + len(self), dtype=np.int64)
+
+    @cached_property
+    def raw(self) -> np.ndarray:
+        """The lines' bytes, without their newlines (an object array)."""
+        data = self.data
+        return np.array([data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist())] or [], object)
+
+    @property
+    def unparsed(self) -> int:
+        return int(len(self) - np.count_nonzero(self.parsed))
+
+
+
+NO_BRACKET = set("haluvpsbBDTIOmH")  # directives whose values never hold "[" (HTTPDUSER has none)
+
+
+# The fields a row is made of, each read by a picker made once per format (_picker).
+_ROW_FIELDS = ("timestamp", "url.original", "url.path", "url.query", "http.version", "http.response.status_code",
+               "http.response.body.bytes", "http.response.bytes", "source.address", "http.request.method",
+               "http.request.referrer", "user_agent.original", "url.domain")
+
+
+def _none(values: Sequence[bytes | None]) -> None:
+    return None
+
+
+def _picker(groups: list[int]) -> Callable[[Sequence[bytes | None]], bytes | None]:
+    """A function: a match's groups -> the first of ``groups`` that matched (None if none did)."""
+    if not groups:
+        return _none
+    if len(groups) == 1:
+        return operator.itemgetter(groups[0])
+
+    def first(values: Sequence[bytes | None]) -> bytes | None:
+        for g in groups:
+            if values[g] is not None:
+                return values[g]
+        return None
+    return first
+
+
+class LineParser:
+    """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
+
+    def __init__(self, fmt: LineFormat):
+        self.format = fmt
+        self.json = fmt.json
+        self.fast_time = False
+        self.has: set[str] = set()
+        self._times: dict[bytes, int | None] = {}
+        self._scratch = np.empty(0, bool)
+        if self.json:
+            self.has = {"client", "method", "target", "protocol", "status", "bytes", "referrer", "agent",
+                        "duration_us", "host"}
+            return
+        assert fmt.logformat is not None
+        items = parse(fmt.logformat)
+        plan = grok_plan(fmt.logformat)
+        bank = dict(builtin_patterns(ecs=True))
+        bank.update(EXTRA_PATTERNS)
+        bank.update(plan.definitions)
+        # A field that may be written "-" is captured with its dash, so that every field has a
+        # place in the line (for rewriting it) and "-" reads as written; the language matched
+        # is the plan's own.
+        pattern = re.sub(r"\(\?:-\|%\{(\w+):([\w.@]+)(?::\w+)?\}\)", r"(?<\2>-|%{\1})", plan.pattern)
+        try:
+            grok = Grok(bank, [pattern])
+        except GrokError as e:
+            raise LogReadError(f"the format's grok pattern does not compile: {e}") from None
+        self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
+        self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
+        self._pick = {name: _picker(self.groups.get(name, [])) for name in _ROW_FIELDS}
+        time_directive = next(i for i in items if isinstance(i, Directive) and i.time
+                              and plan.fields.get("timestamp") == i.text)
+        self.time_text = time_reader(time_directive)
+        before = items[:items.index(time_directive)]
+        self.fast_time = time_directive.arg is None and all(
+            isinstance(i, str) and "[" not in i or isinstance(i, Directive) and i.code in NO_BRACKET
+            for i in before)
+        f = self.groups
+        self.has = {name for name, ecs in (
+            ("client", "source.address"), ("method", "http.request.method"), ("referrer", "http.request.referrer"),
+            ("agent", "user_agent.original"), ("host", "url.domain"), ("status", "http.response.status_code"),
+        ) if ecs in f}
+        if "url.original" in f or "url.path" in f:
+            self.has.add("target")
+        if "http.version" in f:
+            self.has.add("protocol")
+        if "http.response.body.bytes" in f or "http.response.bytes" in f:
+            self.has.add("bytes")
+        self.duration = next(((name, scale) for name, scale in (
+            ("apache.access.response_time", 1), ("apache.access.response_time_ms", 1000),
+            ("apache.access.response_time_s", 1_000_000)) if name in f), None)
+        if self.duration:
+            self.has.add("duration_us")
+
+    # one line, for detection and ordering
+    def time_of(self, line: bytes) -> int | None:
+        row = self.fields(line)
+        return None if row is None else row["t_ms"]
+
+    def fields(self, line: bytes) -> dict[str, Any] | None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if self.json:
+            return self._json_fields(line)
+        m = self.regex.fullmatch(line)
+        if m is None:
+            return None
+        return self._row(m.groups())
+
+    def spans(self, line: bytes) -> dict[str, tuple[int, int]] | None:
+        """Where each column's value is in a text line: ``{"status": (start, end), ...}``, for
+        the columns status, bytes and duration_us; None when the line does not parse."""
+        if self.json:
+            raise LogReadError("spans are for text formats; JSON lines are rewritten as JSON")
+        m = self.regex.fullmatch(line[:-1] if line.endswith(b"\r") else line)
+        if m is None:
+            return None
+        out = {}
+        for column, names in (("status", ("http.response.status_code",)),
+                              ("bytes", ("http.response.body.bytes", "http.response.bytes")),
+                              ("duration_us", (self.duration[0],) if self.duration else ())):
+            for name in names:
+                for g in self.groups.get(name, ()):
+                    if m.group(g + 1) is not None and column not in out:
+                        out[column] = m.span(g + 1)
+        return out
+
+    def _group(self, values: Sequence[bytes | None], name: str) -> bytes | None:
+        for g in self.groups.get(name, ()):
+            if values[g] is not None:
+                return values[g]
+        return None
+
+    def _time(self, stamp: bytes) -> int | None:
+        cache = self._times
+        if stamp not in cache:
+            if len(cache) > 100_000:
+                cache.clear()
+            cache[stamp] = self.time_text(stamp.decode("latin-1"))
+        return cache[stamp]
+
+    def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
+        pick = self._pick
+        stamp = pick["timestamp"](values)
+        if stamp is None:
+            return None
+        t = self._time(stamp) if timed else stamp
+        if t is None:
+            return None
+        target = pick["url.original"](values)
+        if target is None and "url.path" in self.groups:
+            path, query = pick["url.path"](values), pick["url.query"](values)
+            target = (path or b"") + (b"?" + query if query is not None else b"")
+        version = pick["http.version"](values)
+        status = pick["http.response.status_code"](values)
+        size = pick["http.response.body.bytes"](values)
+        if size is None:
+            size = pick["http.response.bytes"](values)
+        duration = None
+        if self.duration:
+            value = self._group(values, self.duration[0])
+            duration = int(value) * self.duration[1] if value is not None else -1
+        return {"t_ms": t, "client": pick["source.address"](values) or b"",
+                "method": pick["http.request.method"](values) or b"",
+                "target": target or b"", "protocol": b"HTTP/" + version if version else b"",
+                "status": int(status) if status not in (None, b"-") else -1,
+                "bytes": int(size) if size not in (None, b"-") else -1,
+                "referrer": pick["http.request.referrer"](values) or b"-",
+                "agent": pick["user_agent.original"](values) or b"-",
+                "duration_us": duration, "host": pick["url.domain"](values) or b""}
+
+    @staticmethod
+    def _json_fields(line: bytes) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(line)
+            t = iso_ms(doc["@timestamp"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if t is None or not isinstance(doc, dict):
+            return None
+
+        def get(*keys: str) -> Any:
+            value: Any = doc
+            for key in keys:
+                if not isinstance(value, dict) or key not in value:
+                    return None
+                value = value[key]
+            return value
+
+        def text(*keys: str, default: bytes = b"") -> bytes:
+            value = get(*keys)
+            return str(value).encode("utf-8", "surrogateescape") if value is not None else default
+
+        def number(*keys: str) -> int:
+            value = get(*keys)
+            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
+
+        version = get("http", "version")
+        duration = number("event", "duration")
+        return {"t_ms": t, "client": text("source", "address"), "method": text("http", "request", "method"),
+                "target": text("url", "original"), "protocol": b"HTTP/" + str(version).encode() if version else b"",
+                "status": number("http", "response", "status_code"),
+                "bytes": number("http", "response", "body", "bytes"),
+                "referrer": text("http", "request", "referrer", default=b"-"),
+                "agent": text("user_agent", "original", default=b"-"),
+                "duration_us": duration // 1000 if duration >= 0 else -1, "host": text("url", "domain")}
+
+    # a block
+    def batch(self, path: Path, file_index: int, block: bytes, terminated: bool, first_line: int,
+              columns: frozenset[str]) -> Batch:
+        arr = np.frombuffer(block, np.uint8)
+        newlines = self._newlines(arr)
+        if terminated:
+            starts = np.r_[0, newlines[:-1] + 1].astype(np.int64)
+            ends = newlines.astype(np.int64)
+        else:
+            starts = np.r_[0, newlines + 1].astype(np.int64)
+            ends = np.r_[newlines, len(block)].astype(np.int64)
+        n = len(starts)
+        if columns <= {"t_ms"} and self.fast_time:
+            parsed, t_ms = self._fast_times(block, arr, starts, ends)
+            return Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms, whole=False)
+        rows: list[dict[str, Any] | None] = []
+        if self.json:
+            rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+        else:
+            fullmatch, row = self.regex.fullmatch, self._row
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                m = fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
+                rows.append(None if m is None else row(m.groups(), timed=False))
+            self._times_of(rows)
+        parsed = np.fromiter((r is not None for r in rows), bool, count=n)
+        t_ms = np.fromiter((r["t_ms"] if r is not None else 0 for r in rows), np.int64, count=n)
+        out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms)
+        for name in columns & self.has - {"t_ms"}:
+            if name in TEXT_COLUMNS:
+                values = np.empty(n, object)
+                values[:] = [r[name] if r is not None else b"" for r in rows]
+                setattr(out, name, values)
+            else:
+                setattr(out, name, np.fromiter((r[name] if r is not None else -1 for r in rows), np.int64, count=n))
+        return out
+
+    def _newlines(self, arr: np.ndarray) -> np.ndarray:
+        """Where the block's newlines are. The comparison goes into a buffer kept from block to
+        block: a new 16 MB array each time costs more in page faults than the comparison."""
+        if len(self._scratch) < len(arr):
+            self._scratch = np.empty(len(arr), bool)
+        return np.flatnonzero(np.equal(arr, NEWLINE, out=self._scratch[:len(arr)]))
+
+    def _times_of(self, rows: list[dict[str, Any] | None]) -> None:
+        """Each row's written time (``t_ms`` holds it, as bytes) read: all at once for %t."""
+        at = [i for i, r in enumerate(rows) if r is not None]
+        if not at:
+            return
+        stamps = [rows[i]["t_ms"] for i in at]  # type: ignore[index]
+        if self.time_text is apache_ms and all(len(x) == 26 for x in stamps):
+            times = parse_apache_times(np.array(stamps, "S26"))
+            values = np.where(times["valid"], times["utc"] * 1000, -1).tolist()
+        else:
+            values = [self._time(x) for x in stamps]
+            values = [-1 if v is None else v for v in values]
+        for i, t in zip(at, values):
+            if t < 0:
+                rows[i] = None
+            else:
+                rows[i]["t_ms"] = t  # type: ignore[index]
+
+    def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
+                    ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        parsed, t_ms = block_times(arr, starts, ends)
+        for i in np.flatnonzero(~parsed).tolist():
+            t = self.time_of(block[starts[i]:ends[i]])
+            if t is not None:
+                parsed[i], t_ms[i] = True, t
+        return parsed, t_ms
+
+
+__all__ = ["Batch", "LineParser", "COLUMNS", "TEXT_COLUMNS", "NO_BRACKET"]
