@@ -561,6 +561,9 @@ def line_ends(data: bytes) -> np.ndarray:
     return np.flatnonzero(np.frombuffer(data, np.uint8) == NEWLINE) + 1
 
 
+LIVE_WRITE_BYTES = 256 << 10  # the most one write of a stream holds: a tenth of a second at 10,000 lines/s
+
+
 def lines_that_fit(ends: np.ndarray, done: int, room: int) -> int:
     """How many lines after the first ``done`` fit in ``room`` bytes."""
     base = int(ends[done - 1]) if done else 0
@@ -707,6 +710,9 @@ class LiveLog:
                 stop = done + max(fit, 1)  # a line longer than the limit still gets a file
             else:
                 stop = n
+            # A stream that fell behind catches up in one batch: written in pieces of whole
+            # lines, so that a disk that fills up keeps the lines before the one that failed.
+            stop = min(stop, done + max(1, lines_that_fit(ends, done, LIVE_WRITE_BYTES)))
             base = int(ends[done - 1]) if done else 0
             placed.append(Placed(self.record, self.record.lines + 1, self.size, done, stop))
             self._write(data[base:int(ends[stop - 1])], stop - done, int(seconds[done]), int(seconds[stop - 1]))
