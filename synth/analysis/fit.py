@@ -21,13 +21,29 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from synth.analysis.fitagents import (
+    BOT_KIND_NAMES,
+    BOT_PATTERNS,
+    BROWSER_NAMES,
+    BROWSER_PATTERNS,
+    SYSTEM_NAMES,
+    SYSTEM_PATTERNS,
+    agent_figures,
+    classify,
+    count_by,
+    mobile_share,
+    visitor_agents,
+)
+from synth.analysis.fitagents import (
+    shares as shares_of,
+)
 from synth.analysis.fitcover import Coverage, coverage, describe_coverage
 from synth.analysis.fitmath import (
     TOP_RANKS,
@@ -47,27 +63,10 @@ KIND_NAMES = ("static", "page", "robots", "other")
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 SEARCH_HOSTS = re.compile(rb"(^|\.)(google|bing|duckduckgo|yahoo|yandex|baidu|ecosia|qwant|startpage|naver|"
                           rb"seznam|sogou|so|search)\.", re.IGNORECASE)
-MOBILE_RE = re.compile(rb"Mobile|Android|iPhone|iPad|iPod", re.IGNORECASE)
-BOT_KINDS = (  # (kind, pattern), first match wins; "-" or an empty agent counts as a script
-    ("monitor", re.compile(rb"uptime|pingdom|monitor|statuscake|site24x7|check_http|nagios|zabbix", re.I)),
-    ("feed reader", re.compile(rb"feed|rss|subscriber|newsblur|netnewswire", re.I)),
-    ("scanner", re.compile(rb"zgrab|nuclei|censys|nmap|masscan|scan|leakix|l9", re.I)),
-    ("script", re.compile(rb"curl|wget|python|go-http|java/|okhttp|httpclient|libwww|scrapy|aiohttp|httpx|"
-                          rb"headless|phantomjs|^-?$", re.I)),
-    ("crawler", re.compile(rb".", re.S)),
-)
-BROWSERS = (("Edge", rb"Edg/|Edge/"), ("Samsung", rb"SamsungBrowser"), ("Firefox", rb"Firefox/|FxiOS"),
-            ("Chrome", rb"Chrome/|CriOS"), ("Safari", rb"Safari/"))
-SYSTEMS = (("iOS", rb"iPhone|iPad|iPod"), ("Android", rb"Android"), ("Windows", rb"Windows"),
-           ("macOS", rb"Macintosh|Mac OS X"), ("Linux", rb"Linux|X11"))
 Z90 = 1.2815515655446004  # the 90th percentile of the standard normal
-
-
-def _classify(agent: bytes, table: tuple[tuple[str, bytes], ...]) -> str:
-    for name, pattern in table:
-        if re.search(pattern, agent):
-            return name
-    return "other"
+# Of synth's ten scanner agents, two pass as browsers (an old Chrome and Firefox): a log tells
+# only the others' lines as bots, and so does the twin's.
+SCANNER_SEEN = 0.8
 
 
 @dataclass
@@ -79,6 +78,7 @@ class Fit:
     header: list[str]
     coverage: Coverage
     lines: int
+    agents: dict[str, float] = field(default_factory=dict)  # the log's agent figures (fitagents.agent_figures)
 
     def yaml(self) -> str:
         """The scenario as a commented YAML file (``synth generate --scenario`` reads it)."""
@@ -188,33 +188,41 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     if has_agents:
         assert cols.agent is not None
         bot_share = float(bot.mean())
-        s["bot_share"] = _round(min(bot_share, 0.95), 3)
-        kinds: dict[str, int] = {}
-        bot_agents = np.bincount(cols.agent[bot], minlength=len(cols.agents))
-        for a in np.flatnonzero(bot_agents):
-            name = _classify(cols.agents[a], tuple((k, p.pattern) for k, p in BOT_KINDS))
-            kinds[name] = kinds.get(name, 0) + int(bot_agents[a])
-        total_bots = max(1, int(bot.sum()))
-        notes["bot_share"] = [f"{int(bot.sum()):,} lines from bots ({bot_share:.1%}); by kind: " + ", ".join(
-            f"{k} {v / total_bots:.1%}" for k, v in sorted(kinds.items(), key=lambda p: -p[1]))]
-        if bot_share > 0.95:
+        kinds = count_by(cols.agent[bot], cols.agents, BOT_PATTERNS)
+        seen = shares_of(kinds, BOT_KIND_NAMES)
+        # The twin's scanners, two in ten of them passing as browsers, drawn so that it shows
+        # the log's share of bots and of scanners among them.
+        scanner = seen.get("scanner", 0.0) / (SCANNER_SEEN + (1 - SCANNER_SEEN) * seen.get("scanner", 0.0))
+        drawn_bots = bot_share / (1 - (1 - SCANNER_SEEN) * scanner)
+        s["bot_share"] = _round(min(drawn_bots, 0.95), 3)
+        notes["bot_share"] = [f"{int(bot.sum()):,} lines from bots ({bot_share:.1%}): crawlers, feed readers, "
+                              "monitors and scanners by their agents; synth's scanners that pass as browsers "
+                              "added" if scanner else f"{int(bot.sum()):,} lines from bots ({bot_share:.1%})"]
+        if drawn_bots > 0.95:
             notes["bot_share"].append("capped at 0.95, the most synth generates")
         if bot.any():
-            s["scanner_share"] = _round((kinds.get("scanner", 0) + kinds.get("script", 0)) / total_bots, 3)
-            notes["scanner_share"] = ["share of bot lines from scanners and scripts; synth draws the rest as "
-                                      "crawlers, feed readers and monitors of its own catalogue"]
+            rest = sum(v for k, v in seen.items() if k != "scanner")
+            drawn = {k: (scanner if k == "scanner" else (1 - scanner) * v / rest if rest else 0.0) for k, v in seen.items()}
+            s["bots"] = {k: _round(v, 3) for k, v in drawn.items()}
+            notes["bots"] = ["bot lines by kind: " + ", ".join(f"{k} {seen[k]:.1%}" for k in BOT_KIND_NAMES)
+                             + " (scanners with scripts' HTTP libraries);",
+                             "synth sizes its feed readers and monitors to these shares"]
     else:
         notes["(bot_share)"] = ["no agents in this format: bots cannot be told; synth's default (0.2) is used"]
 
     # Status mix per kind of request, and methods.
+    # With bot kinds fitted, feed readers' and monitors' lines keep their own statuses and
+    # methods in the twin (304s, HEADs), so the mixes are measured without them.
+    normal = ~_periodic_lines(cols, bot) if "bots" in s else np.ones(n, bool)
     method_names = [m.decode("latin-1") for m in cols.methods]
-    s["methods"] = _share_map(cols.method, method_names, keep=lambda m: m if m in METHODS else None)
+    s["methods"] = _share_map(cols.method[normal], method_names, keep=lambda m: m if m in METHODS else None)
     other_methods = float(np.mean(~np.isin(cols.method, [i for i, m in enumerate(method_names) if m in METHODS])))
     notes["methods"] = ["shares of lines by method" + (f"; {other_methods:.2%} with other methods left out"
-                                                         if other_methods else "")]
+                                                         if other_methods else "")
+                        + ("; feed readers and monitors left out" if "bots" in s else "")]
     statuses: dict[str, dict[int, float]] = {}
     for k, name in enumerate(KIND_NAMES):
-        where = kind == k
+        where = (kind == k) & normal
         if where.sum() >= 20:
             codes, counts = np.unique(cols.status[where], return_counts=True)
             mix = {int(c): _round(float(v / where.sum())) for c, v in zip(codes, counts)
@@ -224,7 +232,8 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     if statuses:
         s["statuses"] = statuses
         notes["statuses"] = ["status shares per kind of request (static, page, robots.txt, other: as synth "
-                             "profile classes paths); kinds with fewer than 20 lines keep synth's own"]
+                             "profile classes paths); kinds with fewer than 20 lines keep synth's own"
+                             + ("; feed readers and monitors left out" if "bots" in s else "")]
 
     # Site map: pages, popularity, assets, sizes.
     page_lines = (kind == PAGE) & (cols.status == 200)
@@ -260,6 +269,10 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
             # (fetched on landings): they keep their own sizes, the rest is fitted as images.
             ids, counts = np.unique(cols.path[where], return_counts=True)
             busiest = ids[np.argsort(-counts, kind="stable")[:3]]
+            # In synth's order: the CSS, the JS, the favicon (by their extensions, else as asked for).
+            rank = {b".css": 0, b".js": 1, b".ico": 2}
+            busiest = np.array(sorted(busiest.tolist(), key=lambda i: rank.get(
+                cols.paths[i][cols.paths[i].rfind(b"."):].lower(), 3)), np.int64)
             shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in busiest]
             where &= ~np.isin(cols.path, busiest)
         if where.sum() < 20 or len(np.unique(cols.path[where])) < 3:
@@ -270,10 +283,15 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3)}
         if shared:
             sizes[name]["shared"] = shared
+    for polled, by in (("home", "monitor"), ("feed", "feed")):
+        found = _polled_size(cols, bot, by) if cols.agent is not None else None
+        if found is not None and KIND_NAMES[found[0]] in sizes:
+            sizes[KIND_NAMES[found[0]]][polled] = found[1]
     if sizes:
         s["sizes"] = sizes
         notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over the requests;",
-                          "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon)"]
+                          "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon);",
+                          "home, feed: the size of the path monitors, feed readers poll most"]
 
     # Visits: requests, pages and assets per visit, referrers.
     if has_agents and human.any():
@@ -315,7 +333,28 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
                           "of synth's catalogue (synth scenarios shows them)"]
     if days < 1:
         notes["anomalies"].append("none for a range under a day: a longer --days can hold synth's 30-minute spike")
-    return Fit(s, notes, header, cov, n)
+    figures = agent_figures(cols.client, cols.agent, bot, cols.agents) if cols.agent is not None else {}
+    return Fit(s, notes, header, cov, n, figures)
+
+
+def _periodic_lines(cols: Columns, bot: np.ndarray) -> np.ndarray:
+    """The lines of feed readers and monitors: bots that poll on a schedule."""
+    assert cols.agent is not None
+    polls = np.array([classify(a, BOT_PATTERNS) in ("feed", "monitor") for a in cols.agents] or [False], bool)
+    return bot & polls[cols.agent]
+
+
+def _polled_size(cols: Columns, bot: np.ndarray, kind: str) -> tuple[int, int] | None:
+    """The kind of the path bots of ``kind`` (monitor, feed) ask for most, and its body size
+    (median of its 200s)."""
+    assert cols.agent is not None
+    of_kind = np.array([classify(a, BOT_PATTERNS) == kind for a in cols.agents] or [False], bool)
+    where = bot & of_kind[cols.agent] & (cols.status == 200) & (cols.size > 0)
+    if where.sum() < 5:
+        return None
+    ids, counts = np.unique(cols.path[where], return_counts=True)
+    busiest = ids[np.argmax(counts)]
+    return int(cols.path_kind[busiest]), int(np.median(cols.size[where & (cols.path == busiest)]))
 
 
 def _median_by(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -380,21 +419,18 @@ def _fit_visits(cols: Columns, human: np.ndarray, kind: np.ndarray, cov: Coverag
                           "internal": _round(float((~none[ref[later]]).mean()) if later.any() else 0.96, 3)}
         notes["referrers"] = [f"of {int(first.sum()):,} landings: from search engines, from other sites (the rest "
                               "none); internal: later page views that name a referrer"]
-        mobile = np.array([bool(MOBILE_RE.search(a)) for a in cols.agents] or [False], bool)
-        first_agent = cols.agent[lines[np.r_[True, cols.client[lines][1:] != cols.client[lines][:-1]]]]
-        s["mobile_share"] = _round(float(mobile[first_agent].mean()), 3)
-        browsers: dict[str, int] = {}
-        systems: dict[str, int] = {}
-        for a in first_agent.tolist():
-            agent = cols.agents[a]
-            b, o = _classify(agent, BROWSERS), _classify(agent, SYSTEMS)
-            browsers[b] = browsers.get(b, 0) + 1
-            systems[o] = systems.get(o, 0) + 1
+        first_agent = visitor_agents(cols.client, cols.agent, human)
+        s["mobile_share"] = _round(mobile_share(first_agent, cols.agents), 3)
         total = max(1, len(first_agent))
-        notes["mobile_share"] = [
-            f"share of {len(first_agent):,} visitors on phones and tablets; synth draws its own browsers at this share",
-            "browsers: " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(browsers.items(), key=lambda p: -p[1])),
-            "systems: " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(systems.items(), key=lambda p: -p[1]))]
+        notes["mobile_share"] = [f"share of {len(first_agent):,} visitors on phones and tablets (each by its first agent)"]
+        for key, table, names in (("browsers", BROWSER_PATTERNS, BROWSER_NAMES), ("systems", SYSTEM_PATTERNS, SYSTEM_NAMES)):
+            counts = count_by(first_agent, cols.agents, table)
+            mix = shares_of(counts, names)
+            other = counts.get("other", 0) / total
+            if mix:
+                s[key] = {k: _round(v, 3) for k, v in sorted(mix.items(), key=lambda p: -p[1]) if v > 0}
+                notes[key] = [f"visitors' {key}, each by its first agent" + (f"; {other:.1%} with other {key} left out"
+                                                                            if other else "")]
 
 
 def _host(referrer: bytes) -> bytes:

@@ -52,9 +52,11 @@ def _judge(kind: str, a: float | None, b: float | None) -> bool | None:
 BAND_TEXT = {"share": "+-25 % or 1 pt", "zipf": "+-0.25", "rel30": "+-30 %", "rel25": "+-25 %"}
 
 
-def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None) -> list[Row]:
+def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None,
+            agents: tuple[dict[str, float], dict[str, float]] | None = None) -> list[Row]:
     """The rows of the table: ``a`` is the input's profile, ``b`` the twin's; ``rate`` the lines
-    per covered hour of each, when known."""
+    per covered hour of each, when known; ``agents`` the agent figures of each
+    (synth.analysis.fitagents.agent_figures: bot kinds, browsers, systems, mobile visitors)."""
     rows: list[Row] = []
 
     def add(figure: str, kind: str, x: float | None, y: float | None) -> None:
@@ -79,6 +81,11 @@ def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None) -> 
     add("Zipf slope clients", "zipf", a.client_zipf_slope, b.client_zipf_slope)
     add("Zipf slope paths", "zipf", a.path_zipf_slope, b.path_zipf_slope)
     add("bots, crawlers", "share", a.bot_share, b.bot_share)
+    if agents is not None:
+        x, y = agents
+        for name in [*x, *(k for k in y if k not in x)]:
+            if max(x.get(name, 0.0), y.get(name, 0.0)) >= SHOWN_SHARE:
+                add(name, "share", x.get(name, 0.0) if x else None, y.get(name, 0.0))
     add("referrer present", "share", a.referrer_share, b.referrer_share)
     add("session requests mean", "rel30", a.session_requests_mean, b.session_requests_mean)
     add("session requests median", "rel30", a.session_requests_median, b.session_requests_median)
