@@ -78,7 +78,7 @@ class Fit:
     header: list[str]
     coverage: Coverage
     lines: int
-    agents: dict[str, float] = field(default_factory=dict)  # the log's agent figures (fitagents.agent_figures)
+    agents: dict[str, tuple[float, bool]] = field(default_factory=dict)  # fitagents.agent_figures
 
     def yaml(self) -> str:
         """The scenario as a commented YAML file (``synth generate --scenario`` reads it)."""

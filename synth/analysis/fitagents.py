@@ -76,19 +76,29 @@ def visitor_agents(client: np.ndarray, agent: np.ndarray, human: np.ndarray) -> 
     return agent[human][np.sort(first)]
 
 
-def agent_figures(client: np.ndarray, agent: np.ndarray, bot: np.ndarray, agents: list[bytes]) -> dict[str, float]:
+FEW_BOT_LINES = 1000  # bot kinds' shares from fewer lines than this are not judged (scanners come in bursts)
+FEW_VISITORS = 200  # nor browsers', systems' and mobile shares from fewer visitors
+
+
+def agent_figures(client: np.ndarray, agent: np.ndarray, bot: np.ndarray,
+                  agents: list[bytes]) -> dict[str, tuple[float, bool]]:
     """The agent figures of a log, as ``synth fit --check`` compares them: each kind's share of
     bot lines ("bots crawler" ...), each browser's and system's share of visitors and the
-    share of visitors on phones and tablets (a visitor is a human client, by its first agent)."""
-    out: dict[str, float] = {}
-    for name, share in shares(count_by(agent[bot], agents, BOT_PATTERNS), BOT_KIND_NAMES).items():
-        out[f"bots {name}"] = share
+    share of visitors on phones and tablets (a visitor is a human client, by its first agent).
+    Each with whether it rests on enough lines (FEW_BOT_LINES) or visitors (FEW_VISITORS) of its
+    own to be judged: a share of a few dozen lines or visitors is mostly chance."""
+    out: dict[str, tuple[float, bool]] = {}
+    kinds = count_by(agent[bot], agents, BOT_PATTERNS)
+    for name, share in shares(kinds, BOT_KIND_NAMES).items():
+        out[f"bots {name}"] = (share, kinds.get(name, 0) >= FEW_BOT_LINES)
     first = visitor_agents(client, agent, ~bot)
     for key, table, names in (("browser", BROWSER_PATTERNS, BROWSER_NAMES), ("system", SYSTEM_PATTERNS, SYSTEM_NAMES)):
-        for name, share in shares(count_by(first, agents, table), names).items():
-            out[f"{key} {name}"] = share
+        counts = count_by(first, agents, table)
+        for name, share in shares(counts, names).items():
+            out[f"{key} {name}"] = (share, counts.get(name, 0) >= FEW_VISITORS)
     if len(first):
-        out["visitors on mobile"] = mobile_share(first, agents)
+        mobile = mobile_share(first, agents)
+        out["visitors on mobile"] = (mobile, min(mobile, 1 - mobile) * len(first) >= FEW_VISITORS)
     return out
 
 
