@@ -35,6 +35,7 @@ def _scenario(**keys):
     ({"bots": {"crawler": 1, "poller": 1}}, "bots.poller"),
     ({"bots": {"crawler": 1}, "scanner_share": 0.1}, "scanner_share"),
     ({"sizes": {"page": {"median": 10, "home": -1}}}, "sizes.page.home"),
+    ({"crawler_addresses": [2, 0.5]}, "crawler_addresses"),
     ({"sizes": {"static": {"median": 10, "home": 5}}}, "sizes.static"),
     ({"sizes": {"page": {"median": 10, "feed": 5}, "other": {"median": 10, "feed": 6}}}, "sizes.other.feed"),
 ])
@@ -45,7 +46,7 @@ def test_bad_agent_keys_are_named(keys, where):
 
 
 def test_agent_keys_round_trip_through_yaml():
-    keys = dict(browsers=BROWSERS, systems={"windows": 0.5, "ios": 0.5}, bots=BOTS,
+    keys = dict(browsers=BROWSERS, systems={"windows": 0.5, "ios": 0.5}, bots=BOTS, crawler_addresses=[2, 5, 1],
                 sizes={"page": {"median": 9000, "spread": 0.3, "home": 12345}, "other": {"median": 50, "feed": 777}})
     scenario = scenario_from_dict(_scenario(**keys))
     assert dict(scenario.shape.browsers) == pytest.approx(BROWSERS)

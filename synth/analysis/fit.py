@@ -204,6 +204,10 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
             rest = sum(v for k, v in seen.items() if k != "scanner")
             drawn = {k: (scanner if k == "scanner" else (1 - scanner) * v / rest if rest else 0.0) for k, v in seen.items()}
             s["bots"] = {k: _round(v, 3) for k, v in drawn.items()}
+            addresses = _crawler_addresses(cols, bot)
+            if addresses:
+                s["crawler_addresses"] = addresses
+                notes["crawler_addresses"] = ["distinct addresses of the busiest crawlers (by agent), busiest first"]
             notes["bots"] = ["bot lines by kind: " + ", ".join(f"{k} {seen[k]:.1%}" for k in BOT_KIND_NAMES)
                              + " (scanners with scripts' HTTP libraries);",
                              "synth sizes its feed readers and monitors to these shares"]
@@ -335,6 +339,21 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         notes["anomalies"].append("none for a range under a day: a longer --days can hold synth's 30-minute spike")
     figures = agent_figures(cols.client, cols.agent, bot, cols.agents) if cols.agent is not None else {}
     return Fit(s, notes, header, cov, n, figures)
+
+
+def _crawler_addresses(cols: Columns, bot: np.ndarray) -> list[int]:
+    """Distinct addresses of each crawler agent with 100 lines or more, busiest first (at most 20)."""
+    assert cols.agent is not None
+    crawler = np.array([classify(a, BOT_PATTERNS) == "crawler" for a in cols.agents] or [False], bool)
+    where = bot & crawler[cols.agent]
+    agent, client = cols.agent[where], cols.client[where]
+    if len(agent) == 0:
+        return []
+    width = int(client.max()) + 1
+    per_agent = np.bincount(np.unique(agent * width + client) // width, minlength=len(cols.agents))
+    lines = np.bincount(agent, minlength=len(cols.agents))
+    busiest = [a for a in np.argsort(-lines, kind="stable")[:20].tolist() if lines[a] >= 100]
+    return [int(min(per_agent[a], 50)) for a in busiest]
 
 
 def _periodic_lines(cols: Columns, bot: np.ndarray) -> np.ndarray:

@@ -785,12 +785,16 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
 
     crawler_ids, crawler_weights = [], []
     since = first or last
-    for share, template, networks in catalog.CRAWLERS:
+    # The shape's crawler_addresses go to the crawlers by their share, busiest first.
+    by_share = sorted(range(len(catalog.CRAWLERS)), key=lambda i: -catalog.CRAWLERS[i][0])
+    fitted_addresses = dict(zip(by_share, shape.crawler_addresses or ()))
+    for index, (share, template, networks) in enumerate(catalog.CRAWLERS):
         text = catalog.agent_of(template, since)
         if text is None:
             continue
         agent_id = pop.agent(text)
-        n_addresses = 2 + int(rng.integers(0, 5))
+        n_addresses = 2 + int(rng.integers(0, 5))  # drawn with or without the key: later draws stay
+        n_addresses = fitted_addresses.get(index, n_addresses)
         for k in range(n_addresses):
             network = networks[k % len(networks)]
             crawler_ids.append(pop.add_client(_address_in(network, fake), agent_id))

@@ -23,6 +23,8 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
     browsers          {chrome, safari, firefox, edge, samsung: share} of visitors' browsers
                       (default: the catalogue's market shares)
     systems           {windows, macos, linux, ios, android: share} of visitors' systems
+    crawler_addresses [n, ...]: addresses of the busiest crawlers, busiest first (default: 2 to 6
+                      each, drawn); crawlers past the list keep theirs
     bots              {crawler, feed, monitor, scanner: share} of bot requests: search and other
                       crawlers, feed readers, uptime monitors, scanners and scripts; wins over
                       scanner_share (give one of them)
@@ -67,6 +69,7 @@ class Shape:
     browsers: tuple[tuple[str, float], ...] | None = None
     systems: tuple[tuple[str, float], ...] | None = None
     bots: tuple[tuple[str, float], ...] | None = None
+    crawler_addresses: tuple[int, ...] | None = None
     paths: tuple[tuple[str, int, float], ...] | None = None
 
     def size(self, kind: str) -> tuple[float, float] | None:
@@ -260,6 +263,17 @@ def _family_shares(f: Fields, key: str, names: tuple[str, ...]) -> tuple[tuple[s
     return tuple(sorted(shares, key=lambda p: names.index(p[0])))
 
 
+def _crawler_addresses(f: Fields) -> tuple[int, ...] | None:
+    value = f.get("crawler_addresses", None)
+    if value is None:
+        return None
+    if (not isinstance(value, list) or not 1 <= len(value) <= 100
+            or not all(_is_number(v) and v == int(v) and 1 <= v <= 50 for v in value)):
+        f.problem("crawler_addresses", f"must be a list of 1 to 100 whole numbers from 1 to 50, got {value!r}")
+        return None
+    return tuple(int(v) for v in value)
+
+
 def parse_shape(f: Fields) -> Shape:
     """Read the shape keys from a scenario mapping; problems go to ``f``."""
     methods = f.get("methods", None)
@@ -285,6 +299,7 @@ def parse_shape(f: Fields) -> Shape:
         browsers=_family_shares(f, "browsers", BROWSER_FAMILIES),
         systems=_family_shares(f, "systems", SYSTEM_FAMILIES),
         bots=bots,
+        crawler_addresses=_crawler_addresses(f),
         paths=_paths(f),
     )
 
@@ -313,6 +328,8 @@ def shape_yaml(shape: Shape) -> dict[str, Any]:
         data["methods"] = dict(shape.methods)
     if shape.referrers is not None:
         data["referrers"] = dict(shape.referrers)
+    if shape.crawler_addresses is not None:
+        data["crawler_addresses"] = list(shape.crawler_addresses)
     for name in ("browsers", "systems", "bots"):
         if getattr(shape, name) is not None:
             data[name] = dict(getattr(shape, name))
