@@ -17,6 +17,7 @@ daily and weekly curves are measured over the covered time only.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable
@@ -27,455 +28,45 @@ from typing import Any
 import numpy as np
 import yaml
 
-from synth.analysis.logread import LogReadError, order_files, read_log, resolve_format
-from synth.analysis.profile import (
-    BOT_RE,
-    PAGE,
-    STATIC,
-    ProfileError,
-    _read_log,
-    _request_class,
-    _split_request,
-    zipf_slope,
+from synth.analysis.fitagents import (
+    BOT_KIND_NAMES,
+    BOT_PATTERNS,
+    BROWSER_NAMES,
+    BROWSER_PATTERNS,
+    SYSTEM_NAMES,
+    SYSTEM_PATTERNS,
+    agent_figures,
+    classify,
+    count_by,
+    mobile_share,
+    visitor_agents,
 )
+from synth.analysis.fitagents import (
+    shares as shares_of,
+)
+from synth.analysis.fitcover import Coverage, coverage, describe_coverage
+from synth.analysis.fitmath import (
+    TOP_RANKS,
+    desmooth_daily,
+    fill_circular,
+    fit_population,
+    per_hour_rate,
+    per_weekday_rate,
+    seen_population,
+    visit_count,
+    visits_of,
+)
+from synth.analysis.fitread import Columns, FitError, offset_seconds, read_columns
+from synth.analysis.profile import PAGE, STATIC, zipf_slope
 
 KIND_NAMES = ("static", "page", "robots", "other")
-VISIT_GAP_S = 10 * 60  # a visit ends after 10 quiet minutes (synth's think times stay under that)
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 SEARCH_HOSTS = re.compile(rb"(^|\.)(google|bing|duckduckgo|yahoo|yandex|baidu|ecosia|qwant|startpage|naver|"
                           rb"seznam|sogou|so|search)\.", re.IGNORECASE)
-MOBILE_RE = re.compile(rb"Mobile|Android|iPhone|iPad|iPod", re.IGNORECASE)
-BOT_KINDS = (  # (kind, pattern), first match wins; "-" or an empty agent counts as a script
-    ("monitor", re.compile(rb"uptime|pingdom|monitor|statuscake|site24x7|check_http|nagios|zabbix", re.I)),
-    ("feed reader", re.compile(rb"feed|rss|subscriber|newsblur|netnewswire", re.I)),
-    ("scanner", re.compile(rb"zgrab|nuclei|censys|nmap|masscan|scan|leakix|l9", re.I)),
-    ("script", re.compile(rb"curl|wget|python|go-http|java/|okhttp|httpclient|libwww|scrapy|aiohttp|httpx|"
-                          rb"headless|phantomjs|^-?$", re.I)),
-    ("crawler", re.compile(rb".", re.S)),
-)
-BROWSERS = (("Edge", rb"Edg/|Edge/"), ("Samsung", rb"SamsungBrowser"), ("Firefox", rb"Firefox/|FxiOS"),
-            ("Chrome", rb"Chrome/|CriOS"), ("Safari", rb"Safari/"))
-SYSTEMS = (("iOS", rb"iPhone|iPad|iPod"), ("Android", rb"Android"), ("Windows", rb"Windows"),
-           ("macOS", rb"Macintosh|Mac OS X"), ("Linux", rb"Linux|X11"))
 Z90 = 1.2815515655446004  # the 90th percentile of the standard normal
-
-
-class FitError(ValueError):
-    """A log that cannot be fitted: unreadable, or without a line that parses."""
-
-
-# --- the log as columns ------------------------------------------------------------------------
-
-
-class _Interner:
-    def __init__(self) -> None:
-        self.ids: dict[Any, int] = {}
-
-    def add(self, values: Any) -> np.ndarray:
-        ids = self.ids
-        values = list(values)
-        for value in dict.fromkeys(values):
-            if value not in ids:
-                ids[value] = len(ids)
-        return np.fromiter(map(ids.__getitem__, values), np.int64, count=len(values))
-
-    @property
-    def values(self) -> list:
-        return list(self.ids)
-
-
-@dataclass
-class Columns:
-    """The parsed lines of a log: times, and ids into per-field tables of distinct values."""
-
-    files: int
-    lines: int
-    unparsed: int
-    format: str
-    utc: np.ndarray  # epoch seconds
-    local: np.ndarray  # clock time as written, as if it were UTC
-    tz: str  # the offset most lines were written with, +HHMM
-    client: np.ndarray
-    clients: list[bytes]
-    method: np.ndarray
-    methods: list[bytes]
-    path: np.ndarray  # target without its query
-    paths: list[bytes]
-    status: np.ndarray
-    size: np.ndarray  # body bytes, 0 for none or "-"
-    referrer: np.ndarray | None
-    referrers: list[bytes]
-    agent: np.ndarray | None
-    agents: list[bytes]
-    path_kind: np.ndarray = field(init=False)
-    bot_agent: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.path_kind = np.array([_request_class(p.decode("latin-1").lower()) for p in self.paths] or [0], np.int64)
-        self.bot_agent = np.array([_is_bot(a) for a in self.agents] or [False], bool)
-
-    @property
-    def kind(self) -> np.ndarray:
-        return self.path_kind[self.path]
-
-    @property
-    def bot(self) -> np.ndarray:
-        return np.zeros(len(self.utc), bool) if self.agent is None else self.bot_agent[self.agent]
-
-
-def _is_bot(agent: bytes) -> bool:
-    return agent in (b"", b"-") or BOT_RE.search(agent.decode("latin-1")) is not None
-
-
-_OFFSET_RE = re.compile(rb"\d\d:\d\d(?::\d\d(?:\.\d+)?)? ?([+-]\d\d):?(\d\d)\b|\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z")
-
-
-def _written_offset(raw: list[bytes]) -> str:
-    """The zone offset most of these lines write their time with (``+0000`` when none is written)."""
-    counts: dict[str, int] = {}
-    for line in raw:
-        m = _OFFSET_RE.search(line)
-        if m:
-            text = "+0000" if m.group(1) is None else (m.group(1) + m.group(2)).decode()
-            counts[text] = counts.get(text, 0) + 1
-    return max(counts, key=counts.__getitem__) if counts else "+0000"
-
-
-def _offset_seconds(tz: str) -> int:
-    return (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 3600 + int(tz[3:5]) * 60)
-
-
-def read_columns(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None) -> Columns:
-    """Every line of the log into interned columns: combined and common through synth profile's
-    reader (a regex per block, fast), any other format through ``synth.analysis.logread``."""
-    try:
-        files = order_files(paths)
-        if not files:
-            raise FitError("no file given")
-        fmt = resolve_format(files, format, log_format)
-        if fmt.name in ("combined", "common") and not log_format:
-            return _read_apache(files, fmt.name)
-        tables = {name: _Interner() for name in ("client", "method", "path", "referrer", "agent")}
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in (*tables, "t_ms", "status", "size")}
-        lines = unparsed = 0
-        sample: list[bytes] = []
-        has: set[str] = set()
-        for batch in read_log(files, format, log_format):
-            lines += len(batch)
-            ok = batch.parsed
-            unparsed += int(len(ok) - ok.sum())
-            if not ok.any():
-                continue
-            if len(sample) < 200:
-                sample.extend(batch.raw[ok][:200].tolist())
-            parts["t_ms"].append(batch.t_ms[ok])
-            parts["status"].append(batch.status[ok] if batch.status is not None else np.full(int(ok.sum()), 200))
-            size = batch.bytes[ok] if batch.bytes is not None else np.zeros(int(ok.sum()), np.int64)
-            parts["size"].append(np.maximum(size, 0))
-            for name in ("client", "method", "referrer", "agent"):
-                values = getattr(batch, name)
-                if values is not None:
-                    has.add(name)
-                    parts[name].append(tables[name].add(values[ok].tolist()))
-            targets = batch.target[ok].tolist() if batch.target is not None else [b""] * int(ok.sum())
-            parts["path"].append(tables["path"].add(t.split(b"?", 1)[0] for t in targets))
-    except LogReadError as e:
-        raise FitError(str(e)) from None
-    if lines == 0:
-        raise FitError("the log is empty")
-    if not parts["t_ms"]:
-        raise FitError(f"no line of the log parses as {fmt.name}")
-    joined = {name: np.concatenate(p) for name, p in parts.items() if p}
-    utc = joined["t_ms"] // 1000
-    order = np.argsort(utc, kind="stable")
-    tz = _written_offset(sample)
-
-    def column(name: str) -> np.ndarray:
-        value = joined.get(name)
-        return np.zeros(len(utc), np.int64) if value is None else value[order]
-
-    return Columns(
-        files=len(files), lines=lines, unparsed=unparsed, format=fmt.name, utc=utc[order],
-        local=utc[order] + _offset_seconds(tz), tz=tz,
-        client=column("client"), clients=tables["client"].values or [b"-"],
-        method=column("method"), methods=tables["method"].values or [b"GET"],
-        path=column("path"), paths=tables["path"].values or [b"/"],
-        status=column("status"), size=column("size"),
-        referrer=column("referrer") if "referrer" in has else None, referrers=tables["referrer"].values,
-        agent=column("agent") if "agent" in has else None, agents=tables["agent"].values)
-
-
-def _read_apache(files: list[Path], name: str) -> Columns:
-    try:
-        log = _read_log(files)
-    except ProfileError as e:
-        raise FitError(str(e)) from None
-    if log.lines == 0:
-        raise FitError("the log is empty")
-    c = log.columns
-    if len(c["utc"]) == 0:
-        raise FitError(f"no line of the log parses as {name} (first: {log.first_unparsed})")
-    order = np.argsort(c["utc"], kind="stable")
-    requests = [_split_request(r.decode("latin-1")) for r in log.interners["request"].values]
-    methods, paths = _Interner(), _Interner()
-    method_of = methods.add([m for m, _, _ in requests])
-    path_of = paths.add([t.split("?", 1)[0].encode("latin-1") for _, t, _ in requests])
-    agents = [a[1:-1] for a in log.interners["agent"].values]  # captured with their quotes
-    combined = any(agents) or any(a == b"" for a in log.interners["agent"].values if len(a) == 2)
-    written = c["written"][order]
-    tz = _written_offset([b"[" + w + b"]" for w in written[:: max(1, len(written) // 200)][:200]]) \
-        if len(written) else "+0000"
-    request = c["request"][order]
-    return Columns(
-        files=len(files), lines=log.lines, unparsed=log.unparsed, format=name,
-        utc=c["utc"][order], local=c["utc"][order] + _offset_seconds(tz), tz=tz,
-        client=c["client"][order], clients=log.interners["client"].values,
-        method=method_of[request], methods=[m.encode() for m in methods.values],
-        path=path_of[request], paths=paths.values,
-        status=np.array([int(v) for v in log.interners["status"].values], np.int64)[c["status"][order]],
-        size=np.array([0 if v == b"-" else int(v) for v in log.interners["size"].values], np.int64)[c["size"][order]],
-        referrer=c["referrer"][order] if combined else None,
-        referrers=[r[1:-1] for r in log.interners["referrer"].values],
-        agent=c["agent"][order] if combined else None, agents=agents)
-
-
-# --- covered time --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """The time a log covers: its range, the minutes of each hour it samples, its gaps."""
-
-    start: int  # epoch seconds, first line's minute
-    end: int  # epoch seconds, after the last line's minute
-    minutes: tuple[int, ...]  # minutes of the hour that hold lines (all 60 unless sampled)
-    hours: np.ndarray  # per hour from start // 3600: covered seconds
-    gaps: tuple[tuple[int, int, float], ...]  # (start, end, lines expected there) of uncovered hours
-
-    @property
-    def seconds(self) -> float:
-        return float(self.hours.sum())
-
-    @property
-    def sampled(self) -> bool:
-        return len(self.minutes) < 60
-
-
-def coverage(utc: np.ndarray, offset: int = 0) -> Coverage:
-    """The covered time of lines at ``utc`` (sorted epoch seconds), written at zone ``offset``.
-
-    A sample is told by the minute of the hour: when a few minutes hold nearly every line
-    (99.5 %) and the others would hold 20 lines each if the lines were spread evenly, only those
-    minutes are covered. A gap is an hour without a line where that clock hour's median over the
-    log's other hours would put 5 or more; quieter hours without lines are simply quiet.
-    """
-    start = int(utc[0]) // 60 * 60
-    end = int(utc[-1]) // 60 * 60 + 60
-    by_minute = np.bincount((utc // 60) % 60, minlength=60)
-    ranked = np.argsort(-by_minute, kind="stable")
-    cumulative = np.cumsum(by_minute[ranked])
-    k = int(np.searchsorted(cumulative, 0.995 * len(utc))) + 1
-    minutes = tuple(range(60))
-    if k <= 30 and len(utc) / 60 >= 20:
-        minutes = tuple(sorted(int(m) for m in ranked[:k]))
-    share = len(minutes) / 60
-    first_hour = start // 3600
-    n_hours = (end - 1) // 3600 - first_hour + 1
-    counts = np.bincount(utc // 3600 - first_hour, minlength=n_hours)
-    span = np.full(n_hours, 3600.0)
-    span[0] -= start - first_hour * 3600
-    span[-1] -= (first_hour + n_hours) * 3600 - end
-    span = np.minimum(span, 3600.0) if n_hours > 1 else np.array([float(end - start)])
-    if share < 1:
-        span = span * share
-    clock = (np.arange(first_hour, first_hour + n_hours) * 3600 + offset) // 3600 % 24
-    expected = np.zeros(n_hours)
-    for h in range(24):
-        busy = (clock == h) & (counts > 0)
-        if busy.any():
-            expected[clock == h] = np.median(counts[busy] / span[busy]) * span[clock == h]
-    empty = (counts == 0) & (expected >= 5)
-    gaps = []
-    i = 0
-    while i < n_hours:
-        if empty[i]:
-            j = i
-            while j + 1 < n_hours and empty[j + 1]:
-                j += 1
-            gaps.append(((first_hour + i) * 3600, (first_hour + j + 1) * 3600, float(expected[i:j + 1].sum())))
-            i = j + 1
-        else:
-            i += 1
-    hours = np.where(empty, 0.0, span)
-    return Coverage(start, end, minutes, hours, tuple(gaps))
-
-
-def _describe_coverage(c: Coverage) -> list[str]:
-    import datetime as dt
-
-    def when(t: int) -> str:
-        return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-    notes = []
-    if c.sampled:
-        minutes = ", ".join(f":{m:02d}" for m in c.minutes)
-        notes.append(f"lines only in minute{'s' if len(c.minutes) > 1 else ''} {minutes} of each hour: "
-                     f"rates fitted over those minutes")
-    for a, b, expected in c.gaps:
-        notes.append(f"no lines from {when(a)} to {when(b)} ({(b - a) // 3600} h, about {expected:,.0f} "
-                     f"expected): left out of the fit")
-    total = c.end - c.start
-    notes.append(f"covered: {c.seconds / 3600:,.1f} h of the {total / 3600:,.1f} h from the first line to the last")
-    return notes
-
-
-# --- the fitting maths -----------------------------------------------------------------------------
-
-
-def desmooth_daily(hourly: np.ndarray) -> np.ndarray:
-    """The 24 knots whose curve, linear between the middles of the hours as synth's rates draw
-    it, has these hourly means: each hour's mean is knot/8 + 3/4 knot + knot/8 of its neighbours."""
-    a = np.zeros((24, 24))
-    for h in range(24):
-        a[h, h], a[h, (h - 1) % 24], a[h, (h + 1) % 24] = 0.75, 0.125, 0.125
-    knots = np.linalg.solve(a, hourly)
-    return np.maximum(knots, 0.02 * max(float(hourly.max()), 1e-12))
-
-
-def seen_population(seen: int, visits: float, slope: float, low: int, high: int) -> int:
-    """The population of which ``visits`` draws with Zipf(``slope``) weights show ``seen``
-    distinct members: expected distinct = sum(1 - exp(-visits p_i)), solved by bisection."""
-    if seen <= 0 or visits <= 0:
-        return low
-
-    def distinct(n: int) -> float:
-        w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** slope
-        return float(np.sum(-np.expm1(-visits * w / w.sum())))
-
-    lo, hi = max(low, seen), high
-    if distinct(hi) <= seen:
-        return hi
-    while hi - lo > max(1, lo // 200):
-        mid = (lo + hi) // 2
-        if distinct(mid) < seen:
-            lo = mid
-        else:
-            hi = mid
-    return int(hi)
-
-
-def zipf_norm(n: int, slope: float, exact: int = 2000) -> float:
-    """sum(i ** -slope for i in 1..n): the first ``exact`` terms summed, the rest as an integral."""
-    head = np.arange(1, min(n, exact) + 1, dtype=np.float64) ** -slope
-    total = float(head.sum())
-    if n > exact:
-        a, b = exact + 0.5, n + 0.5
-        total += math.log(b / a) if abs(slope - 1) < 1e-9 else (b ** (1 - slope) - a ** (1 - slope)) / (1 - slope)
-    return total
-
-
-TOP_RANKS = (1, 2, 3, 5, 10)
-
-
-def fit_population(seen: int, visits: float, top: dict[int, float]) -> tuple[float, int]:
-    """The activity slope and the size of a visitor population in which ``visits`` Zipf draws
-    show ``seen`` distinct visitors, the busiest k of them taking ``top[k]`` of the draws. The
-    size fixes how many are seen given the slope; the slope is the one whose top shares fit the
-    measured ones best (least squares of their logarithms) given the size; solved in turn."""
-    slope = 0.9
-    ranks = [k for k in TOP_RANKS if top.get(k, 0) > 0]
-
-    def misfit(s: float, n: int) -> float:
-        norm = zipf_norm(n, s)
-        return sum((math.log(zipf_norm(min(k, n), s) / norm) - math.log(top[k])) ** 2 for k in ranks)
-
-    for _ in range(8):
-        size = seen_population(seen, visits, slope, 10, 5_000_000)
-        lo, hi = 0.0, 4.0
-        for _ in range(50):  # golden-section search: the misfit has one minimum in the slope
-            a, b = hi - 0.618 * (hi - lo), lo + 0.618 * (hi - lo)
-            if misfit(a, size) < misfit(b, size):
-                hi = b
-            else:
-                lo = a
-        settled = abs((lo + hi) / 2 - slope) < 0.005
-        slope = (lo + hi) / 2
-        if settled:
-            break
-    return slope, seen_population(seen, visits, slope, 10, 5_000_000)
-
-
-def _per_hour_rate(local: np.ndarray, covered: np.ndarray, first_hour: int, offset: int) -> np.ndarray:
-    """Lines per covered second in each clock hour (0-23, as written); NaN where none is covered.
-
-    The median over the hours of that clock hour where three or more are covered, so that an
-    anomaly in the log (a spike, an outage) does not bend the curve; the mean of one or two.
-    """
-    n = len(covered)
-    hour_index = (local - offset) // 3600 - first_hour
-    counts = np.bincount(hour_index, minlength=n)[:n].astype(np.float64)
-    clock = (np.arange(first_hour, first_hour + n) * 3600 + offset) // 3600 % 24
-    out = np.full(24, np.nan)
-    for h in range(24):
-        seen = (clock == h) & (covered > 0)
-        if seen.sum() >= 3:
-            out[h] = float(np.median(counts[seen] / covered[seen]))
-        elif seen.any():
-            out[h] = float(counts[seen].sum() / covered[seen].sum())
-    return out
-
-
-def _per_weekday_rate(local: np.ndarray, covered: np.ndarray, first_hour: int, offset: int) -> np.ndarray:
-    n = len(covered)
-    hour_index = (local - offset) // 3600 - first_hour
-    counts = np.bincount(hour_index, minlength=n)[:n].astype(np.float64)
-    counts[covered == 0] = 0
-    day = ((np.arange(first_hour, first_hour + n) * 3600 + offset) // 86400 + 3) % 7  # 0 is Monday
-    seconds = np.bincount(day, weights=covered, minlength=7)
-    lines = np.bincount(day, weights=counts, minlength=7)
-    hours = np.bincount(day, weights=covered > 0, minlength=7)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # A weekday needs most of a day covered: a few hours would carry their clock hours' weight.
-        return np.where(hours >= 18, lines / seconds, np.nan)
-
-
-def _fill_circular(values: np.ndarray) -> np.ndarray:
-    """NaNs filled from their nearest known neighbours around the circle (linear)."""
-    known = np.flatnonzero(~np.isnan(values))
-    if len(known) == len(values) or len(known) == 0:
-        return values
-    n = len(values)
-    x = np.concatenate([known - n, known, known + n])
-    y = np.tile(values[known], 3)
-    return np.interp(np.arange(n), x, y)
-
-
-def _visits(client: np.ndarray, agent: np.ndarray, utc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For lines already filtered: the visit number of each line (lines of one client and agent
-    until VISIT_GAP_S of quiet), in the order ``order``; returns (order, visit id per sorted line)."""
-    key = client * (int(agent.max(initial=0)) + 1) + agent
-    order = np.lexsort((utc, key))
-    k, t = key[order], utc[order]
-    new = np.r_[True, (k[1:] != k[:-1]) | (np.diff(t) > VISIT_GAP_S)]
-    return order, np.cumsum(new) - 1
-
-
-def visit_count(client: np.ndarray, agent: np.ndarray, utc: np.ndarray) -> float:
-    """About how many visits these lines are: lines over the mean lines of each client's first
-    visit (a busy client's visits run into each other; a visit's length does not depend on who
-    makes it, so first visits measure it)."""
-    order, visit = _visits(client, agent, utc)
-    sizes = np.bincount(visit)
-    c = client[order]
-    firsts = np.unique(visit[np.r_[True, c[1:] != c[:-1]]])
-    return float(len(client) / max(sizes[firsts].mean(), 1.0))
-
-
-def _classify(agent: bytes, table: tuple[tuple[str, bytes], ...]) -> str:
-    for name, pattern in table:
-        if re.search(pattern, agent):
-            return name
-    return "other"
+# Of synth's ten scanner agents, two pass as browsers (an old Chrome and Firefox): a log tells
+# only the others' lines as bots, and so does the twin's.
+SCANNER_SEEN = 0.8
 
 
 @dataclass
@@ -487,6 +78,7 @@ class Fit:
     header: list[str]
     coverage: Coverage
     lines: int
+    agents: dict[str, tuple[float, bool]] = field(default_factory=dict)  # fitagents.agent_figures
 
     def yaml(self) -> str:
         """The scenario as a commented YAML file (``synth generate --scenario`` reads it)."""
@@ -529,7 +121,7 @@ def _share_map(ids: np.ndarray, names: list, keep: Any = None, floor: float = 0.
 def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     """The fitted scenario of a log read into columns (see the module docstring)."""
     n = len(cols.utc)
-    offset = _offset_seconds(cols.tz)
+    offset = offset_seconds(cols.tz)
     cov = coverage(cols.utc, offset)
     first_hour = cov.start // 3600
     notes: dict[str, list[str]] = {}
@@ -544,13 +136,12 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         "No address, path, query, referrer or agent of the log is in this file: only shapes.",
         "Generate its twin:  synth generate --scenario THIS.yaml --days 28 --out twin/",
         "",
-        *_describe_coverage(cov),
+        *describe_coverage(cov),
     ]
     s["name"] = "fitted"
     s["description"] = f"The shape of a log of {n:,} lines, fitted by synth fit"
     days = (cov.end - cov.start) / 86400
     s["days"] = _round(max(days, 1 / 1440), 6)
-    import datetime as dt
     s["end"] = dt.datetime.fromtimestamp(cov.end, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     notes["days"] = ["the log's range, first line to last (generate --days sets another)"]
     rate = n / max(cov.seconds, 60.0)
@@ -566,11 +157,11 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
 
     # Daily and weekly curves: human lines (bots are drawn steady) per covered second.
     curve_lines = cols.local[human] if has_agents else cols.local
-    hourly = _per_hour_rate(curve_lines, cov.hours, first_hour, offset)
+    hourly = per_hour_rate(curve_lines, cov.hours, first_hour, offset)
     base_bots = 0.0 if has_agents else 0.2 * rate  # without agents, the default bot share is steady
     known = int((~np.isnan(hourly)).sum())
     if known >= 12:
-        hourly = np.maximum(_fill_circular(hourly) - base_bots, 0.02 * np.nanmax(hourly))
+        hourly = np.maximum(fill_circular(hourly) - base_bots, 0.02 * np.nanmax(hourly))
         knots = desmooth_daily(hourly / hourly.max())
         s["daily"] = [_round(v, 3) for v in (knots / knots.max()).tolist()]
         notes["daily"] = [f"activity by clock hour 00-23 (busiest 1), from {int(human.sum()) if has_agents else n:,} "
@@ -582,7 +173,7 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
             notes["daily"].append("no agents to tell bots by: the default 20 % steady bot traffic taken out")
     else:
         notes["(daily)"] = [f"only {known} clock hours covered: synth's usual daily curve is used"]
-    weekly = _per_weekday_rate(curve_lines, cov.hours, first_hour, offset)
+    weekly = per_weekday_rate(curve_lines, cov.hours, first_hour, offset)
     if not np.isnan(weekly[:5]).all() and not np.isnan(weekly[5:]).all():
         week = np.where(np.isnan(weekly[:5]), np.nanmean(weekly[:5]), weekly[:5])
         end = np.where(np.isnan(weekly[5:]), np.nanmean(weekly[5:]), weekly[5:])
@@ -597,33 +188,45 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     if has_agents:
         assert cols.agent is not None
         bot_share = float(bot.mean())
-        s["bot_share"] = _round(min(bot_share, 0.95), 3)
-        kinds: dict[str, int] = {}
-        bot_agents = np.bincount(cols.agent[bot], minlength=len(cols.agents))
-        for a in np.flatnonzero(bot_agents):
-            name = _classify(cols.agents[a], tuple((k, p.pattern) for k, p in BOT_KINDS))
-            kinds[name] = kinds.get(name, 0) + int(bot_agents[a])
-        total_bots = max(1, int(bot.sum()))
-        notes["bot_share"] = [f"{int(bot.sum()):,} lines from bots ({bot_share:.1%}); by kind: " + ", ".join(
-            f"{k} {v / total_bots:.1%}" for k, v in sorted(kinds.items(), key=lambda p: -p[1]))]
-        if bot_share > 0.95:
+        kinds = count_by(cols.agent[bot], cols.agents, BOT_PATTERNS)
+        seen = shares_of(kinds, BOT_KIND_NAMES)
+        # The twin's scanners, two in ten of them passing as browsers, drawn so that it shows
+        # the log's share of bots and of scanners among them.
+        scanner = seen.get("scanner", 0.0) / (SCANNER_SEEN + (1 - SCANNER_SEEN) * seen.get("scanner", 0.0))
+        drawn_bots = bot_share / (1 - (1 - SCANNER_SEEN) * scanner)
+        s["bot_share"] = _round(min(drawn_bots, 0.95), 3)
+        notes["bot_share"] = [f"{int(bot.sum()):,} lines from bots ({bot_share:.1%}): crawlers, feed readers, "
+                              "monitors and scanners by their agents; synth's scanners that pass as browsers "
+                              "added" if scanner else f"{int(bot.sum()):,} lines from bots ({bot_share:.1%})"]
+        if drawn_bots > 0.95:
             notes["bot_share"].append("capped at 0.95, the most synth generates")
         if bot.any():
-            s["scanner_share"] = _round((kinds.get("scanner", 0) + kinds.get("script", 0)) / total_bots, 3)
-            notes["scanner_share"] = ["share of bot lines from scanners and scripts; synth draws the rest as "
-                                      "crawlers, feed readers and monitors of its own catalogue"]
+            rest = sum(v for k, v in seen.items() if k != "scanner")
+            drawn = {k: (scanner if k == "scanner" else (1 - scanner) * v / rest if rest else 0.0) for k, v in seen.items()}
+            s["bots"] = {k: _round(v, 3) for k, v in drawn.items()}
+            addresses = _crawler_addresses(cols, bot)
+            if addresses:
+                s["crawler_addresses"] = addresses
+                notes["crawler_addresses"] = ["distinct addresses of the busiest crawlers (by agent), busiest first"]
+            notes["bots"] = ["bot lines by kind: " + ", ".join(f"{k} {seen[k]:.1%}" for k in BOT_KIND_NAMES)
+                             + " (scanners with scripts' HTTP libraries);",
+                             "synth sizes its feed readers and monitors to these shares"]
     else:
         notes["(bot_share)"] = ["no agents in this format: bots cannot be told; synth's default (0.2) is used"]
 
     # Status mix per kind of request, and methods.
+    # With bot kinds fitted, feed readers' and monitors' lines keep their own statuses and
+    # methods in the twin (304s, HEADs), so the mixes are measured without them.
+    normal = ~_periodic_lines(cols, bot) if "bots" in s else np.ones(n, bool)
     method_names = [m.decode("latin-1") for m in cols.methods]
-    s["methods"] = _share_map(cols.method, method_names, keep=lambda m: m if m in METHODS else None)
+    s["methods"] = _share_map(cols.method[normal], method_names, keep=lambda m: m if m in METHODS else None)
     other_methods = float(np.mean(~np.isin(cols.method, [i for i, m in enumerate(method_names) if m in METHODS])))
     notes["methods"] = ["shares of lines by method" + (f"; {other_methods:.2%} with other methods left out"
-                                                         if other_methods else "")]
+                                                         if other_methods else "")
+                        + ("; feed readers and monitors left out" if "bots" in s else "")]
     statuses: dict[str, dict[int, float]] = {}
     for k, name in enumerate(KIND_NAMES):
-        where = kind == k
+        where = (kind == k) & normal
         if where.sum() >= 20:
             codes, counts = np.unique(cols.status[where], return_counts=True)
             mix = {int(c): _round(float(v / where.sum())) for c, v in zip(codes, counts)
@@ -633,7 +236,8 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     if statuses:
         s["statuses"] = statuses
         notes["statuses"] = ["status shares per kind of request (static, page, robots.txt, other: as synth "
-                             "profile classes paths); kinds with fewer than 20 lines keep synth's own"]
+                             "profile classes paths); kinds with fewer than 20 lines keep synth's own"
+                             + ("; feed readers and monitors left out" if "bots" in s else "")]
 
     # Site map: pages, popularity, assets, sizes.
     page_lines = (kind == PAGE) & (cols.status == 200)
@@ -669,6 +273,10 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
             # (fetched on landings): they keep their own sizes, the rest is fitted as images.
             ids, counts = np.unique(cols.path[where], return_counts=True)
             busiest = ids[np.argsort(-counts, kind="stable")[:3]]
+            # In synth's order: the CSS, the JS, the favicon (by their extensions, else as asked for).
+            rank = {b".css": 0, b".js": 1, b".ico": 2}
+            busiest = np.array(sorted(busiest.tolist(), key=lambda i: rank.get(
+                cols.paths[i][cols.paths[i].rfind(b"."):].lower(), 3)), np.int64)
             shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in busiest]
             where &= ~np.isin(cols.path, busiest)
         if where.sum() < 20 or len(np.unique(cols.path[where])) < 3:
@@ -679,10 +287,15 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3)}
         if shared:
             sizes[name]["shared"] = shared
+    for polled, by in (("home", "monitor"), ("feed", "feed")):
+        found = _polled_size(cols, bot, by) if cols.agent is not None else None
+        if found is not None and KIND_NAMES[found[0]] in sizes:
+            sizes[KIND_NAMES[found[0]]][polled] = found[1]
     if sizes:
         s["sizes"] = sizes
         notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over the requests;",
-                          "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon)"]
+                          "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon);",
+                          "home, feed: the size of the path monitors, feed readers poll most"]
 
     # Visits: requests, pages and assets per visit, referrers.
     if has_agents and human.any():
@@ -724,7 +337,43 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
                           "of synth's catalogue (synth scenarios shows them)"]
     if days < 1:
         notes["anomalies"].append("none for a range under a day: a longer --days can hold synth's 30-minute spike")
-    return Fit(s, notes, header, cov, n)
+    figures = agent_figures(cols.client, cols.agent, bot, cols.agents) if cols.agent is not None else {}
+    return Fit(s, notes, header, cov, n, figures)
+
+
+def _crawler_addresses(cols: Columns, bot: np.ndarray) -> list[int]:
+    """Distinct addresses of each crawler agent with 100 lines or more, busiest first (at most 20)."""
+    assert cols.agent is not None
+    crawler = np.array([classify(a, BOT_PATTERNS) == "crawler" for a in cols.agents] or [False], bool)
+    where = bot & crawler[cols.agent]
+    agent, client = cols.agent[where], cols.client[where]
+    if len(agent) == 0:
+        return []
+    width = int(client.max()) + 1
+    per_agent = np.bincount(np.unique(agent * width + client) // width, minlength=len(cols.agents))
+    lines = np.bincount(agent, minlength=len(cols.agents))
+    busiest = [a for a in np.argsort(-lines, kind="stable")[:20].tolist() if lines[a] >= 100]
+    return [int(min(per_agent[a], 50)) for a in busiest]
+
+
+def _periodic_lines(cols: Columns, bot: np.ndarray) -> np.ndarray:
+    """The lines of feed readers and monitors: bots that poll on a schedule."""
+    assert cols.agent is not None
+    polls = np.array([classify(a, BOT_PATTERNS) in ("feed", "monitor") for a in cols.agents] or [False], bool)
+    return bot & polls[cols.agent]
+
+
+def _polled_size(cols: Columns, bot: np.ndarray, kind: str) -> tuple[int, int] | None:
+    """The kind of the path bots of ``kind`` (monitor, feed) ask for most, and its body size
+    (median of its 200s)."""
+    assert cols.agent is not None
+    of_kind = np.array([classify(a, BOT_PATTERNS) == kind for a in cols.agents] or [False], bool)
+    where = bot & of_kind[cols.agent] & (cols.status == 200) & (cols.size > 0)
+    if where.sum() < 5:
+        return None
+    ids, counts = np.unique(cols.path[where], return_counts=True)
+    busiest = ids[np.argmax(counts)]
+    return int(cols.path_kind[busiest]), int(np.median(cols.size[where & (cols.path == busiest)]))
 
 
 def _median_by(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -740,7 +389,7 @@ def _fit_visits(cols: Columns, human: np.ndarray, kind: np.ndarray, cov: Coverag
                 s: dict[str, Any], notes: dict[str, list[str]]) -> None:
     assert cols.agent is not None
     idx = np.flatnonzero(human)
-    order, visit = _visits(cols.client[idx], cols.agent[idx], cols.utc[idx])
+    order, visit = visits_of(cols.client[idx], cols.agent[idx], cols.utc[idx])
     lines = idx[order]
     n_visits = int(visit[-1]) + 1
     is_page = kind[lines] == PAGE
@@ -789,21 +438,18 @@ def _fit_visits(cols: Columns, human: np.ndarray, kind: np.ndarray, cov: Coverag
                           "internal": _round(float((~none[ref[later]]).mean()) if later.any() else 0.96, 3)}
         notes["referrers"] = [f"of {int(first.sum()):,} landings: from search engines, from other sites (the rest "
                               "none); internal: later page views that name a referrer"]
-        mobile = np.array([bool(MOBILE_RE.search(a)) for a in cols.agents] or [False], bool)
-        first_agent = cols.agent[lines[np.r_[True, cols.client[lines][1:] != cols.client[lines][:-1]]]]
-        s["mobile_share"] = _round(float(mobile[first_agent].mean()), 3)
-        browsers: dict[str, int] = {}
-        systems: dict[str, int] = {}
-        for a in first_agent.tolist():
-            agent = cols.agents[a]
-            b, o = _classify(agent, BROWSERS), _classify(agent, SYSTEMS)
-            browsers[b] = browsers.get(b, 0) + 1
-            systems[o] = systems.get(o, 0) + 1
+        first_agent = visitor_agents(cols.client, cols.agent, human)
+        s["mobile_share"] = _round(mobile_share(first_agent, cols.agents), 3)
         total = max(1, len(first_agent))
-        notes["mobile_share"] = [
-            f"share of {len(first_agent):,} visitors on phones and tablets; synth draws its own browsers at this share",
-            "browsers: " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(browsers.items(), key=lambda p: -p[1])),
-            "systems: " + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(systems.items(), key=lambda p: -p[1]))]
+        notes["mobile_share"] = [f"share of {len(first_agent):,} visitors on phones and tablets (each by its first agent)"]
+        for key, table, names in (("browsers", BROWSER_PATTERNS, BROWSER_NAMES), ("systems", SYSTEM_PATTERNS, SYSTEM_NAMES)):
+            counts = count_by(first_agent, cols.agents, table)
+            mix = shares_of(counts, names)
+            other = counts.get("other", 0) / total
+            if mix:
+                s[key] = {k: _round(v, 3) for k, v in sorted(mix.items(), key=lambda p: -p[1]) if v > 0}
+                notes[key] = [f"visitors' {key}, each by its first agent" + (f"; {other:.1%} with other {key} left out"
+                                                                            if other else "")]
 
 
 def _host(referrer: bytes) -> bytes:
@@ -845,4 +491,4 @@ def fit_log(paths: Iterable[str | Path], format: str | None = None, log_format: 
 
 
 __all__ = ["Fit", "FitError", "Coverage", "Columns", "fit_log", "fit_columns", "read_columns", "coverage",
-           "desmooth_daily", "seen_population"]
+           "desmooth_daily", "seen_population", "fit_population", "visit_count"]

@@ -11,7 +11,9 @@ The bands (synth fit's contract):
     rate                    within +-25 % (lines per covered hour)
 
 A figure the input has and the twin has not is out of band; one the input has not (a common
-log has no agents) is shown as n/a and not judged.
+log has no agents) is shown as n/a and not judged; an agent figure of the input that rests on
+too few lines or visitors to tell (fitagents.FEW_BOT_LINES, FEW_VISITORS) is shown as few and
+not judged.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ class Row:
     input: float | None
     twin: float | None
     ok: bool | None  # None: not judged
+    few: bool = False  # not judged: the input's figure rests on too few lines to tell
 
     @property
     def verdict(self) -> str:
-        return "n/a" if self.ok is None else "in" if self.ok else "OUT"
+        return "few" if self.few else "n/a" if self.ok is None else "in" if self.ok else "OUT"
 
 
 def _judge(kind: str, a: float | None, b: float | None) -> bool | None:
@@ -52,9 +55,12 @@ def _judge(kind: str, a: float | None, b: float | None) -> bool | None:
 BAND_TEXT = {"share": "+-25 % or 1 pt", "zipf": "+-0.25", "rel30": "+-30 %", "rel25": "+-25 %"}
 
 
-def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None) -> list[Row]:
+def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None,
+            agents: tuple[dict[str, tuple[float, bool]], dict[str, tuple[float, bool]]] | None = None) -> list[Row]:
     """The rows of the table: ``a`` is the input's profile, ``b`` the twin's; ``rate`` the lines
-    per covered hour of each, when known."""
+    per covered hour of each, when known; ``agents`` the agent figures of each
+    (synth.analysis.fitagents.agent_figures: bot kinds, browsers, systems, mobile visitors); those
+    of the input that rest on a few lines or visitors are shown and not judged."""
     rows: list[Row] = []
 
     def add(figure: str, kind: str, x: float | None, y: float | None) -> None:
@@ -79,6 +85,16 @@ def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None) -> 
     add("Zipf slope clients", "zipf", a.client_zipf_slope, b.client_zipf_slope)
     add("Zipf slope paths", "zipf", a.path_zipf_slope, b.path_zipf_slope)
     add("bots, crawlers", "share", a.bot_share, b.bot_share)
+    if agents is not None:
+        given, made = agents
+        for name in [*given, *(k for k in made if k not in given)]:
+            a_share, enough = given.get(name, (0.0, False))
+            b_share = made.get(name, (0.0, False))[0]
+            if max(a_share, b_share) >= SHOWN_SHARE:
+                if enough:
+                    add(name, "share", a_share, b_share)
+                else:
+                    rows.append(Row(name, BAND_TEXT["share"], a_share, b_share, None, few=True))
     add("referrer present", "share", a.referrer_share, b.referrer_share)
     add("session requests mean", "rel30", a.session_requests_mean, b.session_requests_mean)
     add("session requests median", "rel30", a.session_requests_median, b.session_requests_median)

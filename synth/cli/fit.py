@@ -35,8 +35,9 @@ def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | N
     rate over the time the log covers (a sample of minutes, outages and lost rotations are
     found and left out), the daily and weekly curves, the status mix per kind of request, the
     site map's shape (pages, popularity, images per page, sizes), methods, bots, referrers,
-    visits, the client population and the mobile share. The scenario's comments say what was
-    measured, from how many lines, and what fell back to synth's defaults.
+    visits, the client population and the agents (browsers, systems, mobile share, kinds of
+    bot). The scenario's comments say what was measured, from how many lines, and what fell
+    back to synth's defaults.
 
     No address, path, query, referrer or agent of the log reaches the scenario unless
     --keep-paths (paths only, never addresses).

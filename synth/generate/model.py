@@ -180,14 +180,20 @@ class TrafficModel:
         if scenario.shape.methods is not None or scenario.shape.statuses is not None:
             # The status shares anomalies measure against (error_burst) are those of the fitted mix.
             mixed = seed_stream(seed, SHAPE_STREAM)
-            visits, crawls, scans, polls = (reshape(mixed, pools, e, scenario.shape)
-                                            for e in (visits, crawls, scans, polls))
+            visits, crawls, scans = (reshape(mixed, pools, e, scenario.shape) for e in (visits, crawls, scans))
+            if scenario.shape.bots is None:
+                polls = reshape(mixed, pools, polls, scenario.shape)
         bots = scenario.rate * scenario.bot_share
         periodic = sum(1 / p for _, p in pop.feed_clients) + sum(1 / p for _, _, p in pop.monitor_clients)
-        if periodic > 0.5 * bots:  # a site this quiet has no monitors or feed readers to speak of
-            periodic = 0.0
-        scan = (0.05 if scenario.shape.scanner_share is None else scenario.shape.scanner_share) * bots
-        rates = {"human": scenario.rate - bots, "crawl": bots - scan - periodic, "scan": scan, "periodic": periodic}
+        kinds = dict(scenario.shape.bots or ())
+        if scenario.shape.bots is None and periodic > 0.5 * bots:  # a site this quiet has no monitors
+            periodic = 0.0                                          # or feed readers to speak of
+        if scenario.shape.bots is not None:
+            scan = kinds.get("scanner", 0.0) * bots
+            periodic = min(periodic, bots - scan)  # the pools sized feeds and monitors to their shares
+        else:
+            scan = (0.05 if scenario.shape.scanner_share is None else scenario.shape.scanner_share) * bots
+        rates = {"human": scenario.rate - bots, "crawl": max(bots - scan - periodic, 0.0), "scan": scan, "periodic": periodic}
         shares: dict[int, float] = {}
         for source, sample_events in (("human", visits), ("crawl", crawls), ("scan", scans), ("periodic", polls)):
             if len(sample_events) and rates[source] > 0:
@@ -331,9 +337,12 @@ class TrafficModel:
         if mix.periodic:
             parts.append(draw_periodic(rng, pools, b0 * 1000, b1 * 1000))
         if self.reshaping:
-            # A fitted method and status mix applies to the site's normal traffic, not to anomalies.
+            # A fitted method and status mix applies to the site's normal traffic, not to anomalies;
+            # with fitted bot kinds, not to feed readers and monitors either (their 304s and HEADs
+            # are their own, and synth fit measures the mix without them).
+            polls = parts.pop() if mix.periodic and self.scenario.shape.bots is not None else None
             parts = [reshape(block_stream(self.seed, SHAPE_STREAM, b), pools, Events.concat(parts),
-                             self.scenario.shape)]
+                             self.scenario.shape)] + ([] if polls is None else [polls])
         for effect in self.effects:
             extra = effect.extra(self, rng, b0, b1)
             if extra is not None:

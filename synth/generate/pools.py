@@ -460,6 +460,10 @@ def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None
     if fitted is not None:
         for i, size in zip((site.feed, site.sitemap), _fitted_sizes(rng, 2, *fitted)):
             site.size_list[i] = int(size)
+    if shape.home_size is not None and shape.paths is None:
+        site.size_list[int(site.pages[0])] = shape.home_size
+    if shape.feed_size is not None:
+        site.size_list[site.feed] = shape.feed_size
 
 
 def _kept_pages(kept: tuple[tuple[str, int, float], ...]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -579,23 +583,61 @@ def _mobile(template: str) -> bool:
     return any(mark in template for mark in ("Mobile", "iPad", "iPhone", "Android"))
 
 
-def browser_shares(mobile_share: float | None = None) -> np.ndarray:
-    """Each browser family's share; with ``mobile_share``, phones and tablets scaled to it."""
+def browser_family(template: str) -> str:
+    """The family of a browser's agent, as synth fit tells it (synth.analysis.fitagents)."""
+    for name, marks in (("edge", ("Edg/", "Edge/")), ("samsung", ("SamsungBrowser",)), ("firefox", ("Firefox/", "FxiOS")),
+                        ("chrome", ("Chrome/", "CriOS"))):
+        if any(m in template for m in marks):
+            return name
+    return "safari"
+
+
+def browser_system(template: str) -> str:
+    """The system of a browser's agent, as synth fit tells it."""
+    for name, marks in (("ios", ("iPhone", "iPad", "iPod")), ("android", ("Android",)), ("windows", ("Windows",)),
+                        ("macos", ("Macintosh", "Mac OS X")), ("linux", ("Linux", "X11"))):
+        if any(m in template for m in marks):
+            return name
+    return "other"
+
+
+def browser_shares(mobile_share: float | None = None, shape: Shape = NO_SHAPE) -> np.ndarray:
+    """Each browser template's share; with ``mobile_share``, phones and tablets scaled to it;
+    with the shape's ``browsers`` or ``systems``, raked (iterative proportional fitting) until
+    the families, the systems and the mobile share each meet the ones given. A mix the
+    catalogue cannot make (Samsung's browser is only on phones) comes as near as it can."""
     shares = np.array([share for share, _ in catalog.BROWSERS])
-    if mobile_share is None:
-        return shares
     mobile = np.array([_mobile(t) for _, t in catalog.BROWSERS])
-    return np.where(mobile, shares / shares[mobile].sum() * mobile_share,
-                    shares / shares[~mobile].sum() * (1.0 - mobile_share))
+    if shape.browsers is None and shape.systems is None:
+        if mobile_share is None:
+            return shares
+        return np.where(mobile, shares / shares[mobile].sum() * mobile_share,
+                        shares / shares[~mobile].sum() * (1.0 - mobile_share))
+    margins = []
+    for given, of in ((shape.browsers, browser_family), (shape.systems, browser_system)):
+        if given is not None:
+            group = np.array([of(t) for _, t in catalog.BROWSERS])
+            margins.append([(group == name, share) for name, share in given] + [(~np.isin(group, [n for n, _ in given]), 0.0)])
+    if mobile_share is not None:
+        margins.append([(mobile, mobile_share), (~mobile, 1.0 - mobile_share)])
+    w = shares / shares.sum()
+    for _ in range(200):
+        for margin in margins:
+            for where, target in margin:
+                total = w[where].sum()
+                if total > 0:
+                    w[where] *= target / total
+            w = w / w.sum()
+    return w
 
 
-def browser_recipes(rng: np.random.Generator, n: int,
-                    mobile_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def browser_recipes(rng: np.random.Generator, n: int, mobile_share: float | None = None,
+                    shape: Shape = NO_SHAPE) -> tuple[np.ndarray, np.ndarray]:
     """``n`` browsers as recipes: a family by market share (phones and tablets scaled to
-    ``mobile_share`` when given), how many releases behind, and draws of minor version, phone
-    model and build. Returns the distinct recipes (rows of family, lag, minor, model, build)
-    and, for each of the ``n``, the index of its recipe."""
-    family = pick(rng, _cdf(browser_shares(mobile_share)), n)
+    ``mobile_share`` when given, families and systems to the shape's), how many releases
+    behind, and draws of minor version, phone model and build. Returns the distinct recipes
+    (rows of family, lag, minor, model, build) and, for each of the ``n``, the index of its recipe."""
+    family = pick(rng, _cdf(browser_shares(mobile_share, shape)), n)
     lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
     minor = rng.integers(0, 4, n)
     model = rng.integers(0, 4, n)
@@ -695,7 +737,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     pop.group_offsets = offsets * 60
     pop.group_shares = shares / shares.sum()
     groups = rng.choice(len(offsets), size=n_clients, p=pop.group_shares)
-    recipes, which = browser_recipes(rng, n_clients, shape.mobile_share)
+    recipes, which = browser_recipes(rng, n_clients, shape.mobile_share, shape)
     last = dt.date.fromordinal(versions["day"])
     days = release_days(first or last, last)
     per_period = [recipe_text_table(recipes, catalog.browser_versions(day)) for day in days]
@@ -743,12 +785,16 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
 
     crawler_ids, crawler_weights = [], []
     since = first or last
-    for share, template, networks in catalog.CRAWLERS:
+    # The shape's crawler_addresses go to the crawlers by their share, busiest first.
+    by_share = sorted(range(len(catalog.CRAWLERS)), key=lambda i: -catalog.CRAWLERS[i][0])
+    fitted_addresses = dict(zip(by_share, shape.crawler_addresses or ()))
+    for index, (share, template, networks) in enumerate(catalog.CRAWLERS):
         text = catalog.agent_of(template, since)
         if text is None:
             continue
         agent_id = pop.agent(text)
-        n_addresses = 2 + int(rng.integers(0, 5))
+        n_addresses = 2 + int(rng.integers(0, 5))  # drawn with or without the key: later draws stay
+        n_addresses = fitted_addresses.get(index, n_addresses)
         for k in range(n_addresses):
             network = networks[k % len(networks)]
             crawler_ids.append(pop.add_client(_address_in(network, fake), agent_id))
@@ -789,8 +835,11 @@ def default_clients(rate: float, days: float) -> int:
 def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                 when: dt.date, n_pages: int = 600,
                 audience: tuple[tuple[int, float], ...] | None = None, shape: Shape = NO_SHAPE,
-                first: dt.date | None = None) -> Pools:
-    """Every pool of the run, from one generator: the same seed gives the same site and visitors."""
+                first: dt.date | None = None, bot_rate: float | None = None) -> Pools:
+    """Every pool of the run, from one generator: the same seed gives the same site and visitors.
+
+    ``bot_rate`` (bot requests per second) sizes the feed readers and monitors to the shape's
+    ``bots`` shares; without that key they are synth's own few."""
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
     versions = catalog.browser_versions(when)
@@ -799,6 +848,8 @@ def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
     population = build_population(fake, rng, n_clients=n_clients, ipv6_share=ipv6_share, versions=versions,
                                   audience=audience or catalog.AUDIENCE, shape=shape, first=first)
     _add_monitors(population, site, fake, first or when)
+    if shape.bots is not None and bot_rate is not None:
+        _fit_periodic(population, fake, dict(shape.bots), bot_rate)
     for mix in dict(shape.statuses or ()).values():
         site.statuses.extend(code for code, _ in mix if code not in site.statuses)
     return Pools(site, population, referrers, versions, VisitShape.from_shape(shape))
@@ -814,4 +865,39 @@ def _add_monitors(pop: Population, site: Site, fake: Faker, since: dt.date) -> N
         client = pop.add_client(service_address(agent, fake), pop.agent(agent))
         pop.monitor_clients.append((client, home, period))
         pop.monitor_methods.append(METHODS.index(method))
+    pop.freeze()
+
+
+MAX_COPIES = 500  # of each feed reader or monitor; past that their periods shorten instead
+
+
+def _fit_periodic(pop: Population, fake: Faker, bots: dict[str, float], bot_rate: float) -> None:
+    """Feed readers and monitors at the rates of their ``bots`` shares: each of synth's readers
+    (monitors) as many times over as the rate asks, each copy from an address of its own, and
+    their periods stretched or shortened by what rounding leaves (a quiet site's one reader polls
+    less often). A share of 0 has none."""
+    for kind in ("feed", "monitor"):
+        target = bots.get(kind, 0.0) * bot_rate
+        if kind == "feed":
+            schedule = [(c, -1, p) for c, p in pop.feed_clients]
+            methods = [-1] * len(schedule)
+        else:
+            schedule, methods = list(pop.monitor_clients), list(pop.monitor_methods)
+        base = sum(1 / p for _, _, p in schedule)
+        out: list[tuple[int, int, int]] = []
+        out_methods: list[int] = []
+        if target > 0 and base > 0:
+            copies = int(min(max(1, round(target / base)), MAX_COPIES))
+            scale = copies * base / target
+            for copy in range(copies):
+                for (client, where, period), method in zip(schedule, methods):
+                    if copy:
+                        agent = int(pop.client_agent_list[client])
+                        client = pop.add_client(service_address(pop.agents[agent], fake), agent)
+                    out.append((client, where, max(1, int(round(period * scale)))))
+                    out_methods.append(method)
+        if kind == "feed":
+            pop.feed_clients = [(c, p) for c, _, p in out]
+        else:
+            pop.monitor_clients, pop.monitor_methods = out, out_methods
     pop.freeze()

@@ -8,7 +8,10 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
     popularity        Zipf exponent of page popularity (default 1.15)
     assets_per_page   mean number of images a page embeds (default 1.6)
     sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma};
-                      static may add shared: [bytes, ...], the sizes of the shared CSS, JS and favicon
+                      static may add shared: [bytes, ...], the sizes of the shared CSS, JS and favicon;
+                      page may add home: bytes, the home page's (monitors poll it); page or other
+                      (the kind synth profile classes the feed's path as) may add feed: bytes, the
+                      feed's (feed readers poll it)
     statuses          per kind of request (page, static, robots, other): {status: share}
     methods           {GET: share, HEAD: share, ...} over the site's normal traffic
     pages_per_visit   mean page views of a visit (default 2)
@@ -17,6 +20,14 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
                       page views that carry the previous page as referrer (defaults .46, .14, .96)
     mobile_share      share of visitors on phones and tablets (default: the catalogue's, about .44)
     scanner_share     share of bot requests made by vulnerability scanners (default 0.05)
+    browsers          {chrome, safari, firefox, edge, samsung: share} of visitors' browsers
+                      (default: the catalogue's market shares)
+    systems           {windows, macos, linux, ios, android: share} of visitors' systems
+    crawler_addresses [n, ...]: addresses of the busiest crawlers, busiest first (default: 2 to 6
+                      each, drawn); crawlers past the list keep theirs
+    bots              {crawler, feed, monitor, scanner: share} of bot requests: search and other
+                      crawlers, feed readers, uptime monitors, scanners and scripts; wins over
+                      scanner_share (give one of them)
     paths             the site's own paths: a list of [path, bytes, weight] (``synth fit --keep-paths``)
 """
 
@@ -33,6 +44,10 @@ SIZE_KINDS = ("page", "static", "other")
 # Methods a site's own traffic may use (the renderer's method table starts with these).
 METHOD_NAMES = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 MAX_PATHS = 50_000
+# Families of visitors' agents and kinds of bot, as synth fit tells them from agents.
+BROWSER_FAMILIES = ("chrome", "safari", "firefox", "edge", "samsung")
+SYSTEM_FAMILIES = ("windows", "macos", "linux", "ios", "android")
+BOT_KINDS = ("crawler", "feed", "monitor", "scanner")
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,8 @@ class Shape:
     assets_per_page: float | None = None
     sizes: tuple[tuple[str, float, float], ...] | None = None  # (kind, median, spread)
     shared_sizes: tuple[int, ...] | None = None  # the shared CSS, JS and favicon (sizes.static.shared)
+    home_size: int | None = None  # sizes.page.home
+    feed_size: int | None = None  # sizes.other.feed
     statuses: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None = None
     methods: tuple[tuple[str, float], ...] | None = None
     pages_per_visit: float | None = None
@@ -49,6 +66,10 @@ class Shape:
     referrers: tuple[tuple[str, float], ...] | None = None  # search, sites, internal
     mobile_share: float | None = None
     scanner_share: float | None = None
+    browsers: tuple[tuple[str, float], ...] | None = None
+    systems: tuple[tuple[str, float], ...] | None = None
+    bots: tuple[tuple[str, float], ...] | None = None
+    crawler_addresses: tuple[int, ...] | None = None
     paths: tuple[tuple[str, int, float], ...] | None = None
 
     def size(self, kind: str) -> tuple[float, float] | None:
@@ -127,25 +148,38 @@ def _weekly(f: Fields) -> tuple[float, ...] | None:
     return tuple(float(v) for v in value)
 
 
-def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tuple[int, ...] | None]:
+SINGLE_SIZES = {"page": ("home", "feed"), "other": ("feed",), "static": ()}  # single paths of their own size
+
+
+def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tuple[int, ...] | None, dict[str, int]]:
     value = f.get("sizes", None)
     shared = None
+    single: dict[str, int] = {}
     if value is None:
-        return None, None
+        return None, None, single
     if not isinstance(value, Mapping) or not value:
         f.problem("sizes", f"must map kinds of path ({', '.join(SIZE_KINDS)}) to {{median, spread}}")
-        return None, None
+        return None, None, single
     out = []
     for kind, spec in value.items():
         key = f"sizes.{kind}"
         if kind not in SIZE_KINDS:
             f.problem(key, f"must be one of {', '.join(SIZE_KINDS)}")
             continue
-        if (not isinstance(spec, Mapping) or "median" not in spec
-                or set(spec) - {"median", "spread", *(("shared",) if kind == "static" else ())}):
-            f.problem(key, "must be {median: bytes, spread: number}" + (", shared: [bytes, ...]"
-                                                                        if kind == "static" else ""))
+        extra = {*(("shared",) if kind == "static" else ()), *SINGLE_SIZES[kind]}
+        if not isinstance(spec, Mapping) or "median" not in spec or set(spec) - {"median", "spread", *extra}:
+            f.problem(key, "must be {median: bytes, spread: number" + "".join(
+                f", {e}: bytes" if e != "shared" else ", shared: [bytes, ...]" for e in sorted(extra)) + "}")
             continue
+        for single_name in SINGLE_SIZES[kind]:
+            if single_name not in spec:
+                continue
+            if not _is_number(spec[single_name]) or not 0 <= spec[single_name] <= 1e9:
+                f.problem(f"{key}.{single_name}", f"must be a number of bytes from 0 to 1e9, got {spec[single_name]!r}")
+            elif single_name in single:
+                f.problem(f"{key}.{single_name}", "the feed's size is given twice (under page and other)")
+            else:
+                single[single_name] = int(spec[single_name])
         if "shared" in spec:
             given = spec["shared"]
             if (not isinstance(given, list) or not 1 <= len(given) <= 3
@@ -161,7 +195,7 @@ def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tupl
             f.problem(f"{key}.spread", f"must be a number from 0 to 3, got {spread!r}")
             continue
         out.append((str(kind), float(median), float(spread)))
-    return tuple(out) or None, shared
+    return tuple(out) or None, shared, single
 
 
 def _statuses(f: Fields) -> tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None:
@@ -218,16 +252,43 @@ def _paths(f: Fields) -> tuple[tuple[str, int, float], ...] | None:
     return tuple(out) or None
 
 
+def _family_shares(f: Fields, key: str, names: tuple[str, ...]) -> tuple[tuple[str, float], ...] | None:
+    """A mapping of some of ``names`` to shares (normalised); names left out have none."""
+    value = f.get(key, None)
+    if value is None:
+        return None
+    shares = _shares(f, key, value, names)
+    if shares is None:
+        return None
+    return tuple(sorted(shares, key=lambda p: names.index(p[0])))
+
+
+def _crawler_addresses(f: Fields) -> tuple[int, ...] | None:
+    value = f.get("crawler_addresses", None)
+    if value is None:
+        return None
+    if (not isinstance(value, list) or not 1 <= len(value) <= 100
+            or not all(_is_number(v) and v == int(v) and 1 <= v <= 50 for v in value)):
+        f.problem("crawler_addresses", f"must be a list of 1 to 100 whole numbers from 1 to 50, got {value!r}")
+        return None
+    return tuple(int(v) for v in value)
+
+
 def parse_shape(f: Fields) -> Shape:
     """Read the shape keys from a scenario mapping; problems go to ``f``."""
     methods = f.get("methods", None)
-    sizes, shared = _sizes(f)
+    sizes, shared, single = _sizes(f)
+    bots = _family_shares(f, "bots", BOT_KINDS)
+    if bots is not None and f.get("scanner_share", None) is not None:
+        f.problem("scanner_share", "give bots (its scanner share) or scanner_share, not both")
     return Shape(
         weekly=_weekly(f),
         popularity=f.number("popularity", None, above=0, at_most=4),
         assets_per_page=f.number("assets_per_page", None, at_least=0, at_most=30),
         sizes=sizes,
         shared_sizes=shared,
+        home_size=single.get("home"),
+        feed_size=single.get("feed"),
         statuses=_statuses(f),
         methods=None if methods is None else _shares(f, "methods", methods, METHOD_NAMES),
         pages_per_visit=f.number("pages_per_visit", None, at_least=1, at_most=25),
@@ -235,6 +296,10 @@ def parse_shape(f: Fields) -> Shape:
         referrers=_referrers(f),
         mobile_share=f.number("mobile_share", None, at_least=0, at_most=1),
         scanner_share=f.number("scanner_share", None, at_least=0, at_most=1),
+        browsers=_family_shares(f, "browsers", BROWSER_FAMILIES),
+        systems=_family_shares(f, "systems", SYSTEM_FAMILIES),
+        bots=bots,
+        crawler_addresses=_crawler_addresses(f),
         paths=_paths(f),
     )
 
@@ -252,15 +317,26 @@ def shape_yaml(shape: Shape) -> dict[str, Any]:
         data["sizes"] = {kind: {"median": median, "spread": spread} for kind, median, spread in shape.sizes}
         if shape.shared_sizes is not None and "static" in data["sizes"]:
             data["sizes"]["static"]["shared"] = list(shape.shared_sizes)
+        if shape.home_size is not None and "page" in data["sizes"]:
+            data["sizes"]["page"]["home"] = shape.home_size
+        kinds = [k for k in ("other", "page") if k in data["sizes"]]
+        if shape.feed_size is not None and kinds:
+            data["sizes"][kinds[0]]["feed"] = shape.feed_size
     if shape.statuses is not None:
         data["statuses"] = {kind: {code: share for code, share in mix} for kind, mix in shape.statuses}
     if shape.methods is not None:
         data["methods"] = dict(shape.methods)
     if shape.referrers is not None:
         data["referrers"] = dict(shape.referrers)
+    if shape.crawler_addresses is not None:
+        data["crawler_addresses"] = list(shape.crawler_addresses)
+    for name in ("browsers", "systems", "bots"):
+        if getattr(shape, name) is not None:
+            data[name] = dict(getattr(shape, name))
     if shape.paths is not None:
         data["paths"] = [list(p) for p in shape.paths]
     return data
 
 
-__all__ = ["Shape", "NO_SHAPE", "parse_shape", "shape_yaml", "REQUEST_KINDS", "SIZE_KINDS", "METHOD_NAMES"]
+__all__ = ["Shape", "NO_SHAPE", "parse_shape", "shape_yaml", "REQUEST_KINDS", "SIZE_KINDS", "METHOD_NAMES",
+           "BROWSER_FAMILIES", "SYSTEM_FAMILIES", "BOT_KINDS"]

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from synth.analysis.fit import Coverage, Fit, FitError
+from synth.analysis.fitagents import agent_figures
+from synth.analysis.fitread import read_columns
 from synth.analysis.logread import parse_apache_times
 from synth.analysis.profile import Profile, ProfileError, profile_log
 from synth.analysis.twin import Row, compare, table_lines
@@ -97,7 +99,12 @@ def check_fit(paths: Iterable[str | Path], fit: Fit, *, seed: int = 1, workers: 
             raise FitError(str(e)) from None
         hours = max(cov.seconds / 3600, 1e-9)
         rate = (source.profiled / hours, twin.profiled / hours)
-        return Check(compare(source, twin, rate), source, twin, twin_lines)
+        agents = None
+        if fit.agents:
+            cols = read_columns(twin_files, fmt)
+            agents = (fit.agents, {} if cols.agent is None else
+                      agent_figures(cols.client, cols.agent, cols.bot, cols.agents))
+        return Check(compare(source, twin, rate, agents), source, twin, twin_lines)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -208,7 +208,8 @@ def prepare(scenario: Scenario, seed: int, start: int, end: int,
     when = dt.datetime.fromtimestamp(end, dt.UTC).date()
     pools = build_pools(seed_stream(seed, POOLS_STREAM), n_clients=n_clients, ipv6_share=scenario.ipv6_share,
                         when=when, n_pages=scenario.pages, audience=scenario.audience, shape=scenario.shape,
-                        first=dt.datetime.fromtimestamp(start, dt.UTC).date())
+                        first=dt.datetime.fromtimestamp(start, dt.UTC).date(),
+                        bot_rate=scenario.rate * scenario.bot_share)
     model = TrafficModel(scenario, start, end, seed, pools, windows, timing=timing, carries=carried(items))
     # Built after the model: anomalies add clients, agents and URLs to the pools.
     renderer = LineRenderer(template, pools, scenario.zone)
