@@ -11,7 +11,7 @@ from helpers import COMBINED_RE, all_lines
 import synth
 from synth.analysis.fit import fit_log
 from synth.generate import catalog
-from synth.generate.pools import browser_family, browser_shares, browser_system
+from synth.generate.browsers import browser_family, browser_shares, browser_system
 from synth.generate.scenario import ScenarioError, scenario_from_dict, to_yaml
 from synth.generate.shape import NO_SHAPE, Shape
 from synth.run.fitcheck import check_fit

@@ -110,6 +110,6 @@ def test_ipv6_text_is_rfc5952(hextets):
     """Our IPv6 formatting equals the standard library's compressed form (RFC 5952)."""
     import ipaddress
 
-    from synth.generate.pools import ipv6_text
+    from synth.generate.addresses import ipv6_text
     value = sum(h << (16 * (7 - i)) for i, h in enumerate(hextets))
     assert ipv6_text(hextets) == str(ipaddress.IPv6Address(value))

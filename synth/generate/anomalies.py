@@ -23,7 +23,10 @@ import numpy as np
 from faker import Faker
 
 from synth.generate import catalog
-from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools, browser_agents, network_in, pick
+from synth.generate.addresses import network_in
+from synth.generate.browsers import browser_agents
+from synth.generate.draws import pick
+from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE, Pools
 from synth.generate.scenario import KINDS, AnomalySpec, ScenarioError
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
 from synth.render.escape import apache_escape

@@ -1,21 +1,28 @@
 """Pools built once per run: the site map, the visitors, the bots and the referrers.
 
-Faker makes names, addresses and words here and nowhere else; the hot path only indexes
-these tables with numpy arrays. Every string that a log line may carry inside quotes is
+Faker makes names, addresses and words here and in the modules these pools use (addresses,
+browsers) and nowhere else; the hot path only indexes these tables with numpy arrays. Every string that a log line may carry inside quotes is
 escaped as Apache would escape it when the pool is built.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 from faker import Faker
 
 from synth.generate import catalog
+from synth.generate.addresses import address_in, client_addresses, network_in, service_address
+from synth.generate.browsers import (
+    browser_recipes,
+    recipe_text_table,
+    recipe_texts,
+    release_days,
+)
+from synth.generate.draws import cdf as _cdf
+from synth.generate.draws import pick, zipf_weights
 from synth.generate.shape import NO_SHAPE, Shape
 from synth.render.escape import apache_escape
 
@@ -275,15 +282,6 @@ class Pools:
     visits: VisitShape = field(default_factory=VisitShape)
 
 
-def _cdf(weights: np.ndarray) -> np.ndarray:
-    cdf = np.cumsum(weights, dtype=np.float64)
-    return cdf / cdf[-1]
-
-
-def zipf_weights(n: int, exponent: float) -> np.ndarray:
-    return 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
-
-
 def _lognormal_sizes(rng: np.random.Generator, n: int, median: float, sigma: float,
                      low: int, high: int) -> np.ndarray:
     return np.clip(rng.lognormal(np.log(median), sigma, n), low, high).astype(np.int64)
@@ -489,239 +487,6 @@ def _kept_assets(site: Site, rng: np.random.Generator, kept: tuple[tuple[str, in
     return [ids[i] for i in chosen.tolist()]
 
 
-def ipv6_text(hextets: list[int]) -> str:
-    """RFC 5952 text of eight 16-bit groups: lower-case hex, the longest run of two or more
-    zero groups (the first, on a tie) written ``::``."""
-    best_at, best_len, at, run = -1, 1, -1, 0
-    for i, h in enumerate(hextets):
-        if h == 0:
-            at, run = (i, 1) if run == 0 else (at, run + 1)
-            if run > best_len:
-                best_at, best_len = at, run
-        else:
-            run = 0
-    groups = [f"{h:x}" for h in hextets]
-    if best_at < 0:
-        return ":".join(groups)
-    return ":".join(groups[:best_at]) + "::" + ":".join(groups[best_at + best_len:])
-
-
-def _client_addresses(fake: Faker, rng: np.random.Generator, offsets_minutes: np.ndarray,
-                      v6: np.ndarray) -> list[str]:
-    """Visitors' addresses, clustered the way ISPs hand them out.
-
-    Faker draws the networks (public IPv4 /24s; IPv6 /64s under the prefixes of the visitor's
-    regional registry) and numpy the hosts within them, so a population of 50,000 costs a few
-    thousand Faker calls, and neighbours on one network look like neighbours.
-    """
-    n = len(v6)
-    n_nets = max(16, n // 50)
-    regions4 = [catalog.region_of(int(m)) for m in offsets_minutes.tolist()]
-    in_region = Counter(r for r, six in zip(regions4, v6.tolist()) if not six)
-    # Each region's own ISP networks, about fifty visitors to a /24 as on an ISP's block: a
-    # visitor of the American evening comes from Comcast or a Brazilian ISP, not from a block
-    # nobody browses from.
-    regions = sorted(catalog.ISP_NETWORKS)
-    region_nets = {r: [network_in(catalog.ISP_NETWORKS[r], fake, 24).rsplit(".", 1)[0]
-                       for _ in range(max(4, -(-in_region[r] // 50)))] for r in regions}
-    prefixes = {"america": (0x2600, 0x2601, 0x2603, 0x2607, 0x2804),
-                "europe": (0x2A01, 0x2A02, 0x2A00, 0x2001, 0x2A0A),
-                "asia": (0x2400, 0x2401, 0x2404, 0x240E, 0x2001)}
-    nets6 = {region: [[heads[fake.random_int(0, 4)], *(fake.random_int(0, 0xFFFF) for _ in range(3))]
-                      for _ in range(max(4, n_nets // 4))] for region, heads in prefixes.items()}
-    for nets in nets6.values():  # 2001:0000::/23 is the IETF's special space: registries start at 2001:0400::
-        for net in nets:
-            if net[0] == 0x2001 and net[1] < 0x0400:
-                net[1] += 0x0400
-    net = rng.integers(0, 1 << 30, n).tolist()
-    host4 = rng.integers(0, 254, n).tolist()
-    host6 = rng.integers(0, 2**16, (n, 4)).tolist()
-    # Two visitors on one /24 get two hosts (a shared address is an office's, made on purpose
-    # elsewhere): the k-th visitor of a network is 97 hosts on from the first, which cycles
-    # through all 254 before any repeats (97 and 254 share no factor).
-    first_host: dict[str, int] = {}
-    members: Counter[str] = Counter()
-    addresses = []
-    for i in range(n):
-        if v6[i]:
-            minutes = int(offsets_minutes[i])
-            region = "america" if minutes < -120 else ("europe" if minutes <= 180 else "asia")
-            pool = nets6[region]
-            addresses.append(ipv6_text(pool[net[i] % len(pool)] + host6[i]))
-        else:
-            nets4 = region_nets[regions4[i]]
-            block = nets4[net[i] % len(nets4)]
-            start = first_host.setdefault(block, host4[i])
-            addresses.append(f"{block}.{(start + 97 * members[block]) % 254 + 1}")
-            members[block] += 1
-    return addresses
-
-
-def network_in(networks: tuple[str, ...] | list[str], fake: Faker, prefix: int = 32) -> str:
-    """An address (prefix 32) or the first address of a block of ``prefix`` bits, drawn inside
-    one of ``networks`` (the network and broadcast addresses of a block never)."""
-    net = ipaddress.ip_network(networks[fake.random_int(0, len(networks) - 1)])
-    size = 2 ** (32 - max(prefix, net.prefixlen))
-    blocks = net.num_addresses // size
-    base = int(net.network_address) + fake.random_int(0, blocks - 1) * size
-    if prefix >= 32:
-        base = int(net.network_address) + fake.random_int(1, net.num_addresses - 2)
-    return str(ipaddress.ip_address(base))
-
-
-def service_address(agent: str, fake: Faker) -> str:
-    """A bot's address: from the service's published ranges, else a hosting provider's."""
-    return network_in(catalog.published_networks(agent) or catalog.CLOUD_NETWORKS, fake)
-
-
-def _address_in(network: str, fake: Faker) -> str:
-    net = ipaddress.ip_network(network)
-    return str(net.network_address + fake.random_int(1, net.num_addresses - 2))
-
-
-def _mobile(template: str) -> bool:
-    return any(mark in template for mark in ("Mobile", "iPad", "iPhone", "Android"))
-
-
-def browser_family(template: str) -> str:
-    """The family of a browser's agent, as synth fit tells it (synth.analysis.fitagents)."""
-    for name, marks in (("edge", ("Edg/", "Edge/")), ("samsung", ("SamsungBrowser",)), ("firefox", ("Firefox/", "FxiOS")),
-                        ("chrome", ("Chrome/", "CriOS"))):
-        if any(m in template for m in marks):
-            return name
-    return "safari"
-
-
-def browser_system(template: str) -> str:
-    """The system of a browser's agent, as synth fit tells it."""
-    for name, marks in (("ios", ("iPhone", "iPad", "iPod")), ("android", ("Android",)), ("windows", ("Windows",)),
-                        ("macos", ("Macintosh", "Mac OS X")), ("linux", ("Linux", "X11"))):
-        if any(m in template for m in marks):
-            return name
-    return "other"
-
-
-def browser_shares(mobile_share: float | None = None, shape: Shape = NO_SHAPE) -> np.ndarray:
-    """Each browser template's share; with ``mobile_share``, phones and tablets scaled to it;
-    with the shape's ``browsers`` or ``systems``, raked (iterative proportional fitting) until
-    the families, the systems and the mobile share each meet the ones given. A mix the
-    catalogue cannot make (Samsung's browser is only on phones) comes as near as it can."""
-    shares = np.array([share for share, _ in catalog.BROWSERS])
-    mobile = np.array([_mobile(t) for _, t in catalog.BROWSERS])
-    if shape.browsers is None and shape.systems is None:
-        if mobile_share is None:
-            return shares
-        return np.where(mobile, shares / shares[mobile].sum() * mobile_share,
-                        shares / shares[~mobile].sum() * (1.0 - mobile_share))
-    margins = []
-    for given, of in ((shape.browsers, browser_family), (shape.systems, browser_system)):
-        if given is not None:
-            group = np.array([of(t) for _, t in catalog.BROWSERS])
-            margins.append([(group == name, share) for name, share in given] + [(~np.isin(group, [n for n, _ in given]), 0.0)])
-    if mobile_share is not None:
-        margins.append([(mobile, mobile_share), (~mobile, 1.0 - mobile_share)])
-    w = shares / shares.sum()
-    for _ in range(200):
-        for margin in margins:
-            for where, target in margin:
-                total = w[where].sum()
-                if total > 0:
-                    w[where] *= target / total
-            w = w / w.sum()
-    return w
-
-
-def browser_recipes(rng: np.random.Generator, n: int, mobile_share: float | None = None,
-                    shape: Shape = NO_SHAPE) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` browsers as recipes: a family by market share (phones and tablets scaled to
-    ``mobile_share`` when given, families and systems to the shape's), how many releases
-    behind, and draws of minor version, phone model and build. Returns the distinct recipes
-    (rows of family, lag, minor, model, build) and, for each of the ``n``, the index of its recipe."""
-    family = pick(rng, _cdf(browser_shares(mobile_share, shape)), n)
-    lag = pick(rng, _cdf(np.array([0.55, 0.25, 0.12, 0.08])), n)
-    minor = rng.integers(0, 4, n)
-    model = rng.integers(0, 4, n)
-    build = rng.integers(0, 3, n)  # a few builds per release: agents repeat, as on a real site
-    # One integer per combination, so that finding the distinct ones is a plain sort.
-    code = (((family * 4 + lag) * 4 + minor) * 4 + model) * 3 + build
-    codes, which = np.unique(code, return_inverse=True)
-    rows = []
-    for c in codes.tolist():
-        c, bd = divmod(c, 3)
-        c, md = divmod(c, 4)
-        c, mn = divmod(c, 4)
-        f, lg = divmod(c, 4)
-        rows.append((f, lg, mn, md, bd))
-    return np.array(rows, np.int64).reshape(-1, 5), which.ravel()
-
-
-def _written_draws(templates: list[str]) -> np.ndarray:
-    """Per browser family, which of a recipe's draws (minor, model, build) its agent writes:
-    recipes that differ only in draws the agent does not write have the same text."""
-    return np.array([("{safari}" in t or "{ios}" in t, "{samsung_model}" in t, "{edge_build}" in t)
-                     for t in templates], np.int64).reshape(-1, 3)
-
-
-def recipe_text_table(recipes: np.ndarray, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
-    """The distinct agents of ``recipes`` on the day of ``versions``, in the order they first
-    appear, and for each recipe the index of its text. Each distinct text is written once: a
-    run over years fills (periods x distinct texts) agents, not (periods x recipes)."""
-    templates = [t for _, t in catalog.BROWSERS]
-    if len(recipes) == 0:
-        return [], np.zeros(0, np.int64)
-    keys = recipes.copy()
-    keys[:, 2:] *= _written_draws(templates)[keys[:, 0]]
-    unique, first, back = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-    texts = []
-    for f, lg, mn, md, bd in unique[order].tolist():
-        text = None
-        # A browser that did not exist yet (Edge before 2015) is the most common one of the
-        # day instead (Chrome, else Firefox); neither writes the draws zeroed above.
-        for family in (f, 0, 2):
-            text = catalog.fill_browser(templates[family], versions, lg, mn, md, bd)
-            if text is not None:
-                break
-        texts.append(text or "Mozilla/5.0 (Windows NT 6.1; rv:2.0) Gecko/20100101 Firefox/4.0")
-    return texts, rank[back.ravel()]
-
-
-def recipe_texts(recipes: np.ndarray, versions: dict[str, int]) -> list[str]:
-    """The agent of each recipe on the day of ``versions``."""
-    texts, which = recipe_text_table(recipes, versions)
-    return [texts[i] for i in which.tolist()]
-
-
-def browser_agents(rng: np.random.Generator, n: int, versions: dict[str, int]) -> tuple[list[str], np.ndarray]:
-    """``n`` browser agents: a family by market share, versions spread over the last releases.
-
-    Returns the distinct agent texts and, for each of the ``n``, the index of its text.
-    """
-    recipes, which = browser_recipes(rng, n)
-    return recipe_texts(recipes, versions), which
-
-
-def release_days(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The days from ``first`` to ``last`` on which a browser or OS version changes: each
-    starts a period whose lines carry that day's versions (first is always one)."""
-    days, current = [first], catalog.browser_versions(first)
-    day = first
-    while day < last:
-        day += dt.timedelta(days=1)
-        versions = catalog.browser_versions(day)
-        if {k: v for k, v in versions.items() if k != "day"} != {k: v for k, v in current.items() if k != "day"}:
-            days.append(day)
-            current = versions
-    return days
-
-
-def pick(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
-    """``n`` indices drawn with the probabilities whose cumulative sum is ``cdf``."""
-    return np.searchsorted(cdf, rng.random(n), side="right")
-
-
 def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
                      versions: dict[str, int], audience: tuple[tuple[int, float], ...] = catalog.AUDIENCE,
                      shape: Shape = NO_SHAPE, first: dt.date | None = None) -> Population:
@@ -745,7 +510,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
     v6 = rng.random(n_clients) < ipv6_share
     # Browsers speak HTTP/2 to an https site; a few visitors sit behind proxies that do not.
     proto = np.where(rng.random(n_clients) < 0.85, HTTP2, HTTP11)
-    addresses = _client_addresses(fake, rng, offsets[groups], v6)
+    addresses = client_addresses(fake, rng, offsets[groups], v6)
     # Activity: a Zipf law over visitors in random order, so busy visitors sit in every group;
     # capped, since one person is one person: the busiest clients of a log are bots and offices.
     slope = 0.9 if shape.client_slope is None else shape.client_slope
@@ -797,7 +562,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
         n_addresses = fitted_addresses.get(index, n_addresses)
         for k in range(n_addresses):
             network = networks[k % len(networks)]
-            crawler_ids.append(pop.add_client(_address_in(network, fake), agent_id))
+            crawler_ids.append(pop.add_client(address_in(network, fake), agent_id))
             crawler_weights.append(share / n_addresses)
     pop.crawler_clients = np.array(crawler_ids, np.int32)
     pop.crawler_cdf = _cdf(np.array(crawler_weights))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from synth.generate.draws import pick as _pick
 from synth.generate.pools import (
     DOWNLOAD,
     ERROR_SIZE_TABLE,
@@ -31,7 +32,6 @@ from synth.generate.pools import (
     Pools,
     Site,
 )
-from synth.generate.pools import pick as _pick
 from synth.generate.shape import REQUEST_KINDS, Shape
 
 SESSION_CAP_MS = 30 * 60 * 1000
