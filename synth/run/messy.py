@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from synth.generate.model import TrafficModel
-from synth.output.files import MESSY, FileRecord
+from synth.output.names import MESSY
+from synth.output.records import FileRecord
 from synth.render.messy import KINDS, TRUNCATED, choose
 
 MESSY_FILE = MESSY
