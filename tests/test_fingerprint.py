@@ -19,7 +19,7 @@ from synth.cli import cli
 from synth.elastic.filebeat import MIN_FINGERPRINT, fingerprint_range, identities, shared_fingerprints
 from synth.render.lines import template_names
 
-ROTATIONS = ["day", "hour", "size:4KB", "none"]  # 4 KB: some 500 files, under the file-count floor
+ROTATIONS = ["day", "hour", "size:2KB", "none"]
 # the first line's time, to the second: Apache's %t, nginx's $time_local, ECS @timestamp
 TIME = re.compile(rb"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
@@ -39,7 +39,8 @@ def test_no_two_files_of_a_run_share_their_fingerprint(tmp_path, fmt, rotate):
     for seed in (1, 2, 3):
         out = tmp_path / f"s{seed}"
         synth.generate({"name": "fp", "days": 2, "rate": 0.05, "ipv6_share": 0.35}, seed=seed, out_dir=out,
-                       format=fmt, rotate=rotate, end=END, workers=1)
+                       format=fmt, rotate=rotate, end=END, workers=1,
+                       force=True)  # 2 KB files: past the floor of 1,000 files on purpose
         files = [out / f["name"] for f in manifest(out)["files"]]
         found = identities(files)
         assert not shared_fingerprints(found), (fmt, rotate, seed)

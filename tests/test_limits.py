@@ -1,7 +1,7 @@
 """Every number and time a run takes is checked: finite, in its stated range, inside the span of
 times synth writes (1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z); a bad one is one line on
-stderr naming the option or the YAML path, exit status 2, nothing written, for generate, stream
-and bench alike. Ranges at both edges of the span are written whole."""
+stderr naming the option or the YAML path, exit status 2, nothing written, for generate, stream,
+inject, fit and bench alike. Ranges at both edges of the span are written whole."""
 
 import datetime as dt
 import importlib
@@ -131,6 +131,50 @@ def test_bench_refuses_every_bad_number(tmp_path, capsys, args, option, message)
     code, stdout, err = run_cli(["bench", "--dir", str(tmp_path), *args], capsys)
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and f"'{option}'" in err and message in err, err
+    assert stdout == "" and list(tmp_path.iterdir()) == []
+
+
+INJECT = [
+    (["--anomaly", "spike:magnitude=inf"], "--anomaly", "#0.magnitude: must be a finite number"),
+    (["--anomaly", "spike:magnitude=nan"], "--anomaly", "#0.magnitude: must be a finite number"),
+    (["--anomaly", "spike:minutes=1e400"], "--anomaly", "#0.minutes: must be a finite number"),
+    (["--anomaly", "dip:magnitude=-1"], "--anomaly", "#0.magnitude: must be >= 0"),
+    (["--anomaly", "spike:start=0001-01-01"], "--anomaly", "outside the times synth writes"),
+    (["--anomaly", "spike:start=2026-13-45"], "--anomaly", "#0.start"),
+    (["--seed", "-1"], "--seed", "whole number from 0"),
+]
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    out = tmp_path_factory.mktemp("limits") / "log"
+    synth.generate({"name": "plain", "days": 1, "rate": 0.2, "anomalies": []}, seed=3, out_dir=out, end="2026-11-28T12:00:00Z",
+                   rotate="none", workers=1)
+    return out / "access.log"
+
+
+@pytest.mark.parametrize("args, option, message", INJECT)
+def test_inject_refuses_every_bad_number(tmp_path, capsys, small_log, args, option, message):
+    """The same for synth inject: the user's log is read by nothing before the check."""
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(["inject", str(small_log), "--out", str(out), *args], capsys)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"synth: {option}: ") and message in err, err
+    assert stdout == "" and not out.exists()
+
+
+FIT = [
+    (["--seed", "-3"], "--seed"),
+    (["--seed", "1e400"], "--seed"),
+    (["--seed", "nan"], "--seed"),
+]
+
+
+@pytest.mark.parametrize("args, option", FIT)
+def test_fit_refuses_every_bad_number(tmp_path, capsys, small_log, args, option):
+    code, stdout, err = run_cli(["fit", "--check", "-o", str(tmp_path / "twin.yaml"), str(small_log), *args], capsys)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and f"'{option}'" in err, err
     assert stdout == "" and list(tmp_path.iterdir()) == []
 
 

@@ -32,9 +32,13 @@ from synth.run.workers import MAX_WORKERS
               help="Measure synth inject instead: a week of a plain combined log, injected --repeat times.")
 @click.option("--anomaly", "anomalies", multiple=True, metavar="KIND[:k=v,...]",
               help="With --inject: the anomalies injected (default: spike); repeatable.")
+@click.option("--verify", "verify", is_flag=True,
+              help="Measure synth verify instead: lines/s over a default run of synth generate (or one of "
+                   "--lines lines), with the bundled pipeline.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every figure.")
 def bench_command(lines: int | None, workers: int | None, repeat: int, folder: str | None, progress: bool, live: bool,
-                  rate: float, seconds: int, injecting: bool, anomalies: tuple[str, ...], as_json: bool) -> None:
+                  rate: float, seconds: int, injecting: bool, anomalies: tuple[str, ...], verify: bool,
+                  as_json: bool) -> None:
     """Time generation end to end (lines/s, MB/s, peak memory) against a raw write of the same bytes.
 
     With --stream, stream a day without rhythm at --rate for --seconds of real time and show
@@ -44,13 +48,20 @@ def bench_command(lines: int | None, workers: int | None, repeat: int, folder: s
     With --inject, write a week of a plain combined log without anomalies (untimed), then time
     synth inject on it: input lines/s and MB/s, CPU time, each stage, and the machine's load.
 
+    With --verify, write a default run once (a week, about 1.2 million lines; --lines scales
+    it) and time synth verify of it: lines/s, CPU time of all its processes, the machine's
+    load average before and after.
+
     \b
     Example:
         synth bench --workers 2
         synth bench --lines 200000 --json
         synth bench --stream --rate 5000 --seconds 120
         synth bench --inject --lines 3000000 --repeat 5
+        synth bench --verify --repeat 3
     """
+    if live + injecting + verify > 1:
+        raise UsageProblem("--stream, --inject and --verify: choose one")
     from synth.analysis.bench import bench, bench_inject, bench_stream
 
     made = lines or 5_000_000
@@ -62,8 +73,13 @@ def bench_command(lines: int | None, workers: int | None, repeat: int, folder: s
 
     from synth.run.signals import Interrupted
     try:
-        if live:
-            result: Any = bench_stream(rate=rate, seconds=seconds, folder=folder)
+        if verify:
+            from synth.analysis.bench_verify import bench_verify
+            from synth.cli.logs import verify_progress_bar
+            result: Any = bench_verify(lines=lines, workers=workers, repeat=repeat, folder=folder,
+                                       bar=(lambda total: verify_progress_bar(total, always=True)) if progress else None)
+        elif live:
+            result = bench_stream(rate=rate, seconds=seconds, folder=folder)
         elif injecting:
             try:
                 result = bench_inject(lines=lines or 3_000_000, repeat=repeat, folder=folder,

@@ -19,7 +19,15 @@ from synth.elastic.grok import GrokError, pattern_banks_from
 from synth.elastic.ingest import Pipeline, PipelineError, simulate
 from synth.elastic.ingest.simulate import SIMULATE_ID
 from synth.elastic.pipelines import bundled_text_pipeline, pipeline_for
-from synth.elastic.verify import PIPELINE_FILE, Summary, VerifyError, log_files, pipeline_for_paths, verify_files
+from synth.elastic.verify import (
+    PIPELINE_FILE,
+    Summary,
+    VerifyError,
+    log_files,
+    pipeline_for_paths,
+    verify_files,
+    verify_workers,
+)
 from synth.generate.zone import normal_zone
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
@@ -170,9 +178,9 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
         raise click.exceptions.Exit(1 if summary.failed else 0)
     out = sys.stdout
     total = sum(p.stat().st_size for p in files)
-    workers = min(os.cpu_count() or 1, 1 + total // (4 << 20))
+    workers = verify_workers(total)
     try:
-        with _progress_bar(total) as advance:
+        with verify_progress_bar(total) as advance:
             for counts, text in verify_files(files, pipeline, as_json=as_json, workers=workers, progress=advance):
                 summary.merge(counts)
                 if text:
@@ -189,9 +197,10 @@ def verify(paths: tuple[str, ...], as_json: bool, pipeline_file: str | None, pat
 
 
 @contextlib.contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar over ``total`` bytes on stderr when it is a terminal (else nothing)."""
-    if not sys.stderr.isatty() or total <= 0:
+def verify_progress_bar(total: int, always: bool = False) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over ``total`` bytes on stderr when it is a terminal, or ``always``
+    (else nothing)."""
+    if not (always or sys.stderr.isatty()) or total <= 0:
         yield None
         return
     from rich.console import Console

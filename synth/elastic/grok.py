@@ -310,7 +310,7 @@ def _java_int(bits: int) -> Callable[[str], int]:
         value = int(text)
         if not low <= value <= high:
             raise GrokValueError(f'For input string: "{text}"')
-        return kind(value)
+        return value if kind is int else kind(value)
     return parse
 
 

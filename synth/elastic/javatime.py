@@ -173,6 +173,7 @@ def _field_regex(field: _Field) -> str:
     raise DateFormatError(f"pattern letter '{letter}' is not supported here")
 
 
+@lru_cache(maxsize=4096)
 def _offset_seconds(text: str) -> int:
     if text == "Z":
         return 0
@@ -262,7 +263,8 @@ class JavaPattern:
         self.readers: list[tuple[str, Callable[[str], object]]] = []
         self.printers: list[str | Callable[[dt.datetime], str]] = []
         self.regex = re.compile(self._compile(self.tokens) + r"\Z")
-        self.strftime = _strftime_of(self.tokens)
+        self.format: Callable[[dt.datetime], str] = _compiled_printer(self.tokens, self.printers)
+        self.parse: Callable[..., dt.datetime] = _compiled_parser(self)
 
     def _compile(self, tokens: tuple | list) -> str:
         parts = []
@@ -288,36 +290,86 @@ class JavaPattern:
                 values[key] = read(raw)
         return values
 
-    def format(self, when: dt.datetime) -> str:
-        if self.strftime is not None and 1000 <= when.year <= 9999:
-            text = when.strftime(self.strftime[0])
-            if self.strftime[1]:
-                text = text.replace("\x1e", f"{when.microsecond // 1000:03d}")
-            if self.strftime[2]:
-                text = text.replace("\x1f", _offset_text(when, "X", 3))
-            return text
-        return "".join([p if isinstance(p, str) else p(when) for p in self.printers])
 
-
-_STRFTIME = {("y", 4): "%Y", ("u", 4): "%Y", ("M", 2): "%m", ("d", 2): "%d", ("H", 2): "%H", ("m", 2): "%M",
-             ("s", 2): "%S", ("S", 3): "\x1e", ("X", 3): "\x1f"}
-
-
-def _strftime_of(tokens: list) -> tuple[str, bool, bool] | None:
-    """The common printing patterns (``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``, ``yyyy.MM.dd`` ...) as
-    one strftime format, with markers for milliseconds and the offset; None for the others."""
-    out = []
+def _flat_fields(tokens: tuple | list) -> list:
+    """The fields and literals in printing order, optional sections opened."""
+    out: list = []
     for token in tokens:
+        out.extend(_flat_fields(token.items) if isinstance(token, _Optional) else [token])
+    return out
+
+
+_TWO = tuple(f"{i:02d}" for i in range(100))
+_THREE = tuple(f"{i:03d}" for i in range(1000))
+
+
+def _compiled_printer(tokens: list, printers: list) -> Callable[[dt.datetime], str]:
+    """The printers of a pattern as one f-string (two- and three-digit numbers from tables, the
+    rest called): what ``"".join(printer(when) ...)`` gives, in one call. Built once per pattern."""
+    env: dict[str, object] = {"D2": _TWO, "D3": _THREE, "UTC": UTC}
+    lines, pieces = [], []
+    for k, (token, printer) in enumerate(zip(_flat_fields(tokens), printers, strict=True)):
         if isinstance(token, str):
-            if "%" in token or "\x1e" in token or "\x1f" in token:
-                return None
-            out.append(token)
-        elif isinstance(token, _Field) and (token.letter, token.count) in _STRFTIME:
-            out.append(_STRFTIME[token.letter, token.count])
+            env[f"L{k}"] = token
+            pieces.append(f"{{L{k}}}")
+            continue
+        letter, count = token.letter, token.count
+        attribute = {"M": "month", "L": "month", "d": "day", "H": "hour", "m": "minute", "s": "second"}.get(letter)
+        if letter in "yu" and count != 2:
+            # str(year).zfill(count): the digits alone once there are enough of them
+            lines.append(f"    y{k} = str(w.year) if w.year >= {10 ** (count - 1)} else str(w.year).zfill({count})")
+            pieces.append(f"{{y{k}}}")
+        elif letter in "yu":
+            pieces.append("{D2[w.year % 100]}")
+        elif letter in "ML" and count >= 3:
+            env[f"N{k}"] = MONTHS_FULL if count >= 4 else MONTHS_SHORT
+            pieces.append(f"{{N{k}[w.month - 1]}}")
+        elif attribute is not None:
+            pieces.append(f"{{D2[w.{attribute}]}}" if count == 2 else f"{{w.{attribute}}}")
+        elif letter == "S" and count == 3:
+            pieces.append("{D3[w.microsecond // 1000]}")
+        elif letter == "X" or (letter == "Z" and count == 5):
+            env[f"P{k}"] = printer  # a zero offset is written Z
+            pieces.append(f"{{'Z' if w.tzinfo is UTC else P{k}(w)}}")
         else:
-            return None
-    text = "".join(out)
-    return text, "\x1e" in text, "\x1f" in text
+            env[f"P{k}"] = printer
+            pieces.append(f"{{P{k}(w)}}")
+    source = "def format(w):\n" + "".join(line + "\n" for line in lines) + "    return f\"" + "".join(pieces) + "\"\n"
+    namespace: dict[str, object] = {}
+    exec(compile(source, "<date printer>", "exec"), env, namespace)  # noqa: S102 (our own code, from the pattern's fields)
+    return namespace["format"]  # type: ignore[return-value]
+
+
+_DIRECT = ("year", "month", "day", "hour", "minute", "second", "micro", "offset")
+
+
+def _compiled_parser(pattern: JavaPattern) -> Callable[..., dt.datetime]:
+    """``resolve(parse_fields(text), zone, default_year)`` in one generated function, for the
+    patterns that set only the plain fields (every one of the formats of access logs): the
+    same readers in the same order, the same checks, no dict between them."""
+    keys = [key for key, _read in pattern.readers]
+    if not set(keys) <= set(_DIRECT):
+        return lambda text, zone, default_year=1970: resolve(pattern.parse_fields(text), zone, default_year)
+    env: dict[str, object] = {"match": pattern.regex.match, "DateParseError": DateParseError, "datetime": dt.datetime,
+                              "fixed_zone": fixed_zone, "pattern": pattern.pattern}
+    out = ["def parse(text, zone, default_year=1970):",
+           "    m = match(text)",
+           "    if not m:",
+           "        raise DateParseError(f\"Text '{text}' could not be parsed with pattern [{pattern}]\")",
+           "    g = m.groups()",
+           "    year, month, day, hour, minute, second, micro, offset = default_year, 1, 1, 0, 0, 0, 0, None"]
+    for k, (key, read) in enumerate(pattern.readers):
+        env[f"r{k}"] = read
+        out += [f"    if g[{k}] is not None:", f"        {key} = r{k}(g[{k}])"]
+    out += ["    tz = zone if offset is None else fixed_zone(offset)",
+            "    try:",
+            "        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute), int(second), "
+            "int(micro), tz)",
+            "    except ValueError as e:",
+            "        raise DateParseError(str(e)) from None"]
+    namespace: dict[str, object] = {}
+    exec(compile("\n".join(out) + "\n", "<date parser>", "exec"), env, namespace)  # noqa: S102 (our own code)
+    return namespace["parse"]  # type: ignore[return-value]
 
 
 def _offset_text(when: dt.datetime, letter: str, count: int) -> str:
@@ -390,13 +442,16 @@ def _iso_parser(regex: re.Pattern) -> Callable[..., dt.datetime]:
         if not m:
             raise DateParseError(f"failed to parse date field [{text}] with format [strict_date_optional_time]")
         year, month, day, hour, minute, second, fraction, offset = m.groups()
-        values: dict[str, object] = {"year": int(year), "month": int(month or 1), "day": int(day or 1),
-                                     "hour": int(hour or 0), "minute": int(minute or 0), "second": int(second or 0)}
-        if fraction:
-            values["micro"] = int((fraction + "000000")[:6])
-        if offset:
-            values["offset"] = _offset_seconds(offset)
-        return resolve(values, zone)
+        # resolve() of these fields, without the dict: the offset is read first, then the
+        # date is checked.
+        micro = int((fraction + "000000")[:6]) if fraction else 0
+        seconds = _offset_seconds(offset) if offset else None
+        tz = zone if seconds is None else fixed_zone(seconds)
+        try:
+            return dt.datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                               int(second or 0), micro, tz)
+        except ValueError as e:
+            raise DateParseError(str(e)) from None
     return parse
 
 
@@ -440,7 +495,7 @@ class DateFormatter:
                 raise DateFormatError(f"the named date format [{name}] is not supported here")
             else:
                 pattern = JavaPattern(name)
-                self.parsers.append(lambda text, zone, year=1970, p=pattern: resolve(p.parse_fields(text), zone, year))
+                self.parsers.append(pattern.parse)
                 self.printer = self.printer or pattern.format
         if not self.parsers:
             raise DateFormatError(f"Invalid format: [{spec}]")

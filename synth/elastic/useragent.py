@@ -150,4 +150,4 @@ class UserAgentParser:
 
 
 def _copy(value: dict) -> dict:
-    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in value.items()}
+    return {k: (v.copy() if type(v) is dict else v) for k, v in value.items()}

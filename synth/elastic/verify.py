@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import re
 import signal
 from collections import deque
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.elastic.grok import pattern_banks_from
-from synth.elastic.ingest import Failure, Pipeline, resolve_index
+from synth.elastic.ingest import Failure, IngestDocument, Outcome, Pipeline, resolve_index
 from synth.output.manifest import run_files
 from synth.resources import resource_dir
 
@@ -134,10 +135,20 @@ def chunk_lines(chunk: Chunk) -> Iterator[tuple[int, int, str]]:
         fh.seek(chunk.start)
         data = fh.read(chunk.end - chunk.start)
     offset, number = chunk.start, chunk.first_line
+    if data.isascii():  # one decode for the chunk: a character is a byte, so offsets are lengths
+        for text in data.decode("ascii").split("\n"):
+            size = len(text) + 1
+            if text.endswith("\r"):
+                text = text[:-1]
+            if text:
+                yield number, offset, text
+            offset += size
+            number += 1
+        return
     for raw in data.split(b"\n"):
-        text = raw[:-1] if raw.endswith(b"\r") else raw
-        if text:
-            yield number, offset, text.decode("utf-8", errors="replace")
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        if line:
+            yield number, offset, line.decode("utf-8", errors="replace")
         offset += len(raw) + 1
         number += 1
 
@@ -172,28 +183,36 @@ def target_index(today: dt.date | None = None) -> str:
     return f"smoke_event-{today:%Y.%m.%d}"
 
 
-def verify_chunk(chunk: Chunk, pipeline: Pipeline, target: str,
-                 resolved: dict[str | None, str | None] | None = None) -> Iterator[LineResult]:
-    """The lines of one chunk through ``pipeline``, in order."""
-    resolved = {} if resolved is None else resolved
+def chunk_outcomes(chunk: Chunk, pipeline: Pipeline, target: str) -> Iterator[tuple[int, Outcome]]:
+    """(line number, what the pipeline made of it) for the lines of one chunk, in order."""
     absolute = str(chunk.path.resolve())
-    run = pipeline.run
+    run = pipeline.run_document
     # One _ingest.timestamp per chunk (a few thousand lines, well under a second), as one bulk
     # request of Filebeat's is ingested at about one time.
     now = dt.datetime.now(dt.UTC)
     for number, offset, text in chunk_lines(chunk):
         source = {"message": text, "log": {"offset": offset, "file": {"path": absolute}},
                   "input": {"type": "filestream"}}
-        outcome = run(source, target, timestamp=now)
-        if outcome.rejected:
-            yield LineResult(chunk.path, number, None, outcome.failure, rejected=True)
-            continue
-        meta = outcome.doc.meta
-        index = meta.get("_index")
-        if index not in resolved:
-            resolved[index] = resolve_index(index)
-        document = {"_index": resolved[index], "_id": meta.get("_id"), **outcome.doc.source}
-        yield LineResult(chunk.path, number, document, outcome.failure)
+        yield number, run(IngestDocument(source, {"_index": target, "_id": None}, now))
+
+
+def _result(path: Path, number: int, outcome: Outcome, resolved: dict[str | None, str | None]) -> LineResult:
+    if outcome.rejected:
+        return LineResult(path, number, None, outcome.failure, rejected=True)
+    meta = outcome.doc.meta
+    index = meta.get("_index")
+    if index not in resolved:
+        resolved[index] = resolve_index(index)
+    document = {"_index": resolved[index], "_id": meta.get("_id"), **outcome.doc.source}
+    return LineResult(path, number, document, outcome.failure)
+
+
+def verify_chunk(chunk: Chunk, pipeline: Pipeline, target: str,
+                 resolved: dict[str | None, str | None] | None = None) -> Iterator[LineResult]:
+    """The lines of one chunk through ``pipeline``, in order."""
+    resolved = {} if resolved is None else resolved
+    for number, outcome in chunk_outcomes(chunk, pipeline, target):
+        yield _result(chunk.path, number, outcome, resolved)
 
 
 def verify_paths(paths: Iterable[str | Path], pipeline: Pipeline | None = None,
@@ -302,12 +321,26 @@ def _start_pool_worker(pipeline: Pipeline | tuple, target: str) -> None:
 def _verify_chunk(job: tuple[Chunk, bool]) -> tuple[Summary, str]:
     """One chunk in a worker: its counts, and its documents as JSON lines when asked."""
     chunk, as_json = job
-    summary, lines = Summary(), []
-    for result in verify_chunk(chunk, _WORKER["pipeline"], _WORKER["target"], _WORKER["resolved"]):
-        summary.add(result)
-        if as_json:
-            lines.append(json.dumps(result.as_json(), ensure_ascii=False, separators=(",", ":")))
+    summary, lines, resolved = Summary(), [], _WORKER["resolved"]
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    count = 0
+    for number, outcome in chunk_outcomes(chunk, _WORKER["pipeline"], _WORKER["target"]):
+        count += 1
+        if as_json or outcome.failure is not None:
+            result = _result(chunk.path, number, outcome, resolved)
+            if outcome.failure is not None:
+                summary.add(result)
+                summary.lines -= 1  # counted below, with the lines that passed
+            if as_json:
+                lines.append(dumps(result.as_json()))
+    summary.lines += count
     return summary, "".join(line + "\n" for line in lines)
+
+
+def verify_workers(total_bytes: int) -> int:
+    """How many processes ``synth verify`` runs for ``total_bytes`` of logs: one per core, but
+    one per 4 MB at most (a small file is done before a second process would have started)."""
+    return min(os.cpu_count() or 1, 1 + total_bytes // (4 << 20))
 
 
 def verify_files(files: list[Path], pipeline: Pipeline, *, as_json: bool = False, workers: int = 1,

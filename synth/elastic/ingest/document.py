@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from synth.elastic.ingest.errors import ProcessorError
@@ -23,6 +23,10 @@ class FieldPath:
     text: str
     where: str  # "source", "meta" or "ingest"
     keys: tuple[str, ...]
+    parent: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the keys but the last
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parent", self.keys[:-1])
 
 
 def field_path(text: str) -> FieldPath:
@@ -68,12 +72,13 @@ class IngestDocument:
         return view
 
     def _root(self, path: FieldPath) -> dict:
-        return self.source if path.where == "source" else self.meta if path.where == "meta" else self.ingest
+        where = path.where
+        return self.source if where == "source" else self.meta if where == "meta" else self.ingest
 
-    def _find(self, path: FieldPath) -> Any:
-        """The value at ``path``, or MISSING; raises where the path runs into a non-object."""
-        node: Any = self.source if path.where == "source" else self._root(path)
-        for key in path.keys:
+    def _walk(self, node: Any, keys: tuple[str, ...], path: FieldPath) -> Any:
+        """The value ``keys`` lead to from ``node``, or MISSING; raises where they run into a
+        non-object."""
+        for key in keys:
             if type(node) is dict:
                 node = node.get(key, MISSING)
                 if node is MISSING:
@@ -87,6 +92,23 @@ class IngestDocument:
                 raise ProcessorError(f"cannot resolve [{key}] from object of type [{java_type(node)}] "
                                      f"as part of path [{path.text}]")
         return node
+
+    def _find(self, path: FieldPath) -> Any:
+        """The value at ``path``, or MISSING; raises where the path runs into a non-object."""
+        node: Any = self.source if path.where == "source" else self._root(path)
+        keys = path.keys
+        # Nested objects all the way (nearly every access): no call further down.
+        if len(keys) == 1:
+            if type(node) is dict:
+                return node.get(keys[0], MISSING)
+        elif len(keys) == 2:
+            if type(node) is dict:
+                child = node.get(keys[0], MISSING)
+                if type(child) is dict:
+                    return child.get(keys[1], MISSING)
+                if child is MISSING:
+                    return MISSING
+        return self._walk(node, keys, path)
 
     def find(self, path: FieldPath) -> Any:
         """The value at ``path``, or MISSING (also where the path runs into a non-object)."""
@@ -111,7 +133,7 @@ class IngestDocument:
 
     def get_string(self, path: FieldPath, ignore_missing: bool = False) -> str | None:
         value = self.get(path, ignore_missing)
-        if value is not None and not isinstance(value, str):
+        if value is not None and type(value) is not str and not isinstance(value, str):
             raise ProcessorError(f"field [{path.text}] of type [{java_type(value)}] cannot be cast to "
                                  f"[java.lang.String]")
         return value
@@ -119,21 +141,22 @@ class IngestDocument:
     def set(self, path: FieldPath, value: Any) -> None:
         node: Any = self.source if path.where == "source" else self._root(path)
         keys = path.keys
-        for key in keys[:-1]:
-            if type(node) is dict:
-                child = node.get(key)
-                if child is None:
-                    child = node[key] = {}
-                node = child
-            elif isinstance(node, list):
-                index = list_index(key, node, path)
-                if index is None:
-                    raise ProcessorError(f"[{key}] is out of bounds for array with length [{len(node)}] "
+        if len(keys) > 1:
+            for key in path.parent:
+                if type(node) is dict:
+                    child = node.get(key)
+                    if child is None:
+                        child = node[key] = {}
+                    node = child
+                elif isinstance(node, list):
+                    index = list_index(key, node, path)
+                    if index is None:
+                        raise ProcessorError(f"[{key}] is out of bounds for array with length [{len(node)}] "
+                                             f"as part of path [{path.text}]")
+                    node = node[index]
+                else:
+                    raise ProcessorError(f"cannot set [{key}] with parent object of type [{java_type(node)}] "
                                          f"as part of path [{path.text}]")
-                node = node[index]
-            else:
-                raise ProcessorError(f"cannot set [{key}] with parent object of type [{java_type(node)}] "
-                                     f"as part of path [{path.text}]")
         last = keys[-1]
         if type(node) is dict:
             node[last] = value
@@ -148,8 +171,8 @@ class IngestDocument:
                                  f"as part of path [{path.text}]")
 
     def remove(self, path: FieldPath) -> None:
-        parent_path = FieldPath(path.text, path.where, path.keys[:-1])
-        parent = self._find(parent_path) if path.keys[:-1] else self._root(path)
+        root = self._root(path)
+        parent = self._walk(root, path.parent, path) if path.parent else root
         last = path.keys[-1]
         if isinstance(parent, dict) and last in parent:
             del parent[last]

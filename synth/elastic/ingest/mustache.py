@@ -47,7 +47,16 @@ def _lookup(dotted: str) -> Callable[[IngestDocument], Any]:
             else:
                 return None
         return node
-    return read
+
+    # The same walk unrolled for objects all the way down (a missing key reads as None); a list
+    # on the way starts over in read().
+    out = ["def fast(doc):", f"    n = doc.{'ingest' if ingest else 'source'}"]
+    for key in keys:
+        out += ["    if type(n) is not dict:", "        return None if n is None else read(doc)", f"    n = n.get({key!r})"]
+    out.append("    return n")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(out) + "\n", "<mustache lookup>", "exec"), {"read": read}, namespace)  # noqa: S102 (our own code)
+    return namespace["fast"]
 
 
 class Template:
@@ -82,19 +91,29 @@ class Template:
         if pos < len(text):
             self.parts.append(text[pos:])
         self.constant = text if all(isinstance(p, str) for p in self.parts) else None
+        self.render: Callable[[IngestDocument], str] = self._compile()
 
-    def render(self, doc: IngestDocument) -> str:
+    def _compile(self) -> Callable[[IngestDocument], str]:
+        """``render`` as one generated function: each name read, as text (escaped where asked),
+        between the constant pieces."""
         if self.constant is not None:
-            return self.constant
-        out = []
-        for part in self.parts:
+            constant = self.constant
+            return lambda doc: constant
+        env: dict[str, Any] = {"java_text": java_text, "escape": self.escape}
+        out, pieces = ["def render(doc):"], []
+        for k, part in enumerate(self.parts):
             if isinstance(part, str):
-                out.append(part)
-            else:
-                value = part[0](doc)
-                text = "" if value is None else java_text(value)
-                out.append(self.escape(text) if part[1] else text)
-        return "".join(out)
+                env[f"s{k}"] = part
+                pieces.append(f"s{k}")
+                continue
+            env[f"r{k}"] = part[0]
+            out += [f"    v{k} = r{k}(doc)",
+                    f"    t{k} = '' if v{k} is None else v{k} if type(v{k}) is str else java_text(v{k})"]
+            pieces.append(f"escape(t{k})" if part[1] else f"t{k}")
+        out.append(f"    return {' + '.join(pieces)}")
+        namespace: dict[str, Any] = {}
+        exec(compile("\n".join(out) + "\n", "<mustache template>", "exec"), env, namespace)  # noqa: S102 (our own code)
+        return namespace["render"]
 
 
 def resolve_value(value: Any, media_type: str, where: str) -> Callable[[IngestDocument], Any]:

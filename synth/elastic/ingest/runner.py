@@ -65,6 +65,38 @@ def with_failure_metadata(doc: IngestDocument, failure: Failure, handlers: list[
 
 def run(processors: list[Processor], doc: IngestDocument, pipeline: str) -> None:
     """``processors`` over ``doc``; raises :class:`Failed` or :class:`Dropped`."""
+    if doc.trace is not None:
+        run_traced(processors, doc, pipeline)
+        return
+    # Untraced (every document of ``synth verify``): the same steps as run_traced without the
+    # trace, and no Failure built for a failure that ignore_failure drops anyway.
+    for processor in processors:
+        condition = processor.condition
+        if condition is not None:
+            try:
+                if not condition(doc.ctx()):
+                    continue
+            except ConditionError:
+                raise Failed(Failure(processor.kind, processor.tag, "runtime error", pipeline,
+                                     "script_exception")) from None
+        try:
+            processor.execute(doc)
+            continue
+        except ProcessorError as e:
+            if processor.ignore_failure:
+                continue
+            failure = Failure(processor.kind, processor.tag, str(e), pipeline, e.es_type)
+        except Failed as e:  # from a pipeline the processor called
+            if processor.ignore_failure:
+                continue
+            failure = e.failure
+        if not processor.on_failure:
+            raise Failed(failure)
+        with_failure_metadata(doc, failure, processor.on_failure, pipeline)
+
+
+def run_traced(processors: list[Processor], doc: IngestDocument, pipeline: str) -> None:
+    """``run`` for verbose simulate: every processor run leaves an entry in ``doc.trace``."""
     for processor in processors:
         trace = doc.trace
         condition = None

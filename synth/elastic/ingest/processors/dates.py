@@ -89,11 +89,24 @@ class DateIndexNameProcessor(Processor):
         if self.rounding.constant is not None and self.rounding.constant not in _ROUNDINGS:
             raise options.error("date_rounding", f"must be one of {list(_ROUNDINGS)}")
         self.zone_text = "UTC" if self.zone is UTC else str(getattr(self.zone, "key", zone_name))
-        self.cache: dict[tuple[str, str, str, str], str] = {}
+        self.cache: dict = {}  # (text, prefix, rounding, format), or the text alone with constants
+        prefix, rounding, name_format = self.prefix.constant, self.rounding.constant, self.name_format.constant
+        self.constants: tuple[str, str, str] | None = None
+        if prefix is not None and rounding is not None and name_format is not None:
+            self.constants = (prefix, rounding, name_format)
 
     def execute(self, doc: IngestDocument) -> None:
         value = doc.get(self.field)
         text = java_text(value)
+        if self.constants is not None:  # no template among the options: the name is the date's
+            name = self.cache.get(text)
+            if name is None:
+                name = self._name(value, text, *self.constants)
+                if len(self.cache) > 200_000:
+                    self.cache.clear()
+                self.cache[text] = name
+            doc.meta["_index"] = name
+            return
         key = (text, self.prefix.render(doc), self.rounding.render(doc), self.name_format.render(doc))
         name = self.cache.get(key)
         if name is None:

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import ipaddress
 import struct
+from binascii import b2a_base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,9 @@ _DIGESTS: dict[str, Any] = {"MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256"
             "MurmurHash3": _Murmur3}
 
 
+_INT, _LONG = struct.Struct("<i"), struct.Struct("<q")
+
+
 def fingerprint_bytes(value: Any) -> bytes:
     """FingerprintProcessor.toBytes: how each kind of value enters the hash."""
     if isinstance(value, str):
@@ -129,6 +133,7 @@ class FingerprintProcessor(Processor):
         if not fields:
             raise options.error("fields", "must specify at least one field")
         self.fields = [field_path(f) for f in sorted(fields)]
+        self.reversed_fields = self.fields[::-1]
         self.target = field_path(options.string("target_field", "fingerprint"))
         salt = options.string("salt", "")
         self.salt = salt.encode("utf-8") if salt.strip() else b""
@@ -140,11 +145,10 @@ class FingerprintProcessor(Processor):
         self.ignore_missing = options.boolean("ignore_missing", False)
 
     def execute(self, doc: IngestDocument) -> None:
-        hasher: Any = self.digest()
-        hasher.update(self.salt)
         stack: list[Any] = []
-        for path in reversed(self.fields):
-            value = doc.get(path, ignore_missing=True)
+        get = doc.get
+        for path in self.reversed_fields:  # the last missing field in sorted order is the one named
+            value = get(path, True)
             if value is None:
                 if self.ignore_missing:
                     continue
@@ -154,17 +158,22 @@ class FingerprintProcessor(Processor):
             return
         parts: list[bytes] | None = []
         for value in reversed(stack):  # scalars only (a line, its offset): one update
-            if type(value) is str:
+            kind = type(value)
+            if kind is str:
                 parts.append(value.encode("utf-8"))  # type: ignore[union-attr]
+            elif kind is int:
+                parts.append(_INT.pack(value) if -2**31 <= value < 2**31 else _LONG.pack(value))  # type: ignore[union-attr]
             elif isinstance(value, list | dict):
                 parts = None
                 break
             else:
                 parts.append(fingerprint_bytes(value))  # type: ignore[union-attr]
+        hasher: Any = self.digest()
         if parts is not None:
-            hasher.update(b"\x00" + b"\x00".join(parts))
-            doc.set(self.target, base64.b64encode(hasher.digest()).decode("ascii"))
+            hasher.update(self.salt + b"\x00" + b"\x00".join(parts))
+            doc.set(self.target, b2a_base64(hasher.digest(), newline=False).decode("ascii"))
             return
+        hasher.update(self.salt)
         update = hasher.update
         # Depth first, in sorted order: lists item by item, objects entry by entry (key, then value).
         while stack:
