@@ -1,8 +1,10 @@
 """Messy lines: each kind at its share, written as Apache writes it, labelled in messy.jsonl with
 exactly what `synth verify --json` reports for the line; the clean lines stay as they were."""
 
+import ipaddress
 import json
 import math
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -144,3 +146,56 @@ def test_bad_share_is_one_line_exit_2(tmp_path, capsys, value):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "--messy" in err and err.count("\n") == 1
     assert not (tmp_path / "never").exists()
+
+
+NGINX_CUSTOM = '$remote_addr [$time_local] "$request" $status $body_bytes_sent "$http_user_agent" m=$request_method u=$request_uri p=$server_protocol'
+NGINX_JSON = 'escape=json {"t":"$time_iso8601","r":"$request","s":$status,"a":"$http_user_agent","m":"$request_method"}'
+
+
+@pytest.fixture(scope="module", params=[{"format": "nginx_combined"}, {"nginx_log_format": NGINX_CUSTOM},
+                                        {"nginx_log_format": NGINX_JSON}], ids=["nginx_combined", "custom", "json"])
+def nginx_run(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nginx") / "out"
+    synth.generate("classic", seed=21, out_dir=out, days=0.25, rate=1.0, messy=0.2, end=END, rotate="none",
+                   **request.param)
+    records = [json.loads(line) for line in (out / "messy.jsonl").read_text().splitlines()]
+    text = (out / "access.log").read_bytes().split(b"\n")
+    by_kind = {}
+    for r in records:
+        by_kind.setdefault(r["kind"], []).append(text[r["line"] - 1])
+    return request.param, by_kind
+
+
+def test_nginx_lines_as_nginx_writes_them(nginx_run):
+    """In nginx formats each kind is what nginx writes for it (synth/render/messy.py cites the
+    nginx source): an empty request `"" 400 0`, a request line it cannot parse a 400 with its own
+    157-byte page, no agent, and no method, URI or protocol; a too long one 414 with the first
+    8,192 bytes; no host names; nginx's uppercase \\xHH escapes."""
+    param, by_kind = nginx_run
+    assert set(by_kind) >= {k.name for k in KINDS}
+    if "escape=json" in param.get("nginx_log_format", ""):
+        docs = {kind: [json.loads(line) for line in lines] for kind, lines in by_kind.items() if kind != TRUNCATED}
+        assert all(d["r"] == "" and d["s"] == 400 and d["m"] == "" and d["a"] == "" for d in docs["empty_request"])
+        for kind in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
+            assert all(d["s"] == 400 and d["m"] == "" and d["a"] == "" for d in docs[kind]), kind
+        assert all(d["s"] == 414 and len(d["r"]) == 8192 for d in docs["long_url"])
+        assert all(d["r"].startswith("\u0016\u0003\u0001") for d in docs["tls_handshake"])
+        return
+    custom = "nginx_log_format" in param
+    tail = b' "-" m=- u=- p=-' if custom else b' "-" "-"'
+    for line in by_kind["empty_request"]:
+        assert b'] "" 400 0' + tail in line
+    for kind in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
+        for line in by_kind[kind]:
+            assert line.endswith(b'" 400 157' + tail), (kind, line)
+    assert all(b'"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03' in line for line in by_kind["tls_handshake"])
+    for line in by_kind["long_url"]:
+        request = line.split(b'] "', 1)[1].rsplit(b'" 414 177', 1)[0]
+        assert len(request) == 8192 and line.endswith(b'" 414 177' + tail)
+    for line in by_kind["hostname"]:
+        ipaddress.ip_address(line.split(b" ")[0].decode())
+    assert all(b"\\x22" in line for line in by_kind["raw_quote"])
+    assert all(re.search(rb"\\x[C-F][0-9A-F]", line) for line in by_kind["non_utf8"])
+    assert all(b'"GET /" 200 ' in line for line in by_kind["http09"])
+    if custom:
+        assert all(line.endswith(b" p=-") and b" m=GET u=/ " in line for line in by_kind["http09"])

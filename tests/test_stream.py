@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import signal
 
 import numpy as np
@@ -242,3 +243,59 @@ def test_a_stream_too_short_for_its_anomalies_streams_without_them_and_says_so(t
         "synth: a 2m stream is too short for spike (30 minutes) of scenario classic: streaming without it "
         "(--anomaly-every with --spike-minutes adds spikes that fit)"]
     assert len(captured.out.splitlines()) == 1 and captured.out.startswith("wrote ")
+
+
+# What each messy kind's line shows, whatever else it holds (synth/render/messy.py).
+MESSY_SHAPES = {
+    "empty_request": rb'\] "-" 408 - ', "tls_handshake": rb'"\\x16\\x03\\x01', "ssh_handshake": rb'"SSH-2\.0-',
+    "scanner_sql": rb"UNION|OR|SLEEP", "scanner_xss": rb"<(script|svg)", "scanner_jndi": rb"\$\{jndi:",
+    "absolute_uri": rb'"GET http://', "connect": rb'"CONNECT ', "dash_header": rb'"-" "-"$',
+    "raw_space": rb'"GET /[^"]* [^"]* HTTP/1\.1" 400 ', "raw_quote": rb'\\"onmouseover', "non_utf8": rb"\\x[c-f][0-9a-f]",
+    "http09": rb'"GET /" 200 ', "long_url": rb'" 414 ', "hostname": rb"^\S+\.(net|de|jp) ",
+}
+
+
+def _messy_records(out):
+    return [json.loads(line) for line in (out / "messy.jsonl").read_bytes().splitlines()]
+
+
+@pytest.mark.parametrize("rotate, backfill", [("size:128KB", "2h"), ("hour", "3h")])
+def test_stream_messy_jsonl_follows_rotation(tmp_path, rotate, backfill):
+    """stream --messy writes messy.jsonl as it goes: after every batch it is whole JSON lines,
+    each naming a file in the folder by its name at that moment and a line already written
+    there; at the end every record points at a messy line of its kind, in the file it ended up
+    in after the rotations, and the records are exactly the lines that differ from the same
+    stream without messy lines (none missing, none twice), backfill and live part alike."""
+    spec = dict(duration="1h", speed=600, rate=4, backfill=backfill, rotate=rotate)
+    out = tmp_path / "messy"
+    seen = []
+
+    def check_now(batch):
+        records = _messy_records(out)
+        files = {}
+        for r in records:
+            if r["file"] not in files:
+                files[r["file"]] = (out / r["file"]).read_bytes().split(b"\n")
+            assert r["line"] < len(files[r["file"]]) and re.search(MESSY_SHAPES[r["kind"]],
+                                                                 files[r["file"]][r["line"] - 1]), r
+        seen.append(len(records))
+
+    run = synth.stream(QUIET, seed=3, out_dir=out, clock=SimClock(), on_batch=check_now, messy=0.05, **spec)
+    clean = synth.stream(QUIET, seed=3, out_dir=tmp_path / "clean", clock=SimClock(), **spec)
+    names = [f["name"] for f in manifest(out)["files"]]
+    assert len(names) > 3 and seen[-1] > seen[0] and seen == sorted(seen)
+    records = _messy_records(out)
+    lines = {name: (out / name).read_bytes().split(b"\n")[:-1] for name in names}
+    for r in records:
+        assert re.search(MESSY_SHAPES[r["kind"]], lines[r["file"]][r["line"] - 1]), r
+    where = [(name, n) for name in names for n in range(1, len(lines[name]) + 1)]
+    marked = {(r["file"], r["line"]) for r in records}
+    assert len(marked) == len(records) and marked <= set(where)
+    messy_lines = [line for name in names for line in lines[name]]
+    clean_lines = check_files(tmp_path / "clean").split(b"\n")[:-1]
+    assert len(messy_lines) == len(clean_lines) == run.lines == clean.lines
+    differ = {where[i] for i, (a, b) in enumerate(zip(messy_lines, clean_lines)) if a != b}
+    assert differ <= marked and all(r["kind"] == "dash_header" for r in records if (r["file"], r["line"]) not in differ)
+    first_live = run.backfill_lines
+    assert any(where.index((r["file"], r["line"])) < first_live for r in records[:5])
+    assert {r["kind"] for r in records} >= {"empty_request", "tls_handshake", "scanner_sql"}

@@ -100,7 +100,7 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
 @click.option("--tz", default="+0000", show_default=True, metavar="ZONE",
               help="With --log-format: zone of times written without one (+05:30, UTC, Europe/Paris).")
 @click.option("--grade", "grade_file", default=None, metavar="MESSY.JSONL|DIR",
-              help="Grade the pipeline on the messy lines of a `generate --messy` run: per kind, lines parsed.")
+              help="Grade the pipeline on the messy lines of a `generate --messy` or `stream --messy` run: per kind, lines parsed.")
 @click.option("--simulate", "simulate_file", default=None, metavar="DOCS.json",
               help="Instead of log files: documents as POST _ingest/pipeline/_simulate takes them "
                    "({\"docs\": [{\"_index\", \"_id\", \"_source\"}]}); prints what _simulate answers.")

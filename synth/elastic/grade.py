@@ -1,5 +1,5 @@
 """Grading a pipeline against a run's messy lines: per kind, how many lines it parses, beside
-what the bundled pipeline does (``messy.jsonl``, written by ``synth generate --messy``)."""
+what the bundled pipeline does (``messy.jsonl``, written by ``synth generate --messy`` or ``synth stream --messy``)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,18 @@ from synth.output.names import ACTIVE, size_names
 from synth.output.records import FileRecord, WriteError
 from synth.output.rotation import dated_name, next_boundary, unique_name
 from synth.output.writers import line_ends, lines_that_fit, write_whole
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Lines ``done`` to ``stop`` of a batch, written to ``record``'s file from line ``first``
+    (1-based) at byte ``offset``."""
+
+    record: FileRecord
+    first: int
+    offset: int
+    done: int
+    stop: int
 
 
 class LiveLog:
@@ -40,6 +53,9 @@ class LiveLog:
         self.period_start = t0
         self.period_end = next_boundary(t0, rotation, self.zone) if self.timed else None
         self.writing = False
+        # Told each rotation's renames (old name -> new), after the renames and before the new
+        # access.log has a line.
+        self.on_rename: Callable[[dict[str, str]], None] | None = None
         if adopt is None:
             self._open(os.O_TRUNC)
         else:
@@ -72,10 +88,12 @@ class LiveLog:
         active.sha256 = self._hash.hexdigest()
         return self.closed + [active]
 
-    def append(self, data: bytes, seconds: np.ndarray) -> None:
-        """Write a batch of whole lines (in time order, their UTC ``seconds``), rotating on the way."""
+    def append(self, data: bytes, seconds: np.ndarray) -> list[Placed]:
+        """Write a batch of whole lines (in time order, their UTC ``seconds``), rotating on the way;
+        where each part of the batch went, in order."""
         ends = line_ends(data)
         done, n = 0, len(seconds)
+        placed: list[Placed] = []
         while done < n:
             if self.timed:
                 stop = int(np.searchsorted(seconds, self.period_end or 0, side="left"))
@@ -91,8 +109,11 @@ class LiveLog:
             else:
                 stop = n
             base = int(ends[done - 1]) if done else 0
+            placed.append(Placed(self.record, self.record.lines + 1, self.size, done, stop))
             self._write(data[base:int(ends[stop - 1])], stop - done, int(seconds[done]), int(seconds[stop - 1]))
             done = stop
+        return placed
+
 
     def advance(self, t: int) -> None:
         """Every line before second ``t`` is written: rotate at the day or hour boundaries passed."""
@@ -114,6 +135,7 @@ class LiveLog:
     def _rotate(self) -> None:
         self._close_active()
         closed = self.record
+        before = [(r, r.name) for r in self.closed + [closed]]
         try:
             if self.timed:
                 closed.name = unique_name(dated_name(self.period_start, self.rotation, self.zone),
@@ -132,6 +154,8 @@ class LiveLog:
         self.closed.append(closed)
         del self.record
         self._open(os.O_EXCL)
+        if self.on_rename:
+            self.on_rename({old: r.name for r, old in before if r.name != old})
 
     def _close_active(self) -> None:
         self.record.sha256 = self._hash.hexdigest()

@@ -3,10 +3,13 @@
 A share of requests (chosen by a hash of the request, so the same run gives the same lines)
 becomes one of the kinds below, each at its relative frequency (per 1,000 messy lines): what
 a small public site on the internet sees besides its visitors, ordered from the most common.
-Each is written as Apache (or nginx) writes it, with the same escaping: a TLS ClientHello sent
-to the HTTP port is a ``400`` whose request line is the handshake's first bytes as ``\\x16\\x03``;
-a connection that sent nothing is ``"-" 408 -``; a host name stands where HostnameLookups
-writes one; and the last line of a run may be cut short, as Apache leaves a line when killed.
+Each is written as Apache writes it, with the same escaping: a TLS ClientHello sent to the
+HTTP port is a ``400`` whose request line is the handshake's first bytes as ``\\x16\\x03``; a
+connection that sent nothing is ``"-" 408 -``; a host name stands where HostnameLookups writes
+one; and the last line of a run may be cut short, as Apache leaves a line when killed. In an
+nginx ``log_format`` each kind is what nginx writes for the same client (``nginx_values``): an
+empty request is ``"" 400 0``, a request line it cannot parse a 400 with its own error page, a
+too long one a 414 cut at 8 KB, and the address stays an address.
 
 The run's ``messy.jsonl`` (``synth.run.messy``) names each such line: file, line, kind, and
 what the bundled pipeline does with it.
@@ -76,10 +79,58 @@ class Messy:
     agent: str | None = None
     referrer: str | None = None
     client: str | None = None  # a host name for %h
+    unparsed: bool = False  # nginx could not parse the request line: no method, URI or protocol
+
+
+# What nginx writes for the same junk, where it differs from Apache (nginx 1.24, stock
+# configuration; nginx/nginx src/http/ngx_http_request.c, ngx_http_parse.c, ngx_http_variables.c,
+# modules/ngx_http_log_module.c, ngx_http_special_response.c):
+# - A connection that sends nothing is never logged: ngx_http_wait_request_handler closes it on
+#   "client timed out" or "client closed connection" before a request exists (and an idle
+#   keep-alive connection likewise, in ngx_http_keepalive_handler), so nginx has no `"-" 408`.
+#   What it logs from such clients is an empty line and a close: ngx_http_parse_request_line sets
+#   request_start before it skips CR and LF, ngx_http_read_request_header finalizes the request
+#   with 400 on "client prematurely closed connection" (c->error: nothing is sent, so
+#   $body_bytes_sent is 0), and $request (ngx_http_variable_request_line: request_start up to the
+#   first CR or LF) is found but empty, which ngx_http_log_variable writes as nothing, `"" 400 0`
+#   (a variable not found is "-").
+# - A request line that does not parse (TLS or SSH bytes: "client sent invalid method"; a raw
+#   space: "client sent invalid request", refused since nginx 1.21.1; an authority-form CONNECT
+#   target, which fails at sw_schema_slash) is answered with nginx's own 400 page, and $request is
+#   the bytes up to the first CR or LF, escaped \xHH (uppercase hex, ngx_http_log_escape). The
+#   headers are never read, so $http_user_agent and $http_referer are "-".
+# - A request line past large_client_header_buffers (4 8k) is "client sent too long URI": 414,
+#   $request the first 8,192 bytes (request_line.len = header_in->end - request_start).
+# - nginx does no reverse lookups: $remote_addr is always the address.
+# Error pages: ngx_http_error_400_page (and _414_) with the server_tokens tail
+# "<hr><center>nginx/1.24.0</center>": 157 and 177 bytes; public logs show `" 400 157 "-" "-"`
+# for such lines (globalmac/KnuckleLog issue 4).
+NGINX_400_SIZE, NGINX_414_SIZE = 157, 177
+NGINX_LARGE_HEADER_BUFFER = 8192
+
+
+def nginx_values(kind: int, h: int, address: str, home_size: int) -> Messy:
+    """The values of one messy line of ``kind`` as nginx writes it (see above)."""
+    name = KINDS[kind].name
+    if name == "empty_request":
+        return Messy(request="", status=400, size=0, agent="", referrer="", unparsed=True)
+    if name == "hostname":
+        return Messy()
+    m = messy_values(kind, h, address, home_size)
+    if name in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
+        line = m.request or ""
+        cut = min((i for i in (line.find("\r"), line.find("\n")) if i >= 0), default=len(line))
+        return Messy(request=line[:cut], status=400, size=NGINX_400_SIZE, agent="", referrer="", unparsed=True)
+    if name == "long_url":
+        line = "GET /" + "?" + "A" * 9000 + " HTTP/1.1"
+        return Messy(request=line[:NGINX_LARGE_HEADER_BUFFER], status=414, size=NGINX_414_SIZE, agent="",
+                     referrer="", unparsed=True)
+    return m
 
 
 def messy_values(kind: int, h: int, address: str, home_size: int) -> Messy:
-    """The values of one messy line of ``kind``, varied by the request's hash ``h``."""
+    """The values of one messy line of ``kind``, varied by the request's hash ``h``, as Apache
+    writes them."""
     name = KINDS[kind].name
     error = int(ERROR_SIZE_TABLE[400])
     if name == "empty_request":
@@ -170,12 +221,22 @@ def override(values: dict[str, str], m: Messy) -> dict[str, str]:
         name, _, arg = label.partition("(")
         if name == "nginx":
             mode, var = arg.strip('")').split("|", 1)
+            if var == "request" and request == "":
+                out[label] = ""  # found, and empty: nginx writes nothing between the quotes
+                continue
             raw = {"request": request, "request_method": method if request is not None else None,
                    "request_uri": target if request is not None else None, "status": _str(m.status),
                    "body_bytes_sent": _str(m.size), "http_user_agent": m.agent, "http_referer": m.referrer,
                    "server_protocol": protocol if request is not None else None}.get(var)
+            if m.unparsed and var in _PARSED_ONLY:
+                raw = ""  # set only once the request line parses (ngx_http_process_request_line)
             if raw is not None:
                 out[label] = escape_value(raw, mode)
+            continue
+        if name in _NGINX_LABELS:  # nginx_combined's fields, escaped as nginx does
+            raw = {"request_nginx": request, "agent_nginx": m.agent, "referer_nginx": m.referrer}[name]
+            if raw is not None:
+                out[label] = "" if name == "request_nginx" and raw == "" else escape_value(raw, "default")
             continue
         if name == "client" and m.client is not None:
             out[label] = m.client
@@ -200,6 +261,15 @@ def override(values: dict[str, str], m: Messy) -> dict[str, str]:
         elif name == "referer" and m.referrer is not None:
             out[label] = _apache(m.referrer)
     return out
+
+
+_NGINX_LABELS = ("request_nginx", "agent_nginx", "referer_nginx")
+_PARSED_ONLY = ("request_method", "request_uri", "uri", "args", "query_string", "server_protocol")
+
+
+def is_nginx(values: dict[str, str]) -> bool:
+    """Whether a line's fields are nginx's (an nginx log_format, or nginx_combined)."""
+    return any(label.startswith("nginx(") or label in _NGINX_LABELS for label in values)
 
 
 def _str(value: int | None) -> str | None:
@@ -230,7 +300,7 @@ class MessyRenderer:
         addresses = self.pools.population.addresses
         for i, values, kind, h, client in zip(messy.tolist(), self.inner.field_values(picked), kinds[messy].tolist(),
                                               hashes, picked.client.tolist()):
-            m = messy_values(kind, h, apache_unescape(addresses[client]), self.home_size)
+            m = (nginx_values if is_nginx(values) else messy_values)(kind, h, apache_unescape(addresses[client]), self.home_size)
             text = self.inner.template.render(events=[_row(override(values, m))])
             lines[i] = text.rstrip("\n").encode("utf-8", errors="surrogateescape")
         return b"\n".join(lines)

@@ -2,7 +2,8 @@
 
 The generator decides which requests are messy from a hash of each request
 (``synth.render.messy.choose``), so the lines are found again by drawing the run's events a
-second time (no rendering) and counting lines through the files in the manifest's order.
+second time (no rendering) and counting lines through the files in the manifest's order. A
+stream writes the file as it goes instead (``LiveMessy``), from the lines it has just written.
 Each record is one JSON object per line::
 
     {"file": "access.log", "line": 118, "kind": "tls_handshake", "index": "smoke_event-2026.11.28",
@@ -16,14 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from synth.generate.model import TrafficModel
+from synth.generate.traffic import Events
+from synth.output.live import Placed
 from synth.output.names import MESSY
-from synth.output.records import FileRecord
+from synth.output.records import FileRecord, WriteError
+from synth.output.writers import line_ends, write_whole
 from synth.render.messy import KINDS, TRUNCATED, choose
 
 MESSY_FILE = MESSY
@@ -75,10 +81,9 @@ def cut_last_line(out: Path, record: FileRecord) -> int | None:
     return record.lines + 1
 
 
-def write_messy(out: Path, model: TrafficModel, t0: int, t1: int, share: float, records: list[FileRecord],
-                truncate: bool) -> list[dict]:
-    """Write messy.jsonl for the run's files (and cut the run's last line short when asked)."""
-    from synth.elastic.verify import bundled_pipeline, chunk_lines, plan_chunks, target_index
+def _wanted(model: TrafficModel, t0: int, t1: int, share: float,
+            records: list[FileRecord]) -> dict[tuple[str, int], str]:
+    """(file name, line number) -> kind of every messy line of [t0, t1), written to ``records``."""
     wanted: dict[tuple[str, int], str] = {}
     bounds, total = [], 0
     for record in records:
@@ -90,11 +95,32 @@ def write_messy(out: Path, model: TrafficModel, t0: int, t1: int, share: float, 
         while k < len(found) and found[k][0] < first + record.lines:
             wanted[(record.name, found[k][0] - first + 1)] = found[k][1]
             k += 1
-    if truncate and records:
-        number = cut_last_line(out, records[-1])
-        if number is not None:
-            wanted[(records[-1].name, number)] = TRUNCATED
-    pipeline, target = bundled_pipeline(), target_index()
+    return wanted
+
+
+class Judge:
+    """What the bundled pipeline makes of one messy line: its messy.jsonl record."""
+
+    def __init__(self) -> None:
+        from synth.elastic.verify import bundled_pipeline, target_index
+        self.pipeline, self.target = bundled_pipeline(), target_index()
+
+    def entry(self, path: Path, name: str, number: int, offset: int, text: str, kind: str) -> dict[str, Any]:
+        source = {"message": text, "log": {"offset": offset, "file": {"path": str(path.resolve())}},
+                  "input": {"type": "filestream"}}
+        outcome = self.pipeline.run(source, self.target)
+        doc = outcome.doc.source
+        entry: dict[str, Any] = {"file": name, "line": number, "kind": kind}
+        if outcome.failure is None:
+            entry.update(parsed=True, fields=document_fields(doc))
+        else:
+            entry.update(parsed=False, error=flat(doc).get("error.message"))
+        return entry
+
+
+def _entries(out: Path, records: list[FileRecord], wanted: dict[tuple[str, int], str], judge: Judge) -> list[dict]:
+    """The records of the ``wanted`` lines, read from the files, in the files' order."""
+    from synth.elastic.verify import chunk_lines, plan_chunks
     result = []
     for record in records:
         numbers = {n for (name, n) in wanted if name == record.name}
@@ -103,22 +129,114 @@ def write_messy(out: Path, model: TrafficModel, t0: int, t1: int, share: float, 
         path = out / record.name
         for chunk in plan_chunks([path]):
             for number, offset, text in chunk_lines(chunk):
-                if number not in numbers:
-                    continue
-                source = {"message": text, "log": {"offset": offset, "file": {"path": str(path.resolve())}},
-                          "input": {"type": "filestream"}}
-                outcome = pipeline.run(source, target)
-                doc = outcome.doc.source
-                entry: dict[str, Any] = {"file": record.name, "line": number, "kind": wanted[(record.name, number)]}
-                if outcome.failure is None:
-                    entry.update(parsed=True, fields=document_fields(doc))
-                else:
-                    entry.update(parsed=False, error=flat(doc).get("error.message"))
-                result.append(entry)
-    with open(out / MESSY_FILE, "w", encoding="utf-8") as fh:
-        for entry in result:
-            fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                if number in numbers:
+                    result.append(judge.entry(path, record.name, number, offset, text, wanted[(record.name, number)]))
     return result
 
 
-__all__ = ["MESSY_FILE", "document_fields", "write_messy"]
+def _dumps(entry: dict) -> str:
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_messy(out: Path, model: TrafficModel, t0: int, t1: int, share: float, records: list[FileRecord],
+                truncate: bool) -> list[dict]:
+    """Write messy.jsonl for the run's files (and cut the run's last line short when asked)."""
+    wanted = _wanted(model, t0, t1, share, records)
+    if truncate and records:
+        number = cut_last_line(out, records[-1])
+        if number is not None:
+            wanted[(records[-1].name, number)] = TRUNCATED
+    result = _entries(out, records, wanted, Judge())
+    with open(out / MESSY_FILE, "w", encoding="utf-8") as fh:
+        for entry in result:
+            fh.write(_dumps(entry))
+    return result
+
+
+class LiveMessy:
+    """``messy.jsonl`` of a stream, written as the lines are.
+
+    Each batch's records are appended in one write of whole lines, after the batch's lines are
+    in the log, so a reader never finds a record whose line is not written yet, nor half a
+    record. A record names its file by the name the file has when the record is written; when a
+    rotation renames files (``access.log`` to ``access.log-YYYYMMDD`` or ``access.log.1``, and by
+    size every older file up a number), the file is replaced whole (a temporary file, then a
+    rename, as ``manifest.json`` is) with the new names, right after the renames and before the
+    new ``access.log`` has a line. So a record's ``(file, line)`` is never another line: at worst,
+    for the moment of a rotation, a name that has just moved; at the end the names are the
+    files' final ones, those of ``manifest.json``. A stream never cuts its last line short: it stops
+    between lines, so there is no ``truncated`` record.
+    """
+
+    def __init__(self, out: Path, share: float):
+        self.out, self.share, self.judge = out, share, Judge()
+        self.path = out / MESSY_FILE
+        self.lines = 0
+        self.files: Callable[[], list[FileRecord]] = list  # the log's files, for a WriteError
+        self.fd = self._open(os.O_TRUNC)
+
+    def _open(self, mode: int) -> int:
+        try:
+            return os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | mode, 0o644)
+        except OSError as e:
+            raise WriteError.of(self.path, e, self.files()) from None
+
+    def _append(self, entries: list[dict]) -> None:
+        if not entries:
+            return
+        data = "".join(_dumps(e) for e in entries).encode("utf-8", errors="surrogateescape")
+        try:
+            write_whole(self.fd, data, os.fstat(self.fd).st_size)
+        except OSError as e:
+            raise WriteError.of(self.path, e, self.files()) from None
+        self.lines += len(entries)
+
+    def backfill(self, model: TrafficModel, t0: int, t1: int, records: list[FileRecord]) -> None:
+        """The records of the backfill's lines, [t0, t1), in ``records`` (written by workers)."""
+        self._append(_entries(self.out, records, _wanted(model, t0, t1, self.share, records), self.judge))
+
+    def written(self, events: Events, data: bytes, placed: list[Placed]) -> None:
+        """``events``' lines, ``data``, went where ``placed`` says."""
+        kinds = choose(events, self.share)
+        messy = np.flatnonzero(kinds >= 0).tolist()
+        if not messy:
+            return
+        ends = line_ends(data).tolist()
+        entries, p = [], 0
+        for i in messy:
+            while placed[p].stop <= i:
+                p += 1
+            part = placed[p]
+            base = ends[part.done - 1] if part.done else 0
+            start = ends[i - 1] if i else 0
+            raw = data[start:ends[i] - 1]
+            text = (raw[:-1] if raw.endswith(b"\r") else raw).decode("utf-8", errors="replace")
+            name = part.record.name
+            entries.append(self.judge.entry(self.out / name, name, part.first + i - part.done,
+                                            part.offset + start - base, text, KINDS[int(kinds[i])].name))
+        self._append(entries)
+
+    def renamed(self, moved: dict[str, str]) -> None:
+        """A rotation renamed files (old name -> new): give the records the new names."""
+        if not moved or self.lines == 0:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            with open(self.path, encoding="utf-8", errors="surrogateescape") as src, \
+                    open(tmp, "w", encoding="utf-8", errors="surrogateescape") as dst:
+                for line in src:
+                    entry = json.loads(line)
+                    entry["file"] = moved.get(entry["file"], entry["file"])
+                    dst.write(_dumps(entry))
+            os.replace(tmp, self.path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise WriteError.of(self.path, e, self.files()) from None
+        os.close(self.fd)
+        self.fd = self._open(0)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+__all__ = ["MESSY_FILE", "LiveMessy", "document_fields", "write_messy"]

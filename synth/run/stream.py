@@ -76,6 +76,7 @@ from synth.run.generate import (
     resolve_scenario,
     save_manifest,
 )
+from synth.run.messy import LiveMessy
 from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
 from synth.run.workers import Executor, default_workers
 from synth.version import __version__
@@ -415,15 +416,29 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
             save_manifest(manifest, out, backfilled, complete=False)
             raise Interrupted(stopper.signal, manifest.lines, len(backfilled))
         run.backfill_lines = sum(f.lines for f in backfilled)  # the rest comes as the live file catches up
+        messy = None
+        if resolved.messy:
+            try:
+                messy = LiveMessy(out, resolved.messy)
+                messy.files = lambda: list(backfilled)
+                messy.backfill(model, first, t0, backfilled)
+            except WriteError as e:
+                save_manifest(manifest, out, backfilled, complete=False, failure=e)
+                raise
         live = LiveLog(out, resolved.rotate, resolved.zone, t0, closed, adopt)
         stopper.cuts.append(live.cut_to_whole)
+        if messy:
+            messy.files, live.on_rename = live.records, messy.renamed
         if on_start:
             on_start(run)
         failure = None
         try:
-            _run(model, renderer, live, truth, manifest, run, clock, stopper, t0, until, on_batch)
+            _run(model, renderer, live, messy, truth, manifest, run, clock, stopper, t0, until, on_batch)
         except WriteError as e:
             failure = e
+        finally:
+            if messy:
+                messy.close()
         files = live.close() if failure is None else failure.records
         truth.stop(run.end_ms)
         manifest.end, manifest.end_ms = iso(-(-run.end_ms // 1000)), run.end_ms
@@ -437,8 +452,8 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
     return run
 
 
-def _run(model: TrafficModel, renderer: LineRenderer, live: LiveLog, truth: LiveTruth, manifest: Manifest,
-         run: StreamRun, clock: Clock, stopper: Stopper, t0: int, until: int | None,
+def _run(model: TrafficModel, renderer: LineRenderer, live: LiveLog, messy: LiveMessy | None, truth: LiveTruth,
+         manifest: Manifest, run: StreamRun, clock: Clock, stopper: Stopper, t0: int, until: int | None,
          on_batch: Callable[[Batch], None] | None) -> None:
     """The live loop: every tick, write what is due; rotate; keep the manifest current."""
     feed = Feed(model.events(t0, until or t0 + FAR, before_block=truth.before_block))
@@ -456,7 +471,10 @@ def _run(model: TrafficModel, renderer: LineRenderer, live: LiveLog, truth: Live
         closed = len(live.closed)
         for events in feed.take(upto_ms):
             seconds = events.t_ms // 1000
-            live.append(renderer.render(events), seconds)
+            data = renderer.render(events)
+            placed = live.append(data, seconds)
+            if messy:
+                messy.written(events, data, placed)
             if seconds[0] < start:
                 run.backfill_lines += int(np.searchsorted(seconds, start))
             run.end_ms = int(events.t_ms[-1]) + 1
