@@ -10,7 +10,7 @@ time order), ``records`` (FileRecord and the errors), ``rotation`` (which time e
 from __future__ import annotations
 
 from synth.output.folder import check_foreign, check_output, claim_output, clear_previous, ours
-from synth.output.live import LiveLog, Placed
+from synth.output.live import LIVE_WRITE_BYTES, LiveLog, Placed
 from synth.output.lock import OutputLock, busy_message, forget_inherited_locks, lock_holder
 from synth.output.manifest import Manifest, read_manifest, run_files, versions_used
 from synth.output.names import ACTIVE, LOCK, MANIFEST, MESSY, PER_LINE, REPORT, TRUTH, file_order, size_names
@@ -38,7 +38,7 @@ from synth.output.writers import (
 )
 
 __all__ = [
-    "ACTIVE", "LOCK", "MANIFEST", "MESSY", "NEWLINE", "PER_LINE", "REPORT", "TRUTH", "WRITE_GUARD",
+    "ACTIVE", "LIVE_WRITE_BYTES", "LOCK", "MANIFEST", "MESSY", "NEWLINE", "PER_LINE", "REPORT", "TRUTH", "WRITE_GUARD",
     "Chunk", "FileRecord", "LiveLog", "LogFile", "Manifest", "OutputError", "OutputLock", "Placed", "Stretch",
     "WriteError", "busy_message", "check_foreign", "check_output", "claim_output", "clear_previous",
     "dated_name", "file_order", "forget_inherited_locks", "line_ends", "lines_that_fit", "lock_holder",
