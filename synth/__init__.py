@@ -18,7 +18,7 @@ from synth.analysis.fit import Fit, FitError
 from synth.analysis.fit import fit_log as fit
 from synth.analysis.profile import Profile, ProfileError, profile_log
 from synth.generate.scenario import Scenario, ScenarioError, load_scenario
-from synth.output.files import WriteError
+from synth.output.records import WriteError
 from synth.run.generate import Run, generate, resolve_scenario
 from synth.run.signals import Interrupted
 from synth.run.stream import StreamRun, stream

@@ -83,7 +83,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.analysis.logread import LogReadError, parse_apache_times, read_blocks
-from synth.output.files import run_files
+from synth.output.manifest import run_files
 
 SESSION_GAP_SECONDS = 30 * 60
 ZIPF_MIN_COUNT = 5

@@ -88,7 +88,7 @@ def write_run_report(out_dir: Path) -> None:
 
     from synth.analysis.report import ReportError, build_report, write_report
     from synth.cli.report import report_summary
-    from synth.output.files import REPORT
+    from synth.output.names import REPORT
     started = time.perf_counter()
     if not (Path(out_dir) / "manifest.json").exists():  # a shard of nothing, or a run that wrote no file
         return

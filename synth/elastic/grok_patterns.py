@@ -3,11 +3,15 @@
 Elasticsearch ships two sets (``ecs_compatibility`` ``disabled`` and ``v1``) that differ in the
 field names the log formats capture and in a few building blocks. The definitions here are
 written for synth and accept the same text, capture the same fields with the same types, and
-so give the same captures; tests hold them against Elasticsearch's own files. Anything outside
-this list needs ``synth verify --patterns DIR`` with Elasticsearch's pattern files.
+so give the same captures; tests hold them against Elasticsearch's own files. The ECS access
+patterns are not written here: they are the grok plans synth.render.logformat makes of Apache's
+common and combined formats. Anything outside this list needs ``synth verify --patterns DIR``
+with Elasticsearch's pattern files.
 """
 
 from __future__ import annotations
+
+from synth.render.logformat import grok_plan
 
 # -- building blocks -----------------------------------------------------------------------------
 
@@ -121,15 +125,18 @@ LEGACY = {
     "HTTPD_ERRORLOG": "%{HTTPD20_ERRORLOG}|%{HTTPD24_ERRORLOG}",
 }
 
+# Elasticsearch's ECS httpd access patterns are the grok plans of Apache's common and combined
+# LogFormats (httpd.conf's nicknames); written once, in synth.render.logformat.
+_COMMON = grok_plan('%h %l %u %t "%r" %>s %b').pattern[1:-1]
+_COMBINED = grok_plan('%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"').pattern[1:-1]
+
 ECS_V1 = {
     "EMAILLOCALPART": f"{_ATEXT}{{1,64}}(?:\\.{_ATEXT}{{1,62}}){{0,63}}",
     "LOGLEVEL": _levels("info?(?:rmation)?"),
+    # Apache's common and combined formats read as synth reads every LogFormat (synth.render.logformat):
     # "-" for ident, user, status, bytes, referrer and agent is matched, not captured: the field stays absent.
-    "HTTPD_COMMONLOG": (r"%{IPORHOST:source.address} (?:-|%{HTTPDUSER:apache.access.user.identity}) "
-                        r"(?:-|%{HTTPDUSER:user.name}) \[%{HTTPDATE:timestamp}\] "
-                        r'"(?:%{WORD:http.request.method} %{NOTSPACE:url.original}(?: HTTP/%{NUMBER:http.version})?|%{DATA})" '
-                        r"(?:-|%{INT:http.response.status_code:int}) (?:-|%{INT:http.response.body.bytes:long})"),
-    "HTTPD_COMBINEDLOG": '%{HTTPD_COMMONLOG} "(?:-|%{DATA:http.request.referrer})" "(?:-|%{DATA:user_agent.original})"',
+    "HTTPD_COMMONLOG": _COMMON,
+    "HTTPD_COMBINEDLOG": "%{HTTPD_COMMONLOG}" + _COMBINED.removeprefix(_COMMON),
     "HTTPD20_ERRORLOG": (r"\[%{HTTPDERROR_DATE:timestamp}\] \[%{LOGLEVEL:log.level}\] "
                          r"(?:\[client %{IPORHOST:source.address}\] )?%{GREEDYDATA:message}"),
     # Elasticsearch's file writes the proxy error code as %{POSINT:apache.error.proxy.error.code?};

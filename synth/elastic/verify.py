@@ -32,7 +32,7 @@ from pathlib import Path
 
 from synth.elastic.grok import pattern_banks_from
 from synth.elastic.ingest import Failure, IngestDocument, Outcome, Pipeline, resolve_index
-from synth.output.files import run_files
+from synth.output.manifest import run_files
 from synth.resources import resource_dir
 
 PIPELINE_FILE = "smoke_event-access.pipeline.json"

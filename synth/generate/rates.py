@@ -2,7 +2,7 @@
 
 Visitors live in time zones, so the site's daily rhythm is the sum of each group's local
 rhythm; the weekly curve follows the same local clock. Anomalies bend these rates in
-``anomalies.py``; this module only knows the normal week.
+``synth.generate.anomalies``; this module only knows the normal week.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from synth.generate.anomalies.registry import KINDS, KindSpec
 from synth.generate.checks import (
     MAX_LINES,
     SPAN_DAYS,
@@ -34,48 +35,7 @@ from synth.generate.shape import Shape, parse_shape, shape_yaml
 from synth.generate.zone import Zone, as_zone, normal_zone
 from synth.resources import scenarios_dir
 
-
-@dataclass(frozen=True)
-class KindSpec:
-    """An anomaly kind as a scenario may ask for it: defaults, the meaning and range of its
-    magnitude, and the parameters it takes beyond kind, start, minutes and magnitude."""
-
-    summary: str
-    magnitude: float
-    magnitude_means: str
-    minutes: float
-    low: float  # magnitude must be > low (or >= low when low_inclusive)
-    most: float  # magnitude must be <= most (< most when high_exclusive)
-    high_exclusive: bool = False
-    low_inclusive: bool = False
-    params: tuple[str, ...] = ()
-
-    @property
-    def bounds(self) -> Bounds:
-        return Bounds(self.low, self.most, low_open=not self.low_inclusive, high_open=self.high_exclusive)
-
-
-# The catalogue. Kind names are part of the contract (anomalies.json, ml/jobs, scenarios).
-KINDS: dict[str, KindSpec] = {
-    "spike": KindSpec("total request rate x magnitude", 10, "factor on the total request rate", 30, 1, 1000),
-    "dip": KindSpec("total request rate x magnitude (< 1); 0 is an outage", 0.1,
-                "factor on the total request rate", 60, 0, 1, high_exclusive=True, low_inclusive=True),
-    "error_burst": KindSpec("the share of one status (503 by default) rises by the magnitude", 50,
-                        "factor on the normal share of the status (a share under 0.1% counts as 0.1%)", 20, 1, 1000,
-                        params=("status",)),
-    "scan": KindSpec("one client (or a few) requests many distinct non-existent URLs, mostly 404", 2,
-                 "requests per second from each scanning client", 30, 0, 1000, params=("clients", "address", "agent")),
-    "flood": KindSpec("one client's request rate x magnitude", 40, "factor on that client's usual request rate",
-                  30, 1, 10_000, params=("address",)),
-    "crowd": KindSpec("many clients never seen before arrive, through one new referrer", 4,
-                  "factor on the number of distinct visitors", 45, 1, 1000, params=("referrer",)),
-    "bytes": KindSpec("one client downloads far larger responses than anyone (exfiltration)", 100,
-                  "response size as a multiple of the site's median response", 30, 1, 100_000, params=("address",)),
-    "new_agent": KindSpec("a user agent never seen before makes a burst of requests", 60,
-                      "requests per minute with the new agent", 20, 0, 100_000, params=("agent", "clients")),
-    "latency": KindSpec("responses take magnitude times longer (a format with response times shows it)", 8,
-                    "factor on response times", 30, 1, 1000),
-}
+# The anomaly kinds a scenario may ask for, as each kind's class declares it.
 ANOMALY_KINDS = tuple(KINDS)
 
 # What the numbers of a scenario may be (see synth.generate.checks for the span of times).

@@ -33,22 +33,12 @@ from synth.generate.scenario import (
     to_yaml,
 )
 from synth.generate.traffic import Events
-from synth.output.files import (
-    ACTIVE,
-    TRUTH,
-    FileRecord,
-    Manifest,
-    Stretch,
-    WriteError,
-    check_output,
-    claim_output,
-    clear_previous,
-    plan_stretches,
-    shard_stretches,
-    write_by_size,
-    write_json,
-    write_stretch,
-)
+from synth.output.folder import check_output, claim_output, clear_previous
+from synth.output.manifest import Manifest
+from synth.output.names import ACTIVE, TRUTH
+from synth.output.records import FileRecord, WriteError
+from synth.output.rotation import Stretch, plan_stretches, shard_stretches
+from synth.output.writers import write_by_size, write_json, write_stretch
 from synth.render.formats import carried, line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.render.messy import MessyRenderer

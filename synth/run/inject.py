@@ -33,7 +33,11 @@ import numpy as np
 from synth.analysis.logread import LogReadError, order_files, reader_columns, resolve_format
 from synth.generate.anomalies import Window, iso
 from synth.generate.scenario import Rotation
-from synth.output.files import MANIFEST, PER_LINE, TRUTH, FileRecord, Manifest, claim_output, clear_previous, write_json
+from synth.output.folder import claim_output, clear_previous
+from synth.output.manifest import Manifest
+from synth.output.names import MANIFEST, PER_LINE, TRUTH
+from synth.output.records import FileRecord
+from synth.output.writers import write_json
 from synth.run.generate import check_seed
 from synth.run.injectplan import (
     NEEDS,

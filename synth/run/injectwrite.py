@@ -28,7 +28,9 @@ from synth.analysis.logread import LineParser, LogReadError, read_blocks, read_l
 from synth.generate.anomalies import Window, iso
 from synth.generate.pools import ERROR_SIZE_TABLE
 from synth.generate.scenario import Rotation
-from synth.output.files import ACTIVE, FileRecord, dated_name, size_names
+from synth.output.names import ACTIVE, size_names
+from synth.output.records import FileRecord
+from synth.output.rotation import dated_name
 from synth.render.formats import LineFormat
 from synth.run.injectplan import Edits, window_id
 from synth.run.injectread import Input

@@ -26,7 +26,10 @@ import numpy as np
 
 from synth.generate.model import TrafficModel
 from synth.generate.traffic import Events
-from synth.output.files import MESSY, FileRecord, Placed, WriteError, line_ends, write_whole
+from synth.output.live import Placed
+from synth.output.names import MESSY
+from synth.output.records import FileRecord, WriteError
+from synth.output.writers import line_ends, write_whole
 from synth.render.messy import KINDS, TRUNCATED, choose
 
 MESSY_FILE = MESSY

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-from synth.output.files import WRITE_GUARD, forget_inherited_locks
+from synth.output.lock import forget_inherited_locks
+from synth.output.writers import WRITE_GUARD
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GUARD_WAIT_S = 5.0  # a write that takes longer than this is stuck: exit anyway

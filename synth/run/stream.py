@@ -59,18 +59,12 @@ from synth.generate.scenario import (
     to_yaml,
 )
 from synth.generate.traffic import SESSION_CAP_MS, Events
-from synth.output.files import (
-    TRUTH,
-    FileRecord,
-    LiveLog,
-    Manifest,
-    WriteError,
-    check_output,
-    claim_output,
-    clear_previous,
-    write_by_size,
-    write_json,
-)
+from synth.output.folder import check_output, claim_output, clear_previous
+from synth.output.live import LiveLog
+from synth.output.manifest import Manifest
+from synth.output.names import TRUTH
+from synth.output.records import FileRecord, WriteError
+from synth.output.writers import write_by_size, write_json
 from synth.render.lines import LineRenderer
 from synth.run.generate import (
     SPIKE_OVERRIDES,

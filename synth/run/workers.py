@@ -25,7 +25,9 @@ import numpy as np
 
 from synth.generate.model import TrafficModel
 from synth.generate.traffic import Events
-from synth.output.files import Chunk, FileRecord, Stretch, WriteError, write_stretch
+from synth.output.records import FileRecord, WriteError
+from synth.output.rotation import Stretch
+from synth.output.writers import Chunk, write_stretch
 from synth.render.lines import LineRenderer
 from synth.run.signals import Stopper, exit_between_lines, orphaned, worker_signals
 
