@@ -18,10 +18,10 @@ import numpy as np
 from faker import Faker
 
 from synth.generate import catalog
+from synth.generate.addresses import network_in
 from synth.generate.anomalies.jobs import ALL_CARRIED, choose_job
 from synth.generate.anomalies.registry import KindSpec, register
 from synth.generate.anomalies.windows import Window, iso
-from synth.generate.addresses import network_in
 from synth.generate.pools import Pools
 from synth.generate.traffic import Events
 
