@@ -303,7 +303,7 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
         _fit_visits(cols, human, kind, cov, s, notes)
     else:
         notes["(visits)"] = ["no agents: visits cannot be told from one another; synth's visits "
-                             "(2 pages, 1.6 images a page) are used"]
+                             "(2 pages, 1.75 images a page) are used"]
 
     # Clients.
     human_clients = cols.client[human]

@@ -33,7 +33,7 @@ PROTOCOLS = ("HTTP/1.1", "HTTP/2.0")
 HTTP11, HTTP2 = range(2)
 
 SLEEP_HOURS = 7  # a visitor's night, from their own sleep hour
-SLEEP_REDRAWS = 8  # picks of another visitor for a visit that fell in someone's night
+SLEEP_REDRAWS = 24  # picks of another visitor for a visit that fell in someone's night
 FREQUENT = 5.0  # a visitor this many times as active as the average is a frequent one
 MAX_SHARE = 0.002  # no visitor makes more than this share of their group's visits (or 3 visitors' worth)
 OFFICE_SHARE = 0.02  # visitors behind an office's (or a proxy's) one address
@@ -351,7 +351,7 @@ def build_site(fake: Faker, rng: np.random.Generator, *, n_pages: int, when: dt.
          for p in paths], np.int32)
 
     # Images of each page: a few, lazily loaded, mostly small.
-    images = 1.6 if shape.assets_per_page is None else shape.assets_per_page
+    images = 1.75 if shape.assets_per_page is None else shape.assets_per_page
     counts = np.where([p.startswith("/search/") for p in paths], 0,
                       np.minimum(rng.poisson(images, len(paths)), 10 if shape.assets_per_page is None else 40))
     offsets = np.zeros(len(paths) + 1, np.int64)
@@ -558,7 +558,7 @@ def build_population(fake: Faker, rng: np.random.Generator, *, n_clients: int, i
         if text is None:
             continue
         agent_id = pop.agent(text)
-        n_addresses = 2 + int(rng.integers(0, 5))  # drawn with or without the key: later draws stay
+        n_addresses = 1 + int(rng.integers(0, 5)) // 2  # a small site sees a crawler from one to three addresses; drawn with or without the key, so later draws stay
         n_addresses = fitted_addresses.get(index, n_addresses)
         for k in range(n_addresses):
             network = networks[k % len(networks)]

@@ -6,7 +6,7 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
 
     weekly            7 numbers >= 0: traffic Monday .. Sunday (visitors' local days); wins over weekend
     popularity        Zipf exponent of page popularity (default 1.15)
-    assets_per_page   mean number of images a page embeds (default 1.6)
+    assets_per_page   mean number of images a page embeds (default 1.75)
     sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma};
                       static may add shared: [bytes, ...], the sizes of the shared CSS, JS and favicon;
                       page may add home: bytes, the home page's (monitors poll it); page or other
