@@ -76,6 +76,8 @@ def apache_ms(text: str) -> int | None:
     if m is None or m.group(2) not in _MONTH_NUMBER or int(m.group(9)) >= 60:
         return None
     day, _, year, hour, minute, second, sign, zh, zm = m.groups()
+    if int(second) > 60:  # a leap second is :60, never more (as the block reader holds)
+        return None
     try:
         t = dt.datetime(int(year), _MONTH_NUMBER[m.group(2)], int(day), int(hour), int(minute),
                         min(int(second), 59), tzinfo=dt.UTC)
