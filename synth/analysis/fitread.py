@@ -8,33 +8,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from synth.analysis.logread import LogReadError, order_files, read_log, resolve_format
-from synth.analysis.profile import BOT_RE, ProfileError, _read_log, _request_class, _split_request
+from synth.analysis.profile import BOT_RE, ProfileError, _Interner, _read_log, _request_class, _split_request
 
 
 class FitError(ValueError):
     """A log that cannot be fitted: unreadable, or without a line that parses."""
-
-
-class _Interner:
-    def __init__(self) -> None:
-        self.ids: dict[Any, int] = {}
-
-    def add(self, values: Any) -> np.ndarray:
-        ids = self.ids
-        values = list(values)
-        for value in dict.fromkeys(values):
-            if value not in ids:
-                ids[value] = len(ids)
-        return np.fromiter(map(ids.__getitem__, values), np.int64, count=len(values))
-
-    @property
-    def values(self) -> list:
-        return list(self.ids)
 
 
 @dataclass
@@ -131,7 +113,7 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
                     has.add(name)
                     parts[name].append(tables[name].add(values[ok].tolist()))
             targets = batch.target[ok].tolist() if batch.target is not None else [b""] * int(ok.sum())
-            parts["path"].append(tables["path"].add(t.split(b"?", 1)[0] for t in targets))
+            parts["path"].append(tables["path"].add([t.split(b"?", 1)[0] for t in targets]))
     except LogReadError as e:
         raise FitError(str(e)) from None
     if lines == 0:
