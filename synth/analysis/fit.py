@@ -152,7 +152,13 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     notes["tz"] = ["the zone the log's times are written in"]
     notes["audience"] = ["visitors on the log's clock: the daily curve below is per clock hour as written",
                          "(a mix of time zones cannot be told from lines without a map of addresses)"]
-    if cols.format not in ("combined",):
+    if cols.nginx_log_format is not None:
+        s["nginx_log_format"] = cols.nginx_log_format
+        notes["nginx_log_format"] = ["the log's own format: the twin is written in it"]
+    elif cols.log_format is not None:
+        s["log_format"] = cols.log_format
+        notes["log_format"] = ["the log's own format: the twin is written in it"]
+    elif cols.format != "combined":
         s["format"] = cols.format
 
     # Daily and weekly curves: human lines (bots are drawn steady) per covered second.
@@ -482,12 +488,14 @@ def _kept_paths(cols: Columns) -> list[list[Any]]:
 
 
 def fit_log(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None,
-            keep_paths: bool = False) -> Fit:
-    """The fitted scenario of the log in ``paths`` (plain or gzip, any order).
+            keep_paths: bool = False, nginx_log_format: str | None = None) -> Fit:
+    """The fitted scenario of the log in ``paths`` (plain or gzip, any order), read as the
+    built-in ``format``, the Apache ``log_format`` or the nginx ``nginx_log_format`` string
+    (default: told from the first lines).
 
     Raises FitError for a log that cannot be read or holds no line of its format.
     """
-    return fit_columns(read_columns(paths, format, log_format), keep_paths=keep_paths)
+    return fit_columns(read_columns(paths, format, log_format, nginx_log_format), keep_paths=keep_paths)
 
 
 __all__ = ["Fit", "FitError", "Coverage", "Columns", "fit_log", "fit_columns", "read_columns", "coverage",
