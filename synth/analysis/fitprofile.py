@@ -122,8 +122,8 @@ def profile_columns(cols: Columns, keep: np.ndarray | None = None) -> Profile:
                **_agent_figures(lines), **_time_figures(lines["local"])}
     if "bytes" not in cols.carries:
         figures.update(bytes_median=None, bytes_p90=None, same_size_share=None)
-    if "referrer" not in cols.carries:
-        figures["referrer_share"] = None
+    # synth profile counts referrers over combined lines; a format may write referrers and no agent.
+    figures["referrer_share"] = float(lines["referred"].mean()) if "referrer" in cols.carries else None
     utc = lines["utc"]
     return Profile(
         files=(), lines=cols.lines, unparsed=cols.unparsed, first_unparsed=None, minute=None, profiled=n,
