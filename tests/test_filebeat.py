@@ -181,6 +181,11 @@ def _leaves(node, prefix=""):
             yield f"{prefix}{key}", value
 
 
+@functools.cache
+def date_formatter(pattern: str) -> DateFormatter:
+    return DateFormatter(pattern)  # compiled once per format, not once per value
+
+
 def _holds(mapping: dict, value) -> bool:
     kind = mapping["type"]
     if kind in ("keyword", "match_only_text"):
@@ -191,7 +196,7 @@ def _holds(mapping: dict, value) -> bool:
         return isinstance(value, str) and is_ip(value)
     if kind == "date":
         try:
-            DateFormatter(mapping.get("format", "strict_date_optional_time||epoch_millis")).parse(str(value))
+            date_formatter(mapping.get("format", "strict_date_optional_time||epoch_millis")).parse(str(value))
             return True
         except DateParseError:
             return False
