@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from synth.generate.model import TrafficModel
+from synth.generate.scenario import Scenario
 from synth.generate.traffic import Events
 from synth.output.live import Placed
 from synth.output.names import MESSY
 from synth.output.records import FileRecord, WriteError
 from synth.output.writers import line_ends, write_whole
-from synth.render.messy import KINDS, TRUNCATED, choose
+from synth.render.messy import KIND_NAMES, TRUNCATED, choose, nginx_scenario
 
 MESSY_FILE = MESSY
 # What a record leaves out of a document: what every line has, whatever its kind.
@@ -58,10 +59,11 @@ def document_fields(doc: dict) -> dict[str, Any]:
 def messy_lines(model: TrafficModel, t0: int, t1: int, share: float) -> list[tuple[int, str]]:
     """(line index in the run, kind) of every messy line of [t0, t1), in order."""
     found, offset = [], 0
+    nginx = nginx_scenario(model.scenario.format, model.scenario.nginx_log_format)
     for events in model.events(t0, t1):
-        kinds = choose(events, share)
+        kinds = choose(events, share, nginx)
         for i in np.flatnonzero(kinds >= 0).tolist():
-            found.append((offset + i, KINDS[int(kinds[i])].name))
+            found.append((offset + i, KIND_NAMES[int(kinds[i])]))
         offset += len(events)
     return found
 
@@ -99,11 +101,15 @@ def _wanted(model: TrafficModel, t0: int, t1: int, share: float,
 
 
 class Judge:
-    """What the bundled pipeline makes of one messy line: its messy.jsonl record."""
+    """What the run's pipeline makes of one messy line: its messy.jsonl record. The pipeline is
+    the one ``synth verify`` ships the run's lines through (``pipeline_of``): the bundled
+    smoke_event-access for the built-in text formats (nginx_combined among them), and for a
+    ``--log-format`` or ``--nginx-log-format`` the pipeline ``synth pipeline`` prints for it."""
 
-    def __init__(self) -> None:
-        from synth.elastic.verify import bundled_pipeline, target_index
-        self.pipeline, self.target = bundled_pipeline(), target_index()
+    def __init__(self, scenario: Scenario) -> None:
+        from synth.elastic.verify import pipeline_of, target_index
+        self.pipeline = pipeline_of(scenario.format, scenario.log_format, scenario.nginx_log_format, scenario.tz)
+        self.target = target_index()
 
     def entry(self, path: Path, name: str, number: int, offset: int, text: str, kind: str) -> dict[str, Any]:
         source = {"message": text, "log": {"offset": offset, "file": {"path": str(path.resolve())}},
@@ -140,13 +146,14 @@ def _dumps(entry: dict) -> str:
 
 def write_messy(out: Path, model: TrafficModel, t0: int, t1: int, share: float, records: list[FileRecord],
                 truncate: bool) -> list[dict]:
-    """Write messy.jsonl for the run's files (and cut the run's last line short when asked)."""
+    """Write messy.jsonl for the run's files (and, in an Apache format, cut the run's last line
+    short when asked: nginx writes every line whole, its truncated lines are requests cut short)."""
     wanted = _wanted(model, t0, t1, share, records)
-    if truncate and records:
+    if truncate and records and not nginx_scenario(model.scenario.format, model.scenario.nginx_log_format):
         number = cut_last_line(out, records[-1])
         if number is not None:
             wanted[(records[-1].name, number)] = TRUNCATED
-    result = _entries(out, records, wanted, Judge())
+    result = _entries(out, records, wanted, Judge(model.scenario))
     with open(out / MESSY_FILE, "w", encoding="utf-8") as fh:
         for entry in result:
             fh.write(_dumps(entry))
@@ -165,11 +172,13 @@ class LiveMessy:
     new ``access.log`` has a line. So a record's ``(file, line)`` is never another line: at worst,
     for the moment of a rotation, a name that has just moved; at the end the names are the
     files' final ones, those of ``manifest.json``. A stream never cuts its last line short: it stops
-    between lines, so there is no ``truncated`` record.
+    between lines, so an Apache format has no ``truncated`` record (an nginx one has its requests
+    cut short, as any other kind).
     """
 
-    def __init__(self, out: Path, share: float):
-        self.out, self.share, self.judge = out, share, Judge()
+    def __init__(self, out: Path, share: float, scenario: Scenario):
+        self.out, self.share, self.judge = out, share, Judge(scenario)
+        self.nginx = nginx_scenario(scenario.format, scenario.nginx_log_format)
         self.path = out / MESSY_FILE
         self.lines = 0
         self.files: Callable[[], list[FileRecord]] = list  # the log's files, for a WriteError
@@ -197,7 +206,7 @@ class LiveMessy:
 
     def written(self, events: Events, data: bytes, placed: list[Placed]) -> None:
         """``events``' lines, ``data``, went where ``placed`` says."""
-        kinds = choose(events, self.share)
+        kinds = choose(events, self.share, self.nginx)
         messy = np.flatnonzero(kinds >= 0).tolist()
         if not messy:
             return
@@ -213,7 +222,7 @@ class LiveMessy:
             text = (raw[:-1] if raw.endswith(b"\r") else raw).decode("utf-8", errors="replace")
             name = part.record.name
             entries.append(self.judge.entry(self.out / name, name, part.first + i - part.done,
-                                            part.offset + start - base, text, KINDS[int(kinds[i])].name))
+                                            part.offset + start - base, text, KIND_NAMES[int(kinds[i])]))
         self._append(entries)
 
     def renamed(self, moved: dict[str, str]) -> None:
