@@ -1,4 +1,5 @@
 import datetime as dt
+import fcntl
 import os
 from pathlib import Path
 
@@ -55,9 +56,19 @@ def tiny_scenario():
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory):
-    """The default run (classic scenario, default options) with a fixed seed and end: shared by
-    the tests that hold it to real tools and real sites."""
+    """The folder of the default run (classic scenario, default options) with a fixed seed and
+    end: shared by the tests that hold it to real tools and real sites. Made once per test
+    session, whatever the number of xdist workers: the first to need it writes it under a lock
+    in the folder all workers share, the others read the finished folder."""
     import synth
-    out = tmp_path_factory.mktemp("default") / "output"
-    run = synth.generate(seed=2017, out_dir=out, end=END)
-    return run, out
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # pytest-of-user/pytest-N: the session's folder, above each worker's
+    out = shared / "default-run" / "output"
+    out.parent.mkdir(exist_ok=True)
+    with open(out.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out.parent / ".done").exists():
+            synth.generate(seed=2017, out_dir=out, end=END, force=True)
+            (out.parent / ".done").touch()
+    return out

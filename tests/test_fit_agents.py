@@ -12,6 +12,7 @@ import synth
 from synth.analysis.fit import fit_log
 from synth.generate import catalog
 from synth.generate.browsers import browser_family, browser_shares, browser_system
+from synth.generate.pools import stratified_sizes
 from synth.generate.scenario import ScenarioError, scenario_from_dict, to_yaml
 from synth.generate.shape import NO_SHAPE, Shape
 from synth.run.fitcheck import check_fit
@@ -36,6 +37,7 @@ def _scenario(**keys):
     ({"bots": {"crawler": 1}, "scanner_share": 0.1}, "scanner_share"),
     ({"sizes": {"page": {"median": 10, "home": -1}}}, "sizes.page.home"),
     ({"crawler_addresses": [2, 0.5]}, "crawler_addresses"),
+    ({"sizes": {"page": {"median": 10, "low_spread": 5}}}, "sizes.page.low_spread"),
     ({"sizes": {"static": {"median": 10, "home": 5}}}, "sizes.static"),
     ({"sizes": {"page": {"median": 10, "feed": 5}, "other": {"median": 10, "feed": 6}}}, "sizes.other.feed"),
 ])
@@ -47,11 +49,27 @@ def test_bad_agent_keys_are_named(keys, where):
 
 def test_agent_keys_round_trip_through_yaml():
     keys = dict(browsers=BROWSERS, systems={"windows": 0.5, "ios": 0.5}, bots=BOTS, crawler_addresses=[2, 5, 1],
-                sizes={"page": {"median": 9000, "spread": 0.3, "home": 12345}, "other": {"median": 50, "feed": 777}})
+                sizes={"page": {"median": 9000, "spread": 0.3, "low_spread": 0.6, "home": 12345}, "other": {"median": 50, "feed": 777}})
     scenario = scenario_from_dict(_scenario(**keys))
     assert dict(scenario.shape.browsers) == pytest.approx(BROWSERS)
     assert (scenario.shape.home_size, scenario.shape.feed_size) == (12345, 777)
+    assert scenario.shape.low_spread("page") == 0.6 and scenario.shape.low_spread("other") is None
     assert scenario_from_dict(to_yaml(scenario)) == scenario
+
+
+def test_a_law_with_two_spreads_gives_the_requests_both_tails():
+    """stratified_sizes with low_spread: the requests' p10 follows the spread below the median,
+    the p90 the one above, whichever targets are popular; without it, one spread for both."""
+    rng = np.random.default_rng(3)
+    mass = 1 / np.arange(1, 3001) ** 1.1
+    for low in (None, 0.3, 1.0):
+        sizes = stratified_sizes(rng, mass, 20_000, 0.5, low)
+        order = np.argsort(sizes)
+        cum = np.cumsum(mass[order]) / mass.sum()
+        p10, p50, p90 = (sizes[order][np.searchsorted(cum, q)] for q in (0.1, 0.5, 0.9))
+        assert p50 == pytest.approx(20_000, rel=0.05)
+        assert np.log(p90 / p50) / 1.2816 == pytest.approx(0.5, abs=0.05)
+        assert np.log(p50 / p10) / 1.2816 == pytest.approx(0.5 if low is None else low, abs=0.05)
 
 
 def test_browser_shares_without_keys_are_the_catalogue():
@@ -131,6 +149,7 @@ def test_fit_recovers_a_skewed_agent_and_bot_mix_and_the_twin_shows_it(tmp_path)
     assert {f"browser {b}" for b in BROWSERS} <= names and {f"bots {b}" for b in BOTS} <= names
     assert all(r.ok for r in agent_rows if not r.few), table
     assert sum(not r.few for r in agent_rows) >= 12, table
-    # Every other figure but the median body size is in band too (the median sits where the
-    # page and image laws cross; see docs/fit.md).
-    assert all(r.ok is not False for r in check.rows if r.figure != "bytes median"), table
+    # Every other figure is in band too, the body sizes' median and p90 with them (the law of
+    # each kind has a spread on each side of its median, and the home page keeps its own size).
+    assert check.ok, table
+    assert s["sizes"]["page"]["home"] and 0 < s["sizes"]["static"]["spread"] < s["sizes"]["static"]["low_spread"]

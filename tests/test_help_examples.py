@@ -60,6 +60,10 @@ def shortened(line: str, stack: FakeStack, n: int) -> str:
     code = re.sub(r"--backfill \S+", "--backfill 1h", code)
     if code.startswith("synth generate"):
         code = re.sub(r"--rate \S+", "--rate 5", code)
+    if code.startswith(("synth stream", "synth bench --stream")):
+        # A stream starts half an hour before its first line (the visits already under way):
+        # at thousands of lines a second that warm-up, not the stream, would be the test's time.
+        code = re.sub(r"--rate \S+", "--rate 200", code)
     code = re.sub(r"--duration \S+", "--duration 20s", code)
     code = re.sub(r"--seconds \S+", "--seconds 10", code)
     code = re.sub(r"--lines \S+", "--lines 20000", code)
@@ -104,14 +108,14 @@ def test_every_help_example_runs(tmp_path, stack):
     env.pop("SYNTH_ES", None)
     (tmp_path / "records.json").write_text(json.dumps({"count": 0, "records": []}))
     # What the grading example reads: a messy run of its own and the pipeline to grade.
-    subprocess.run("synth generate --days 0.05 --rate 5 --messy 0.02 --seed 1 --out messy && synth pipeline > mine.json && "
+    subprocess.run("synth generate --days 0.05 --rate 2 --messy 0.02 --seed 1 --out messy && synth pipeline > mine.json && "
                    "cp mine.json my-pipeline.json && echo '{\"docs\": [{\"_source\": {\"message\": \"ok\"}}]}' > docs.json",
                    shell=True, cwd=tmp_path, env=env, check=True, capture_output=True)
     prod = subprocess.run("synth generate --days 0.5 --rate 2 --seed 2 --rotate none --out prod --quiet && "
                           "gzip -c prod/access.log > prod.log.gz", shell=True, cwd=tmp_path, env=env, capture_output=True)
     assert prod.returncode == 0, prod.stderr
     # What fit's example reads: a rotated pair in the current folder, the older one gzipped.
-    pair = subprocess.run("synth generate --days 1 --rate 2 --end 2026-11-28T12:00:00Z --seed 3 --out rot --quiet && "
+    pair = subprocess.run("synth generate --days 1 --rate 0.5 --end 2026-11-28T12:00:00Z --seed 3 --out rot --quiet && "
                           "mv rot/access.log access.log && gzip -c rot/access.log-20261127 > access.log.1.gz",
                           shell=True, cwd=tmp_path, env=env, capture_output=True)
     assert pair.returncode == 0, pair.stderr

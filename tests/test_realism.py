@@ -28,7 +28,7 @@ SAMPLED = {
 
 @pytest.fixture(scope="module")
 def profiles(default_run):
-    _, out = default_run
+    out = default_run
     paths = [str(p) for p in files_in_order(out)]
     def profile(*extra):
         result = subprocess.run([sys.executable, "-m", "synth", "profile", "--json", *extra, *paths],

@@ -152,7 +152,13 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
     notes["tz"] = ["the zone the log's times are written in"]
     notes["audience"] = ["visitors on the log's clock: the daily curve below is per clock hour as written",
                          "(a mix of time zones cannot be told from lines without a map of addresses)"]
-    if cols.format not in ("combined",):
+    if cols.nginx_log_format is not None:
+        s["nginx_log_format"] = cols.nginx_log_format
+        notes["nginx_log_format"] = ["the log's own format: the twin is written in it"]
+    elif cols.log_format is not None:
+        s["log_format"] = cols.log_format
+        notes["log_format"] = ["the log's own format: the twin is written in it"]
+    elif cols.format != "combined":
         s["format"] = cols.format
 
     # Daily and weekly curves: human lines (bots are drawn steady) per covered second.
@@ -265,6 +271,8 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
                           "these from the keys below")
 
     sizes: dict[str, dict[str, Any]] = {}
+    polled = {name: found for name, by in (("home", "monitor"), ("feed", "feed"))
+              if (found := _polled_size(cols, bot, by) if cols.agent is not None else None) is not None}
     for name, k in (("page", PAGE), ("static", STATIC), ("other", 3)):
         where = (kind == k) & (cols.status == 200) & (cols.size > 0)
         shared: list[int] = []
@@ -279,21 +287,29 @@ def fit_columns(cols: Columns, keep_paths: bool = False) -> Fit:
                 cols.paths[i][cols.paths[i].rfind(b"."):].lower(), 3)), np.int64)
             shared = [int(np.median(cols.size[where & (cols.path == i)])) for i in busiest]
             where &= ~np.isin(cols.path, busiest)
+        if name == "page" and "home" in polled and polled["home"][0] == PAGE:
+            # The home page keeps its own size (sizes.page.home): the law is of the other pages,
+            # as synth lays it over the pages but the home.
+            where &= cols.path != polled["home"][2]
         if where.sum() < 20 or len(np.unique(cols.path[where])) < 3:
             continue
-        # Per request, as synth lays sizes out so that its requests' sizes follow the law.
-        median, p90 = np.percentile(cols.size[where], [50, 90])
+        # Per request, as synth lays sizes out so that its requests' sizes follow the law; the
+        # spread above the median from p90, below it from p10 (a few popular files make one side
+        # of the requests' law narrower than the other).
+        p10, median, p90 = np.percentile(cols.size[where], [10, 50, 90])
         spread = math.log(max(p90, 1) / max(median, 1)) / Z90
-        sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3)}
+        low = math.log(max(median, 1) / max(p10, 1)) / Z90
+        sizes[name] = {"median": int(round(median)), "spread": _round(min(max(spread, 0.0), 3.0), 3),
+                       "low_spread": _round(min(max(low, 0.0), 3.0), 3)}
         if shared:
             sizes[name]["shared"] = shared
-    for polled, by in (("home", "monitor"), ("feed", "feed")):
-        found = _polled_size(cols, bot, by) if cols.agent is not None else None
-        if found is not None and KIND_NAMES[found[0]] in sizes:
-            sizes[KIND_NAMES[found[0]]][polled] = found[1]
+    for single, (path_kind, size, _) in polled.items():
+        if KIND_NAMES[path_kind] in sizes:
+            sizes[KIND_NAMES[path_kind]][single] = size
     if sizes:
         s["sizes"] = sizes
-        notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over the requests;",
+        notes["sizes"] = ["body bytes of 200s per kind of path: median and lognormal spread over the requests",
+                          "(spread above the median from p90, low_spread below it from p10; pages without home);",
                           "shared: the sizes of the three static files asked for most (synth's CSS, JS, favicon);",
                           "home, feed: the size of the path monitors, feed readers poll most"]
 
@@ -363,9 +379,9 @@ def _periodic_lines(cols: Columns, bot: np.ndarray) -> np.ndarray:
     return bot & polls[cols.agent]
 
 
-def _polled_size(cols: Columns, bot: np.ndarray, kind: str) -> tuple[int, int] | None:
-    """The kind of the path bots of ``kind`` (monitor, feed) ask for most, and its body size
-    (median of its 200s)."""
+def _polled_size(cols: Columns, bot: np.ndarray, kind: str) -> tuple[int, int, int] | None:
+    """The kind of the path bots of ``kind`` (monitor, feed) ask for most, its body size
+    (median of its 200s) and its path id."""
     assert cols.agent is not None
     of_kind = np.array([classify(a, BOT_PATTERNS) == kind for a in cols.agents] or [False], bool)
     where = bot & of_kind[cols.agent] & (cols.status == 200) & (cols.size > 0)
@@ -373,7 +389,7 @@ def _polled_size(cols: Columns, bot: np.ndarray, kind: str) -> tuple[int, int] |
         return None
     ids, counts = np.unique(cols.path[where], return_counts=True)
     busiest = ids[np.argmax(counts)]
-    return int(cols.path_kind[busiest]), int(np.median(cols.size[where & (cols.path == busiest)]))
+    return int(cols.path_kind[busiest]), int(np.median(cols.size[where & (cols.path == busiest)])), int(busiest)
 
 
 def _median_by(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -482,12 +498,14 @@ def _kept_paths(cols: Columns) -> list[list[Any]]:
 
 
 def fit_log(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None,
-            keep_paths: bool = False) -> Fit:
-    """The fitted scenario of the log in ``paths`` (plain or gzip, any order).
+            keep_paths: bool = False, nginx_log_format: str | None = None) -> Fit:
+    """The fitted scenario of the log in ``paths`` (plain or gzip, any order), read as the
+    built-in ``format``, the Apache ``log_format`` or the nginx ``nginx_log_format`` string
+    (default: told from the first lines).
 
     Raises FitError for a log that cannot be read or holds no line of its format.
     """
-    return fit_columns(read_columns(paths, format, log_format), keep_paths=keep_paths)
+    return fit_columns(read_columns(paths, format, log_format, nginx_log_format), keep_paths=keep_paths)
 
 
 __all__ = ["Fit", "FitError", "Coverage", "Columns", "fit_log", "fit_columns", "read_columns", "coverage",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.analysis.logread import LogReadError, order_files, read_log, resolve_format
+from synth.analysis.logread import LogReadError, order_files, read_log, reader_columns, resolve_format
 from synth.analysis.profile import BOT_RE, ProfileError, _Interner, _read_log, _request_class, _split_request
 
 
@@ -42,6 +42,11 @@ class Columns:
     referrers: list[bytes]
     agent: np.ndarray | None
     agents: list[bytes]
+    target: np.ndarray  # target with its query, as written
+    targets: list[bytes]
+    carries: frozenset[str] = frozenset()  # the fields the format writes (logread's column names)
+    log_format: str | None = None  # the Apache LogFormat string read with, for a custom format
+    nginx_log_format: str | None = None  # the nginx log_format string read with
     path_kind: np.ndarray = field(init=False)
     bot_agent: np.ndarray = field(init=False)
 
@@ -80,22 +85,25 @@ def offset_seconds(tz: str) -> int:
     return (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 3600 + int(tz[3:5]) * 60)
 
 
-def read_columns(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None) -> Columns:
+def read_columns(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None,
+                 nginx_log_format: str | None = None) -> Columns:
     """Every line of the log into interned columns: combined and common through synth profile's
-    reader (a regex per block, fast), any other format through ``synth.analysis.logread``."""
+    reader (a regex per block, fast), any other format (a built-in name, an Apache LogFormat or
+    an nginx log_format string) through ``synth.analysis.logread``."""
     try:
         files = order_files(paths)
         if not files:
             raise FitError("no file given")
-        fmt = resolve_format(files, format, log_format)
-        if fmt.name in ("combined", "common") and not log_format:
+        fmt = resolve_format(files, format, log_format, nginx_log_format)
+        if fmt.name in ("combined", "common"):
             return _read_apache(files, fmt.name)
-        tables = {name: _Interner() for name in ("client", "method", "path", "referrer", "agent")}
+        carries = frozenset(reader_columns(fmt))
+        tables = {name: _Interner() for name in ("client", "method", "target", "referrer", "agent")}
         parts: dict[str, list[np.ndarray]] = {name: [] for name in (*tables, "t_ms", "status", "size")}
         lines = unparsed = 0
         sample: list[bytes] = []
         has: set[str] = set()
-        for batch in read_log(files, format, log_format):
+        for batch in read_log(files, format, log_format, nginx_log_format=nginx_log_format):
             lines += len(batch)
             ok = batch.parsed
             unparsed += int(len(ok) - ok.sum())
@@ -113,7 +121,7 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
                     has.add(name)
                     parts[name].append(tables[name].add(values[ok].tolist()))
             targets = batch.target[ok].tolist() if batch.target is not None else [b""] * int(ok.sum())
-            parts["path"].append(tables["path"].add([t.split(b"?", 1)[0] for t in targets]))
+            parts["target"].append(tables["target"].add(targets))
     except LogReadError as e:
         raise FitError(str(e)) from None
     if lines == 0:
@@ -129,12 +137,18 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
         value = joined.get(name)
         return np.zeros(len(utc), np.int64) if value is None else value[order]
 
+    targets = tables["target"].values or [b""]
+    paths_of = _Interner()
+    path_of = paths_of.add([t.split(b"?", 1)[0] for t in targets])
+
     return Columns(
         files=len(files), lines=lines, unparsed=unparsed, format=fmt.name, utc=utc[order],
         local=utc[order] + offset_seconds(tz), tz=tz,
         client=column("client"), clients=tables["client"].values or [b"-"],
         method=column("method"), methods=tables["method"].values or [b"GET"],
-        path=column("path"), paths=tables["path"].values or [b"/"],
+        path=path_of[column("target")], paths=paths_of.values,
+        target=column("target"), targets=targets, carries=carries,
+        log_format=fmt.logformat if fmt.name == "custom" else None, nginx_log_format=fmt.nginx,
         status=column("status"), size=column("size"),
         referrer=column("referrer") if "referrer" in has else None, referrers=tables["referrer"].values,
         agent=column("agent") if "agent" in has else None, agents=tables["agent"].values)
@@ -152,9 +166,10 @@ def _read_apache(files: list[Path], name: str) -> Columns:
         raise FitError(f"no line of the log parses as {name} (first: {log.first_unparsed})")
     order = np.argsort(c["utc"], kind="stable")
     requests = [_split_request(r.decode("latin-1")) for r in log.interners["request"].values]
-    methods, paths = _Interner(), _Interner()
+    methods, paths, targets = _Interner(), _Interner(), _Interner()
     method_of = methods.add([m for m, _, _ in requests])
     path_of = paths.add([t.split("?", 1)[0].encode("latin-1") for _, t, _ in requests])
+    target_of = targets.add([t.encode("latin-1") for _, t, _ in requests])
     agents = [a[1:-1] for a in log.interners["agent"].values]  # captured with their quotes
     combined = any(agents) or any(a == b"" for a in log.interners["agent"].values if len(a) == 2)
     written = c["written"][order]
@@ -171,7 +186,10 @@ def _read_apache(files: list[Path], name: str) -> Columns:
         size=np.array([0 if v == b"-" else int(v) for v in log.interners["size"].values], np.int64)[c["size"][order]],
         referrer=c["referrer"][order] if combined else None,
         referrers=[r[1:-1] for r in log.interners["referrer"].values],
-        agent=c["agent"][order] if combined else None, agents=agents)
+        agent=c["agent"][order] if combined else None, agents=agents,
+        target=target_of[request], targets=targets.values,
+        carries=frozenset({"t_ms", "client", "method", "target", "protocol", "status", "bytes"}
+                          | ({"referrer", "agent"} if combined else set())))
 
 
 __all__ = ["Columns", "FitError", "read_columns", "offset_seconds"]

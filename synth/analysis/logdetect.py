@@ -99,13 +99,15 @@ def detect_files_format(paths: Sequence[Path]) -> str:
     raise LogReadError("no lines to tell the format from (the input is empty)")
 
 
-def resolve_format(paths: Sequence[Path], format: str | None = None, log_format: str | None = None) -> LineFormat:
-    """The format to read ``paths`` with: a LogFormat string, a built-in name, else detected."""
+def resolve_format(paths: Sequence[Path], format: str | None = None, log_format: str | None = None,
+                   nginx_log_format: str | None = None) -> LineFormat:
+    """The format to read ``paths`` with: an nginx log_format or Apache LogFormat string, a
+    built-in name, else detected."""
     try:
-        if log_format or format:
-            if format and not log_format and format not in template_names():
+        if nginx_log_format or log_format or format:
+            if format and not (log_format or nginx_log_format) and format not in template_names():
                 raise LogReadError(f"unknown format {format!r} (built-in: {', '.join(candidates())})")
-            return line_format(format, log_format)
+            return line_format(format, log_format, nginx_log_format)
     except FormatError as e:
         raise LogReadError(str(e)) from None
     return builtin_format(detect_files_format(paths))

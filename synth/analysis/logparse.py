@@ -31,7 +31,7 @@ from synth.analysis.logblocks import LogReadError
 from synth.analysis.logtimes import apache_ms, block_times, iso_ms, parse_apache_times, time_reader
 from synth.elastic.grok import Grok, GrokError, builtin_patterns
 from synth.render.formats import LineFormat
-from synth.render.logformat import EXTRA_PATTERNS, Directive, grok_plan, parse
+from synth.render.logformat import EXTRA_PATTERNS, Directive, GrokPlan, grok_plan, parse
 
 NEWLINE = 10
 
@@ -104,6 +104,26 @@ _ROW_FIELDS = ("timestamp", "url.original", "url.path", "url.query", "http.versi
                "http.request.referrer", "user_agent.original", "url.domain")
 
 
+def _msec(text: str) -> int | None:
+    """nginx's ``$msec`` (``1764000000.123``, seconds with milliseconds) -> epoch ms."""
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
+        return None
+    return int(whole) * 1000 + int((frac + "000")[:3])
+
+
+def _nginx_plan(text: str) -> tuple[GrokPlan, Callable[[str], int | None], bool]:
+    """The grok plan of an nginx log_format string, how to read its time, and False: its time is
+    not read by the block reader's ``[`` rule (a variable before it may hold one)."""
+    from synth.render import nginx
+    try:
+        plan = nginx.grok_plan(nginx.parse(text))
+    except nginx.NginxFormatError as e:
+        raise LogReadError(str(e)) from None
+    reader = {"dd/MMM/yyyy:HH:mm:ss Z": apache_ms, "yyyy-MM-dd'T'HH:mm:ssXXX": iso_ms, "UNIX": _msec}
+    return plan, reader[plan.date_formats[0]], False
+
+
 def _none(values: Sequence[bytes | None]) -> None:
     return None
 
@@ -137,9 +157,19 @@ class LineParser:
             self.has = {"client", "method", "target", "protocol", "status", "bytes", "referrer", "agent",
                         "duration_us", "host"}
             return
-        assert fmt.logformat is not None
-        items = parse(fmt.logformat)
-        plan = grok_plan(fmt.logformat)
+        if fmt.nginx is not None:
+            plan, self.time_text, fast = _nginx_plan(fmt.nginx)
+        else:
+            assert fmt.logformat is not None
+            items = parse(fmt.logformat)
+            plan = grok_plan(fmt.logformat)
+            time_directive = next(i for i in items if isinstance(i, Directive) and i.time
+                                  and plan.fields.get("timestamp") == i.text)
+            self.time_text = time_reader(time_directive)
+            before = items[:items.index(time_directive)]
+            fast = time_directive.arg is None and all(
+                isinstance(i, str) and "[" not in i or isinstance(i, Directive) and i.code in NO_BRACKET
+                for i in before)
         bank = dict(builtin_patterns(ecs=True))
         bank.update(EXTRA_PATTERNS)
         bank.update(plan.definitions)
@@ -154,13 +184,7 @@ class LineParser:
         self.regex = re.compile(grok.regex.pattern.encode("latin-1"), re.MULTILINE)  # ^ at each line start
         self.groups = {c.field: [g - 1 for g in c.groups] for c in grok.config}
         self._pick = {name: _picker(self.groups.get(name, [])) for name in _ROW_FIELDS}
-        time_directive = next(i for i in items if isinstance(i, Directive) and i.time
-                              and plan.fields.get("timestamp") == i.text)
-        self.time_text = time_reader(time_directive)
-        before = items[:items.index(time_directive)]
-        self.fast_time = time_directive.arg is None and all(
-            isinstance(i, str) and "[" not in i or isinstance(i, Directive) and i.code in NO_BRACKET
-            for i in before)
+        self.fast_time = fast
         f = self.groups
         self.has = {name for name, ecs in (
             ("client", "source.address"), ("method", "http.request.method"), ("referrer", "http.request.referrer"),

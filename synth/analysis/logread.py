@@ -131,15 +131,17 @@ def _first_time(path: Path) -> int:
 # --- lines as columns --------------------------------------------------------------------------
 
 def read_log(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None,
-             columns: Iterable[str] | None = None, block_bytes: int = BLOCK_BYTES) -> Iterator[Batch]:
+             columns: Iterable[str] | None = None, block_bytes: int = BLOCK_BYTES,
+             nginx_log_format: str | None = None) -> Iterator[Batch]:
     """Every line of ``paths`` (in the order given: see order_files) as Batches of columns.
 
     ``format`` names a built-in format, ``log_format`` is an Apache LogFormat string; with
-    neither, the format is detected from the first lines. ``columns`` limits the columns
+    neither, the format is detected from the first lines; ``nginx_log_format`` (an nginx
+    log_format string) wins over both. ``columns`` limits the columns
     read (default: all of COLUMNS); ``("t_ms",)`` alone takes the fast path.
     """
     files = [Path(p) for p in paths]
-    fmt = resolve_format(files, format, log_format)
+    fmt = resolve_format(files, format, log_format, nginx_log_format)
     wanted = frozenset(COLUMNS if columns is None else columns)
     unknown = wanted - set(COLUMNS)
     if unknown:

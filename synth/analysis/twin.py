@@ -11,13 +11,16 @@ The bands (synth fit's contract):
     rate                    within +-25 % (lines per covered hour)
 
 A figure the input has and the twin has not is out of band; one the input has not (a common
-log has no agents) is shown as n/a and not judged; an agent figure of the input that rests on
+log has no agents) is shown as n/a and not judged, with the reason where the format cannot
+carry it ("n/a: no agent in this format"); an agent figure of the input that rests on
 too few lines or visitors to tell (fitagents.FEW_BOT_LINES, FEW_VISITORS) is shown as few and
 not judged.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from synth.analysis.profile import Profile
@@ -33,9 +36,12 @@ class Row:
     twin: float | None
     ok: bool | None  # None: not judged
     few: bool = False  # not judged: the input's figure rests on too few lines to tell
+    reason: str = ""  # not judged: why neither log has the figure ("no agent in this format")
 
     @property
     def verdict(self) -> str:
+        if self.reason:
+            return f"n/a: {self.reason}"
         return "few" if self.few else "n/a" if self.ok is None else "in" if self.ok else "OUT"
 
 
@@ -104,6 +110,16 @@ def compare(a: Profile, b: Profile, rate: tuple[float, float] | None = None,
     return rows
 
 
+def unjudged(rows: list[Row], why: Callable[[str], str | None]) -> list[Row]:
+    """The rows, with those ``why`` gives a reason for (a figure the format cannot carry) shown
+    as not judged, with it."""
+    out = []
+    for row in rows:
+        reason = why(row.figure)
+        out.append(row if reason is None else dataclasses.replace(row, input=None, twin=None, ok=None, few=False, reason=reason))
+    return out
+
+
 def _value(row: Row, value: float | None) -> str:
     if value is None:
         return "n/a"
@@ -128,4 +144,4 @@ def table_lines(rows: list[Row]) -> list[str]:
     return out
 
 
-__all__ = ["Row", "compare", "table_lines", "BAND_TEXT"]
+__all__ = ["Row", "compare", "table_lines", "unjudged", "BAND_TEXT"]

@@ -17,6 +17,8 @@ from synth.run.fitcheck import check_fit
               help="The log's format, a built-in name (default: told from its first lines).")
 @click.option("--log-format", "log_format", default=None, metavar="'STRING'",
               help="The log's format as the server's Apache LogFormat string.")
+@click.option("--nginx-log-format", "nginx_log_format", default=None, metavar="'STRING'",
+              help="The log's format as the server's nginx log_format string (escape=... first, if any).")
 @click.option("--keep-paths", is_flag=True,
               help="Keep the log's paths (no queries) with their sizes and popularity; never its addresses.")
 @click.option("-o", "--out", "out_file", default=None, metavar="FILE",
@@ -27,7 +29,8 @@ from synth.run.fitcheck import check_fit
                    "both, each in or out of its band; exit 1 if any is out.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True,
               help="Seed of the twin that --check generates.")
-def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | None, keep_paths: bool,
+def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | None, nginx_log_format: str | None,
+                keep_paths: bool,
                 out_file: str | None, force: bool, check: bool, seed: int) -> None:
     """Write a scenario whose generated log has the shape of LOG... (a twin of the site).
 
@@ -42,7 +45,8 @@ def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | N
     No address, path, query, referrer or agent of the log reaches the scenario unless
     --keep-paths (paths only, never addresses).
 
-    With --check, the table of figures goes to standard output and the scenario is written only
+    With --check, the twin is written in the log's own format and both are profiled alike;
+    a figure the format cannot carry is shown as n/a with the reason. The table of figures goes to standard output and the scenario is written only
     with -o. Bands: shares +-25 % or 1 point, medians, p90s and session mean +-30 %, Zipf slopes
     +-0.25, hour and weekday ratios +-25 %.
 
@@ -52,14 +56,15 @@ def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | N
         synth generate --scenario mysite.yaml --days 28 --out twin/
         synth fit --check access.log access.log.1.gz   # the figures of log and twin, each in band or not
     """
-    if format_ and log_format:
-        raise UsageProblem("--format and --log-format: choose one")
+    if sum(x is not None for x in (format_, log_format, nginx_log_format)) > 1:
+        raise UsageProblem("--format, --log-format and --nginx-log-format: choose one")
     if out_file is not None and os.path.exists(out_file) and not force:
         raise UsageProblem(f"--out: {out_file} exists (--force overwrites it)")
     if out_file is not None and os.path.isdir(out_file):
         raise UsageProblem(f"--out: {out_file} is a folder")
     try:
-        fitted = fit_log(paths, format=format_, log_format=log_format, keep_paths=keep_paths)
+        fitted = fit_log(paths, format=format_, log_format=log_format, keep_paths=keep_paths,
+                         nginx_log_format=nginx_log_format)
         result = check_fit(paths, fitted, seed=seed) if check else None
     except FitError as e:
         raise UsageProblem(str(e)) from None

@@ -298,6 +298,133 @@ def translate(expr: str, atomic: bool = ATOMIC_GROUPS) -> tuple[str, list[str]]:
     return "".join(out), names
 
 
+# -- lazy "any" without backtracking -------------------------------------------------------------
+
+_META = set("\\.^$*+?{}[]()|")
+_QUANTIFIER = set("*+?{")
+_PLAIN_GROUPS = ("(?:", "(?P<", "(")  # groups whose closing sets at most a capture, tests nothing
+_ANY_FLAGS = re.compile(r"\(\?[aiLmsux-]+[:)]")
+
+
+def _group_opener(source: str, i: int) -> str:
+    """The kind of group opening at ``source[i] == '('``: one of _PLAIN_GROUPS, or its first
+    three characters for any other (lookaround, atomic, conditional, flags)."""
+    if source.startswith("(?:", i):
+        return "(?:"
+    if source.startswith("(?P<", i):
+        return "(?P<"
+    if source.startswith("(?", i):
+        return source[i:i + 3]
+    return "("
+
+
+def _literal_at(source: str, j: int) -> tuple[str, int] | None:
+    """The one character a plain literal at ``source[j]`` matches (not quantified) and the
+    index after it, or None for anything else."""
+    if j >= len(source):
+        return None
+    c = source[j]
+    if c == "\\":
+        if j + 1 >= len(source) or source[j + 1].isalnum() or source[j + 1] == "\n":
+            return None  # a class (\d), an assertion (\b), a newline, a backreference ...
+        c, end = source[j + 1], j + 2
+    elif c in _META or c == "\n":
+        return None
+    else:
+        end = j + 1
+    if end < len(source) and source[end] in _QUANTIFIER:
+        return None
+    return c, end
+
+
+def _continuation(source: str, j: int, open_groups: list[str]) -> tuple[str, str | None]:
+    """What must follow a lazy ``.*?`` that ends at ``source[j]``: ("end", None) when only plain
+    group closings and literals stand between it and ``$``; ("char", c) when the next thing it
+    must meet, past plain group closings, is the literal ``c``; ("other", None) otherwise."""
+    depth = len(open_groups)
+    first: str | None = None
+    while j < len(source):
+        if source[j] == ")":
+            if depth == 0 or open_groups[depth - 1] not in _PLAIN_GROUPS:
+                break
+            if j + 1 < len(source) and source[j + 1] in _QUANTIFIER:
+                break
+            depth -= 1
+            j += 1
+            continue
+        if source[j] == "$":
+            return "end", None
+        literal = _literal_at(source, j)
+        if literal is None:
+            break
+        first = literal[0] if first is None else first
+        j = literal[1]
+    return ("char", first) if first is not None else ("other", None)
+
+
+def without_lazy_backtracking(source: str) -> str:
+    """``source`` (a Python regex compiled with MULTILINE, without DOTALL) with each lazy
+    ``.*?`` that can be written without trying every end position one by one rewritten so; the
+    regex matches the same texts with the same groups.
+
+    Grok's ``DATA`` is ``.*?``; Joni (Elasticsearch's engine) and Python's ``re`` both try its
+    end positions from the shortest up, and Python's does it a character at a time. ``.`` never
+    crosses a line end, so the positions it can try are those from where it starts to the first
+    line end. Two cases are rewritten, only where no inline flag (``s``, ``x``, ``i`` ...) is set:
+
+    - ``.*?`` followed (past plain group closings such as the capture's own) by literals and
+      then ``$``: the only end position that can succeed is the line end less those literals,
+      whichever order the positions are tried in; ``.*`` takes it first.
+    - ``.*?`` followed by a literal character ``c``: only a position holding ``c`` can go on, so
+      ``[^c\n]*+(?:c[^c\n]*+)*?`` tries exactly those positions (and the line end), in the same
+      order, without stopping at the others.
+    """
+    if not ATOMIC_GROUPS or _ANY_FLAGS.search(source):
+        return source
+    out: list[str] = []
+    groups: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            out.append(source[i:i + 2])
+            i += 2
+        elif c == "[":
+            j = i + 1
+            if j < n and source[j] == "^":
+                j += 1
+            if j < n and source[j] == "]":
+                j += 1
+            while j < n and source[j] != "]":
+                j += 2 if source[j] == "\\" else 1
+            out.append(source[i:j + 1])
+            i = j + 1
+        elif c == "(":
+            kind = _group_opener(source, i)
+            groups.append(kind)
+            out.append("(")
+            i += 1
+        elif c == ")":
+            if groups:
+                groups.pop()
+            out.append(")")
+            i += 1
+        elif source.startswith(".*?", i) and (i + 3 >= n or source[i + 3] not in "+?"):
+            found, char = _continuation(source, i + 3, groups)
+            if found == "end":
+                out.append(".*")
+            elif found == "char" and char is not None:
+                inside = "\\" + char if char in "]\\^-[" else char
+                out.append(f"[^{inside}\\n]*+(?:{re.escape(char)}[^{inside}\\n]*+)*?")
+            else:
+                out.append(".*?")
+            i += 3
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 # -- captures -------------------------------------------------------------------------------------
 
 def _java_int(bits: int) -> Callable[[str], int]:
@@ -389,6 +516,7 @@ class Grok:
         if len(self.patterns) > 1 and not numbered:
             marked = "|".join(f"(?<{_ALT}{k}>{expand(bank, p)})" for k, p in enumerate(self.patterns))
         source, names = translate(marked, atomic)
+        source = without_lazy_backtracking(source)
         try:
             self.regex = re.compile(source, re.MULTILINE)
         except (re.error, RecursionError, OverflowError) as e:
@@ -412,7 +540,7 @@ class Grok:
                       for field, convert, first, others in self._readers]
             self.alternatives.append((start - 1, [(f, c, a, b) for f, c, a, b in inside if a is not None]))
         # To tell which pattern matched (trace_match), each is compiled alone too.
-        self._alone = ([re.compile(translate(expand(bank, p), atomic)[0], re.MULTILINE) for p in self.patterns]
+        self._alone = ([re.compile(without_lazy_backtracking(translate(expand(bank, p), atomic)[0]), re.MULTILINE) for p in self.patterns]
                        if trace_match and len(self.patterns) > 1 else None)
 
     def match(self, text: str) -> tuple[tuple, list] | None:

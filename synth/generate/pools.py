@@ -418,11 +418,13 @@ def normal_quantile(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, spread: float) -> np.ndarray:
+def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, spread: float,
+                     low_spread: float | None = None) -> np.ndarray:
     """Lognormal sizes for targets requested in proportion to ``mass``, laid so that the sizes of
     the *requests* follow the lognormal whichever targets are popular: in turn, each target takes
     the quantile at the middle of its share of the cumulative mass, in a random order (so that
-    what asks for targets evenly, a crawler, sees the same law)."""
+    what asks for targets evenly, a crawler, sees the same law). ``low_spread`` is the sigma
+    below the median (default ``spread``): a law whose two sides differ."""
     n = len(mass)
     if n == 0:
         return np.zeros(0, np.int64)
@@ -432,7 +434,9 @@ def stratified_sizes(rng: np.random.Generator, mass: np.ndarray, median: float, 
     share = m[order]
     middle = np.cumsum(share) - share / 2
     sizes = np.empty(n, np.int64)
-    sizes[order] = np.maximum(1, np.round(median * np.exp(spread * normal_quantile(middle)))).astype(np.int64)
+    z = normal_quantile(middle)
+    sigma = np.where(z < 0, spread if low_spread is None else low_spread, spread)
+    sizes[order] = np.maximum(1, np.round(median * np.exp(sigma * z))).astype(np.int64)
     return sizes
 
 
@@ -444,13 +448,17 @@ def _fit_fixed_sizes(site: Site, rng: np.random.Generator, shape: Shape) -> None
     page_mass = np.diff(site.page_cdf, prepend=0.0)
     page_size = shape.size("page")
     if page_size is not None and shape.paths is None:
-        for i, size in zip(site.pages.tolist(), stratified_sizes(rng, page_mass, *page_size).tolist()):
+        # With a home size of its own, the law is laid over the other pages (as fit measures it).
+        rest = slice(1, None) if shape.home_size is not None else slice(None)
+        for i, size in zip(site.pages[rest].tolist(), stratified_sizes(
+                rng, page_mass[rest], *page_size, shape.low_spread("page")).tolist()):
             site.size_list[i] = size
     static_size = shape.size("static")
     if static_size is not None and shape.paths is None and len(site.asset_ids):
         counts = np.diff(site.asset_offsets)
         image_mass = np.repeat(page_mass, counts)
-        for i, size in zip(site.asset_ids.tolist(), stratified_sizes(rng, image_mass, *static_size).tolist()):
+        for i, size in zip(site.asset_ids.tolist(), stratified_sizes(rng, image_mass, *static_size,
+                                                                                 shape.low_spread("static")).tolist()):
             site.size_list[i] = size
     for i, size in zip([*site.shared_assets.tolist(), site.favicon], shape.shared_sizes or ()):
         site.size_list[i] = int(size)

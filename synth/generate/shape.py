@@ -7,7 +7,8 @@ draws it needs come from streams of their own. ``Shape`` holds them, validated.
     weekly            7 numbers >= 0: traffic Monday .. Sunday (visitors' local days); wins over weekend
     popularity        Zipf exponent of page popularity (default 1.15)
     assets_per_page   mean number of images a page embeds (default 1.75)
-    sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma};
+    sizes             per kind of path (page, static, other): {median: bytes, spread: lognormal sigma,
+                      low_spread: sigma below the median (default spread)};
                       static may add shared: [bytes, ...], the sizes of the shared CSS, JS and favicon;
                       page may add home: bytes, the home page's (monitors poll it); page or other
                       (the kind synth profile classes the feed's path as) may add feed: bytes, the
@@ -59,6 +60,7 @@ class Shape:
     shared_sizes: tuple[int, ...] | None = None  # the shared CSS, JS and favicon (sizes.static.shared)
     home_size: int | None = None  # sizes.page.home
     feed_size: int | None = None  # sizes.other.feed
+    low_spreads: tuple[tuple[str, float], ...] | None = None  # sizes.KIND.low_spread
     statuses: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None = None
     methods: tuple[tuple[str, float], ...] | None = None
     pages_per_visit: float | None = None
@@ -77,6 +79,10 @@ class Shape:
             if name == kind:
                 return median, spread
         return None
+
+    def low_spread(self, kind: str) -> float | None:
+        """The spread below the median of a kind's sizes, where it differs from its spread."""
+        return dict(self.low_spreads or ()).get(kind)
 
     def referrer(self, name: str, default: float) -> float:
         return dict(self.referrers or ()).get(name, default)
@@ -151,15 +157,17 @@ def _weekly(f: Fields) -> tuple[float, ...] | None:
 SINGLE_SIZES = {"page": ("home", "feed"), "other": ("feed",), "static": ()}  # single paths of their own size
 
 
-def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tuple[int, ...] | None, dict[str, int]]:
+def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tuple[int, ...] | None, dict[str, int],
+                              tuple[tuple[str, float], ...] | None]:
     value = f.get("sizes", None)
     shared = None
     single: dict[str, int] = {}
+    lows: list[tuple[str, float]] = []
     if value is None:
-        return None, None, single
+        return None, None, single, None
     if not isinstance(value, Mapping) or not value:
         f.problem("sizes", f"must map kinds of path ({', '.join(SIZE_KINDS)}) to {{median, spread}}")
-        return None, None, single
+        return None, None, single, None
     out = []
     for kind, spec in value.items():
         key = f"sizes.{kind}"
@@ -167,8 +175,8 @@ def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tupl
             f.problem(key, f"must be one of {', '.join(SIZE_KINDS)}")
             continue
         extra = {*(("shared",) if kind == "static" else ()), *SINGLE_SIZES[kind]}
-        if not isinstance(spec, Mapping) or "median" not in spec or set(spec) - {"median", "spread", *extra}:
-            f.problem(key, "must be {median: bytes, spread: number" + "".join(
+        if not isinstance(spec, Mapping) or "median" not in spec or set(spec) - {"median", "spread", "low_spread", *extra}:
+            f.problem(key, "must be {median: bytes, spread: number, low_spread: number" + "".join(
                 f", {e}: bytes" if e != "shared" else ", shared: [bytes, ...]" for e in sorted(extra)) + "}")
             continue
         for single_name in SINGLE_SIZES[kind]:
@@ -194,8 +202,14 @@ def _sizes(f: Fields) -> tuple[tuple[tuple[str, float, float], ...] | None, tupl
         if not _is_number(spread) or not 0 <= spread <= 3:
             f.problem(f"{key}.spread", f"must be a number from 0 to 3, got {spread!r}")
             continue
+        if "low_spread" in spec:
+            low = spec["low_spread"]
+            if not _is_number(low) or not 0 <= low <= 3:
+                f.problem(f"{key}.low_spread", f"must be a number from 0 to 3, got {low!r}")
+                continue
+            lows.append((str(kind), float(low)))
         out.append((str(kind), float(median), float(spread)))
-    return tuple(out) or None, shared, single
+    return tuple(out) or None, shared, single, tuple(lows) or None
 
 
 def _statuses(f: Fields) -> tuple[tuple[str, tuple[tuple[int, float], ...]], ...] | None:
@@ -277,7 +291,7 @@ def _crawler_addresses(f: Fields) -> tuple[int, ...] | None:
 def parse_shape(f: Fields) -> Shape:
     """Read the shape keys from a scenario mapping; problems go to ``f``."""
     methods = f.get("methods", None)
-    sizes, shared, single = _sizes(f)
+    sizes, shared, single, lows = _sizes(f)
     bots = _family_shares(f, "bots", BOT_KINDS)
     if bots is not None and f.get("scanner_share", None) is not None:
         f.problem("scanner_share", "give bots (its scanner share) or scanner_share, not both")
@@ -286,6 +300,7 @@ def parse_shape(f: Fields) -> Shape:
         popularity=f.number("popularity", None, above=0, at_most=4),
         assets_per_page=f.number("assets_per_page", None, at_least=0, at_most=30),
         sizes=sizes,
+        low_spreads=lows,
         shared_sizes=shared,
         home_size=single.get("home"),
         feed_size=single.get("feed"),
@@ -315,6 +330,8 @@ def shape_yaml(shape: Shape) -> dict[str, Any]:
         data["weekly"] = list(shape.weekly)
     if shape.sizes is not None:
         data["sizes"] = {kind: {"median": median, "spread": spread} for kind, median, spread in shape.sizes}
+        for kind, low in shape.low_spreads or ():
+            data["sizes"][kind]["low_spread"] = low
         if shape.shared_sizes is not None and "static" in data["sizes"]:
             data["sizes"]["static"]["shared"] = list(shape.shared_sizes)
         if shape.home_size is not None and "page" in data["sizes"]:
