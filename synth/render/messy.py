@@ -178,9 +178,9 @@ def nginx_values(kind: int, h: int, address: str, home_size: int, clean: Clean) 
     (see above)."""
     name = KIND_NAMES[kind]
     if name == TRUNCATED:
-        line = clean.request.encode("utf-8", errors="surrogateescape")
-        cut = line[:1 + (h >> 8) % len(line)].decode("utf-8", errors="surrogateescape")
-        return Messy(request=cut, status=408 if h % 4 == 0 else 400, size=0, agent="", referrer="", unparsed=True,
+        sent = clean.request.encode("utf-8", errors="surrogateescape")
+        came = sent[:1 + (h >> 8) % len(sent)].decode("utf-8", errors="surrogateescape")
+        return Messy(request=came, status=408 if h % 4 == 0 else 400, size=0, agent="", referrer="", unparsed=True,
                      bytes_sent=0, request_length=0)
     if name == "empty_request":
         return Messy(request="", status=400, size=0, agent="", referrer="", unparsed=True, bytes_sent=0,
