@@ -54,6 +54,20 @@ def test_truth_file_is_what_verify_reports(messy_run, capsys):
     fields, or sent to failed-smoke_event with that error; the kinds parse as Elastic's
     pipeline parses them."""
     _, out, records = messy_run
+    where = _verified(out, capsys)
+    for record in records:
+        doc = where[(record["file"], record["line"])]
+        if record["parsed"]:
+            assert doc["_index"].startswith("smoke_event-") and record["kind"] in PARSED_BY_ELASTIC
+            assert document_fields(doc) == record["fields"], record
+        else:
+            assert doc["_index"] == "failed-smoke_event" and record["kind"] in FAILED_BY_ELASTIC
+            assert doc["error"]["message"] == record["error"]
+    assert {r["kind"] for r in records if r["parsed"]} == PARSED_BY_ELASTIC
+
+
+def _verified(out, capsys):
+    """`synth verify --json` of a run folder: (file, line number) -> its document."""
     with pytest.raises(SystemExit):
         main(["verify", "--json", str(out)])
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -67,15 +81,7 @@ def test_truth_file_is_what_verify_reports(messy_run, capsys):
                 where[(f["name"], number)] = documents[k]
                 k += 1
     assert k == len(documents)
-    for record in records:
-        doc = where[(record["file"], record["line"])]
-        if record["parsed"]:
-            assert doc["_index"].startswith("smoke_event-") and record["kind"] in PARSED_BY_ELASTIC
-            assert document_fields(doc) == record["fields"], record
-        else:
-            assert doc["_index"] == "failed-smoke_event" and record["kind"] in FAILED_BY_ELASTIC
-            assert doc["error"]["message"] == record["error"]
-    assert {r["kind"] for r in records if r["parsed"]} == PARSED_BY_ELASTIC
+    return where
 
 
 def test_lines_as_apache_writes_them(messy_run):
@@ -170,12 +176,14 @@ def test_nginx_lines_as_nginx_writes_them(nginx_run):
     """In nginx formats each kind is what nginx writes for it (synth/render/messy.py cites the
     nginx source): an empty request `"" 400 0`, a request line it cannot parse a 400 with its own
     157-byte page, no agent, and no method, URI or protocol; a too long one 414 with the first
-    8,192 bytes; no host names; nginx's uppercase \\xHH escapes."""
+    8,192 bytes; a request cut short 400 or 408 with nothing sent; no host names; nginx's
+    uppercase \\xHH escapes."""
     param, by_kind = nginx_run
     assert set(by_kind) >= {k.name for k in KINDS}
     if "escape=json" in param.get("nginx_log_format", ""):
-        docs = {kind: [json.loads(line) for line in lines] for kind, lines in by_kind.items() if kind != TRUNCATED}
+        docs = {kind: [json.loads(line) for line in lines] for kind, lines in by_kind.items()}
         assert all(d["r"] == "" and d["s"] == 400 and d["m"] == "" and d["a"] == "" for d in docs["empty_request"])
+        assert all(d["r"] and d["s"] in (400, 408) and d["m"] == "" and d["a"] == "" for d in docs[TRUNCATED])
         for kind in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
             assert all(d["s"] == 400 and d["m"] == "" and d["a"] == "" for d in docs[kind]), kind
         assert all(d["s"] == 414 and len(d["r"]) == 8192 for d in docs["long_url"])
@@ -185,6 +193,8 @@ def test_nginx_lines_as_nginx_writes_them(nginx_run):
     tail = b' "-" m=- u=- p=-' if custom else b' "-" "-"'
     for line in by_kind["empty_request"]:
         assert b'] "" 400 0' + tail in line
+    for line in by_kind[TRUNCATED]:  # a request line that stops part way; nothing sent
+        assert re.search(rb'\] "[A-Z][^"]*" 40[08] 0' + re.escape(tail) + b"$", line), line
     for kind in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
         for line in by_kind[kind]:
             assert line.endswith(b'" 400 157' + tail), (kind, line)
@@ -199,3 +209,120 @@ def test_nginx_lines_as_nginx_writes_them(nginx_run):
     assert all(b'"GET /" 200 ' in line for line in by_kind["http09"])
     if custom:
         assert all(line.endswith(b" p=-") and b" m=GET u=/ " in line for line in by_kind["http09"])
+
+
+# nginx's own 400 and 414 answers, byte for byte: the header ngx_http_header_filter writes (status
+# line, Server with server_tokens on, Date, Content-Type, Content-Length, Connection: close) and
+# ngx_http_error_400_page / _414_page with ngx_http_error_full_tail (ngx_http_special_response.c).
+def _nginx_answer(status: bytes) -> bytes:
+    page = (b"<html>\r\n<head><title>" + status + b"</title></head>\r\n<body>\r\n<center><h1>" + status +
+            b"</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n")
+    return (b"HTTP/1.1 " + status + b"\r\nServer: nginx/1.24.0\r\nDate: Tue, 01 Dec 2026 21:00:00 GMT\r\n"
+            b"Content-Type: text/html\r\nContent-Length: " + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n"
+            + page)
+
+
+NGINX_ANSWERS = {400: _nginx_answer(b"400 Bad Request"), 414: _nginx_answer(b"414 Request-URI Too Large")}
+NGINX_BYTES = ('$remote_addr [$time_local] "$request" $status $body_bytes_sent $bytes_sent $request_length '
+               '"$http_referer" "$http_user_agent" m=$request_method')
+_BYTES_LINE = re.compile(rb'^(\S+) \[([^]]+)\] "((?:[^"\\]|\\.)*)" (\d+) (\d+) (\d+) (\d+) "((?:[^"\\]|\\.)*)" '
+                         rb'"((?:[^"\\]|\\.)*)" m=(\S+)$')
+
+
+def _nginx_raw(text: bytes) -> bytes:
+    """A value nginx wrote with escape=default, as the bytes it was."""
+    return re.sub(rb"\\x([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]), text)
+
+
+@pytest.fixture(scope="module")
+def nginx_pair(tmp_path_factory):
+    """The same small nginx run with messy lines and without, and the messy run's records."""
+    base = tmp_path_factory.mktemp("nginx_pair")
+    runs = {}
+    for name, share in (("messy", 0.3), ("clean", 0)):
+        synth.generate("classic", seed=8, out_dir=base / name, days=0.02, rate=1.0, messy=share, end=END, spike_minutes=10,
+                       rotate="none", nginx_log_format=NGINX_BYTES)
+        runs[name] = [_BYTES_LINE.match(line) for line in (base / name / "access.log").read_bytes().splitlines()]
+    records = [json.loads(line) for line in (base / "messy" / "messy.jsonl").read_text().splitlines()]
+    return base / "messy", runs["messy"], runs["clean"], records
+
+
+def test_nginx_truncated_is_a_request_line_cut_short(nginx_pair):
+    """nginx writes every line whole: its truncated lines are clients that sent part of a request
+    line and closed (400) or went quiet until client_header_timeout (408). The line is whole,
+    $request is the bytes that came (a start of the clean request, without its end), nothing was
+    sent (0 0), the request line never parsed ($request_length 0, no method, no headers); the
+    file's last line is not cut."""
+    out, messy, clean, records = nginx_pair
+    assert len(messy) == len(clean) and all(messy) and all(clean)
+    cut = [r for r in records if r["kind"] == TRUNCATED]
+    assert len(cut) >= 3 and {messy[r["line"] - 1].group(4) for r in cut} == {b"400", b"408"}
+    for r in cut:
+        m, c = messy[r["line"] - 1], clean[r["line"] - 1]
+        request, original = _nginx_raw(m.group(3)), _nginx_raw(c.group(3))
+        assert original.startswith(request) and 0 < len(request) <= len(original), (request, original)
+        assert m.groups()[4:] == (b"0", b"0", b"0", b"-", b"-", b"-") and m.group(1, 2) == c.group(1, 2)
+    assert (out / "access.log").read_bytes().endswith(b"\n")
+    assert all(r["kind"] != TRUNCATED or not r["parsed"] for r in records)
+
+
+def test_nginx_bytes_sent_and_request_length_follow_the_messy_request(nginx_pair):
+    """$bytes_sent and $request_length as nginx counts them for the request it was sent: its own
+    400 and 414 pages go out whole with their header (NGINX_ANSWERS: 309 and 339 bytes), a
+    connection that closed or timed out got nothing (0); a request line that never parsed is 0
+    bytes long; an HTTP/0.9 request has no headers and gets no header back; any other request is
+    the clean one's length with its own request line, User-Agent and Referer in place of the
+    clean one's, and its response's header is the same size for the same status."""
+    _, messy, clean, records = nginx_pair
+    seen, headers = set(), {}
+    for r in records:
+        m, c = messy[r["line"] - 1], clean[r["line"] - 1]
+        status, body, sent, length = (int(x) for x in m.group(4, 5, 6, 7))
+        request = _nginx_raw(m.group(3))
+        if m.group(10) == b"-":  # the request line never parsed
+            assert length == 0 and m.group(8, 9) == (b"-", b"-"), r
+            answer = NGINX_ANSWERS[status] if body else b""  # closed or timed out: nothing was sent
+            page = answer.split(b"\r\n\r\n", 1)[1] if answer else b""
+            assert (sent, body) == (len(answer), len(page)) and status in (400, 408, 414), r
+        elif r["kind"] == "http09":
+            assert request == b"GET /" and length == len(b"GET /\r\n") and sent == body, r
+        else:
+            def header(name, value, sent_dash=False):  # dash_header's client sends "-" itself
+                value = _nginx_raw(value)
+                return 0 if value == b"-" and not sent_dash else len(name) + 2 + len(value) + 2
+            dash = r["kind"] == "dash_header"
+            delta = (len(request) - len(_nginx_raw(c.group(3))) + header("User-Agent", m.group(9), dash)
+                     - header("User-Agent", c.group(9)) + header("Referer", m.group(8), dash)
+                     - header("Referer", c.group(8)))
+            assert length - int(c.group(7)) == delta, r
+            if r["kind"] not in ("dash_header", "hostname"):  # a response of its own: its header and its body
+                headers.setdefault(status, set()).add(sent - body)
+            else:
+                assert (sent, body) == (int(c.group(6)), int(c.group(5))), r
+        seen.add(r["kind"])
+    assert seen >= {k.name for k in KINDS} | {TRUNCATED}
+    assert all(len(sizes) == 1 and min(sizes) > len(b"HTTP/1.1 404 Not Found\r\n") for sizes in headers.values())
+
+
+def test_nginx_truth_is_what_its_own_pipeline_makes(nginx_pair, capsys):
+    """For a --nginx-log-format run, messy.jsonl says what the pipeline `synth pipeline
+    --nginx-log-format` gives for that format makes of each line (the one `synth verify` ships the
+    run through), not the bundled Apache pipeline, which reads none of these lines: every record
+    equals verify's document for its line. With this format's `m=$request_method` (a WORD), the
+    lines whose request line nginx could not parse (method "-") fail, every other kind parses,
+    with the fields the format carries ($request_length among them)."""
+    from synth.elastic.verify import bundled_pipeline
+    out, messy, _, records = nginx_pair
+    where = _verified(out, capsys)
+    bundled = bundled_pipeline()
+    for record in records:
+        doc, line = where[(record["file"], record["line"])], messy[record["line"] - 1]
+        assert record["parsed"] == (line.group(10) != b"-"), record
+        if record["parsed"]:
+            assert doc["_index"].startswith("smoke_event-") and document_fields(doc) == record["fields"]
+            assert record["fields"]["http.request.bytes"] == int(line.group(7))
+        else:
+            assert doc["_index"] == "failed-smoke_event" and doc["error"]["message"] == record["error"]
+            assert "synth pipeline" in record["error"]
+        assert bundled.run({"message": line.group(0).decode("utf-8", "replace")}, "t").failure is not None
+    assert {r["kind"] for r in records if r["parsed"]} >= {"scanner_sql", "http09", "non_utf8", "dash_header"}

@@ -73,10 +73,16 @@ def pipeline_for_paths(paths: Iterable[str | Path], patterns: str | Path | None 
     smoke_event-json for ecs_json, smoke_event-access for the built-in text formats, and for a
     --log-format the pipeline `synth pipeline --log-format` prints. Without a manifest, the
     bundled smoke_event-access."""
-    from synth.elastic.pipelines import pipeline_file_for
     name, log_format, nginx_log_format, tz = run_format(list(paths))
     if name is None and log_format is None and nginx_log_format is None:
         return bundled_pipeline(patterns)
+    return pipeline_of(name, log_format, nginx_log_format, tz, patterns)
+
+
+def pipeline_of(name: str | None, log_format: str | None, nginx_log_format: str | None, tz: str,
+                patterns: str | Path | None = None) -> Pipeline:
+    """The pipeline lines of this format are shipped through (``pipeline_for_paths``)."""
+    from synth.elastic.pipelines import pipeline_file_for
     file, body = pipeline_file_for(name, log_format, tz, nginx_log_format)
     if file is not None:
         return Pipeline.load(resource_dir("filebeat") / file, patterns=patterns)

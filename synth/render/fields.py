@@ -199,9 +199,8 @@ class Tables:
         """Bytes of a response's status line and headers (Date, Server, type, length, caching)."""
         _, _, proto, status = self.response_parts(keys)
         types = self.content_types(keys)
-        reasons = [REASONS.get(s, "") for s in status.tolist()]
-        return np.array([17 + len(r) + 37 + 16 + (0 if c == "-" else 16 + len(c)) + 60
-                         for r, c in zip(reasons, types)], np.int64) + np.where(proto == 0, 0, -8)
+        return np.array([header_bytes(s, c) for s, c in zip(status.tolist(), types)], np.int64) + \
+            np.where(proto == 0, 0, -8)
 
     def bytes_out_texts(self, keys: np.ndarray) -> np.ndarray:
         """%O: everything sent, headers included."""
@@ -308,6 +307,13 @@ class Tables:
         day, second_of_day = np.divmod(seconds, 86400)
         prefix = self._day_rows(day, lambda d: f"{d.isoformat()}T")
         return np.concatenate([prefix, self._clock_rows(second_of_day)], axis=1)
+
+
+def header_bytes(status: int, content_type: str) -> int:
+    """Bytes of an HTTP/1.1 response's status line and headers (Date, Server, type, length,
+    caching) for ``status`` and ``content_type`` ("-" for none)."""
+    reason = REASONS.get(status, "")
+    return 17 + len(reason) + 37 + 16 + (0 if content_type == "-" else 16 + len(content_type)) + 60
 
 
 def _content_type(path: str, kind: int) -> str:

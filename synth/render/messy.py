@@ -9,7 +9,10 @@ connection that sent nothing is ``"-" 408 -``; a host name stands where Hostname
 one; and the last line of a run may be cut short, as Apache leaves a line when killed. In an
 nginx ``log_format`` each kind is what nginx writes for the same client (``nginx_values``): an
 empty request is ``"" 400 0``, a request line it cannot parse a 400 with its own error page, a
-too long one a 414 cut at 8 KB, and the address stays an address.
+too long one a 414 cut at 8 KB, and the address stays an address. nginx writes each log line in
+one write, so it never leaves half a line: its ``truncated`` lines are instead the requests a
+client cut short, a request line that stops part way (the client closed the connection, or sent
+nothing more until client_header_timeout), which nginx logs whole.
 
 The run's ``messy.jsonl`` (``synth.run.messy``) names each such line: file, line, kind, and
 what the bundled pipeline does with it.
@@ -26,6 +29,7 @@ from synth.generate.pools import ERROR_SIZE_TABLE, Pools
 from synth.generate.traffic import Events
 from synth.render.connections import mix
 from synth.render.escape import _TABLE, apache_unescape
+from synth.render.fields import header_bytes
 
 TRUNCATED = "truncated"
 
@@ -54,19 +58,32 @@ KINDS = (
     Kind("http09", 10, 'an HTTP/0.9 request line, no protocol: "GET /"'),
     Kind("long_url", 10, "a request line past LimitRequestLine (8190 bytes): 414, the line cut there"),
 )
-KIND_NAMES = tuple(k.name for k in KINDS) + (TRUNCATED,)
+KIND_NAMES = tuple(k.name for k in KINDS) + (TRUNCATED,)  # a kind's index is its place here
+TRUNCATED_INDEX = len(KINDS)
 _CDF = np.cumsum([k.weight for k in KINDS]) / sum(k.weight for k in KINDS)
 LIMIT_REQUEST_LINE = 8190
+# nginx: of 1,000 messy lines, this many are requests a client cut short (the other kinds keep
+# their relative weights). Apache's one truncated line is the run's last, cut in the file.
+NGINX_TRUNCATED_WEIGHT = 20
 
 
-def choose(events: Events, share: float) -> np.ndarray:
-    """The kind of each request (index into KINDS), -1 for the clean ones."""
+def choose(events: Events, share: float, nginx: bool = False) -> np.ndarray:
+    """The kind of each request (index into KIND_NAMES), -1 for the clean ones. In an nginx
+    format, NGINX_TRUNCATED_WEIGHT of 1,000 messy lines are ``truncated`` (TRUNCATED_INDEX),
+    drawn from other bits of the same hash, so every other line keeps its kind."""
     if share <= 0 or len(events) == 0:
         return np.full(len(events), -1, np.int64)
     h = mix(events.t_ms, events.client, events.target, events.agent, np.full(len(events), 0x6D657373))
     messy = (h % 1_000_000) < int(round(share * 1_000_000))
-    kind = np.searchsorted(_CDF, ((h >> 20) % 1_000_000) / 1_000_000, side="right")
-    return np.where(messy, np.minimum(kind, len(KINDS) - 1), -1)
+    kind = np.minimum(np.searchsorted(_CDF, ((h >> 20) % 1_000_000) / 1_000_000, side="right"), len(KINDS) - 1)
+    if nginx:
+        kind = np.where((h >> 44) % 1000 < NGINX_TRUNCATED_WEIGHT, TRUNCATED_INDEX, kind)
+    return np.where(messy, kind, -1)
+
+
+def nginx_scenario(format: str, nginx_log_format: str | None) -> bool:
+    """Whether a run's lines are written as nginx writes them (nginx_combined or a log_format)."""
+    return bool(nginx_log_format) or format == "nginx_combined"
 
 
 @dataclass
@@ -80,6 +97,8 @@ class Messy:
     referrer: str | None = None
     client: str | None = None  # a host name for %h
     unparsed: bool = False  # nginx could not parse the request line: no method, URI or protocol
+    bytes_sent: int | None = None  # nginx's $bytes_sent: status line, headers and body
+    request_length: int | None = None  # nginx's $request_length: request line and headers read
 
 
 # What nginx writes for the same junk, where it differs from Apache (nginx 1.24, stock
@@ -105,27 +124,103 @@ class Messy:
 # Error pages: ngx_http_error_400_page (and _414_) with the server_tokens tail
 # "<hr><center>nginx/1.24.0</center>": 157 and 177 bytes; public logs show `" 400 157 "-" "-"`
 # for such lines (globalmac/KnuckleLog issue 4).
+# - A request line cut short (``truncated``): the client sent part of a request line and then
+#   closed the connection ("client prematurely closed connection" in
+#   ngx_http_read_request_header: c->error, ngx_http_finalize_request(r, NGX_HTTP_BAD_REQUEST),
+#   which terminates the request without a response: 400, nothing sent), or sent nothing more
+#   until client_header_timeout ("client timed out" in ngx_http_process_request_line:
+#   ngx_http_close_request(r, NGX_HTTP_REQUEST_TIME_OUT): 408, nothing sent). ngx_http_free_request
+#   sets the status (rc) when nothing was sent and logs the request. $request is what arrived:
+#   ngx_http_variable_request_line, with request_line still unset, takes request_start up to
+#   header_in->last (no CR or LF came); the method, URI and protocol are set only once the line
+#   parses, so they are "-", and so are the headers, never read.
+# $request_length is r->request_length (ngx_http_variable_request_length,
+# ngx_http_log_request_length), first set when the request line has parsed
+# (ngx_http_process_request_line: header_in->pos - request_start, the line and its CRLF) and
+# grown by each header line (ngx_http_process_request_headers): a request whose line never parsed
+# (every 400 and 414 above, and the cut ones) logs 0 however many bytes nginx read; an HTTP/0.9
+# line has no headers (it is processed as soon as its line parses). $bytes_sent is
+# c->sent and $body_bytes_sent c->sent - header_size (ngx_http_log_module.c): 0 and 0 when
+# nothing was sent. nginx's own error page goes out with the header ngx_http_header_filter
+# writes (ngx_http_header_filter_module.c): "HTTP/1.1 400 Bad Request" (or "414 Request-URI
+# Too Large"), Server: nginx/1.24.0, Date, Content-Type: text/html, Content-Length and, as
+# ngx_http_special_response_handler turns keepalive off for these statuses, Connection: close;
+# an HTTP/0.9 response has no header (r->http_version < NGX_HTTP_VERSION_10: the filter sends
+# none), and a request whose line failed to parse answers in HTTP/1.1 all the same
+# (ngx_http_alloc_request starts every request at NGX_HTTP_VERSION_10).
 NGINX_400_SIZE, NGINX_414_SIZE = 157, 177
 NGINX_LARGE_HEADER_BUFFER = 8192
+_NGINX_HEADER = ("Server: nginx/1.24.0\r\n" "Date: Tue, 01 Dec 2026 21:00:00 GMT\r\n" "Content-Type: text/html\r\n"
+                 "Content-Length: {length}\r\n" "Connection: close\r\n\r\n")
 
 
-def nginx_values(kind: int, h: int, address: str, home_size: int) -> Messy:
-    """The values of one messy line of ``kind`` as nginx writes it (see above)."""
-    name = KINDS[kind].name
+def nginx_error_bytes(status_line: str, page: int) -> int:
+    """$bytes_sent of nginx's own error page: ``HTTP/1.1 {status_line}``, its headers and the page."""
+    return len(f"HTTP/1.1 {status_line}\r\n") + len(_NGINX_HEADER.format(length=page)) + page
+
+
+NGINX_400_SENT = nginx_error_bytes("400 Bad Request", NGINX_400_SIZE)  # 309
+NGINX_414_SENT = nginx_error_bytes("414 Request-URI Too Large", NGINX_414_SIZE)  # 339
+
+
+@dataclass(frozen=True)
+class Clean:
+    """What an nginx messy line needs of the clean request it replaces (raw, unescaped)."""
+
+    request: str  # the request line
+    request_length: int  # its $request_length
+    agent: str  # its User-Agent ("" for none)
+    referrer: str  # its Referer ("" for none)
+
+
+def nginx_values(kind: int, h: int, address: str, home_size: int, clean: Clean) -> Messy:
+    """The values of one messy line of ``kind`` (an index into KIND_NAMES) as nginx writes it
+    (see above)."""
+    name = KIND_NAMES[kind]
+    if name == TRUNCATED:
+        sent = clean.request.encode("utf-8", errors="surrogateescape")
+        came = sent[:1 + (h >> 8) % len(sent)].decode("utf-8", errors="surrogateescape")
+        return Messy(request=came, status=408 if h % 4 == 0 else 400, size=0, agent="", referrer="", unparsed=True,
+                     bytes_sent=0, request_length=0)
     if name == "empty_request":
-        return Messy(request="", status=400, size=0, agent="", referrer="", unparsed=True)
+        return Messy(request="", status=400, size=0, agent="", referrer="", unparsed=True, bytes_sent=0,
+                     request_length=0)
     if name == "hostname":
         return Messy()
     m = messy_values(kind, h, address, home_size)
     if name in ("tls_handshake", "ssh_handshake", "raw_space", "connect"):
         line = m.request or ""
         cut = min((i for i in (line.find("\r"), line.find("\n")) if i >= 0), default=len(line))
-        return Messy(request=line[:cut], status=400, size=NGINX_400_SIZE, agent="", referrer="", unparsed=True)
+        return Messy(request=line[:cut], status=400, size=NGINX_400_SIZE, agent="", referrer="", unparsed=True,
+                     bytes_sent=NGINX_400_SENT, request_length=0)
     if name == "long_url":
         line = "GET /" + "?" + "A" * 9000 + " HTTP/1.1"
         return Messy(request=line[:NGINX_LARGE_HEADER_BUFFER], status=414, size=NGINX_414_SIZE, agent="",
-                     referrer="", unparsed=True)
+                     referrer="", unparsed=True, bytes_sent=NGINX_414_SENT, request_length=0)
+    if name == "http09":  # no headers either way
+        m.request_length, m.bytes_sent = _raw_len(m.request or "") + 2, m.size
+        return m
+    # A request line that parses: the clean request's length with this line, agent and referrer.
+    request = m.request if m.request is not None else clean.request
+    m.request_length = (clean.request_length + _raw_len(request) - _raw_len(clean.request)
+                        + _header_delta("User-Agent", m.agent, clean.agent)
+                        + _header_delta("Referer", m.referrer, clean.referrer))
+    if m.status is not None and m.size is not None:
+        m.bytes_sent = header_bytes(m.status, "text/html; charset=UTF-8") + m.size
     return m
+
+
+def _raw_len(text: str) -> int:
+    return len(text.encode("utf-8", errors="surrogateescape"))
+
+
+def _header_delta(name: str, new: str | None, old: str) -> int:
+    """How many more bytes a request header line takes with value ``new`` than with ``old``
+    (None: unchanged; "": no such header)."""
+    if new is None:
+        return 0
+    size = {v: len(f"{name}: ") + _raw_len(v) + 2 if v else 0 for v in (new, old)}
+    return size[new] - size[old]
 
 
 def messy_values(kind: int, h: int, address: str, home_size: int) -> Messy:
@@ -227,7 +322,8 @@ def override(values: dict[str, str], m: Messy) -> dict[str, str]:
             raw = {"request": request, "request_method": method if request is not None else None,
                    "request_uri": target if request is not None else None, "status": _str(m.status),
                    "body_bytes_sent": _str(m.size), "http_user_agent": m.agent, "http_referer": m.referrer,
-                   "server_protocol": protocol if request is not None else None}.get(var)
+                   "server_protocol": protocol if request is not None else None, "bytes_sent": _str(m.bytes_sent),
+                   "request_length": _str(m.request_length)}.get(var)
             if m.unparsed and var in _PARSED_ONLY:
                 raw = ""  # set only once the request line parses (ngx_http_process_request_line)
             if raw is not None:
@@ -284,12 +380,14 @@ class MessyRenderer:
         targets = pools.site.targets
         home = targets.index("/") if "/" in targets else 0
         self.home_size = int(pools.site.size[home])
+        from synth.render.lines import label, layout
+        self.nginx = is_nginx({label(*item): "" for item in layout(inner.template) if isinstance(item, tuple)})
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     def render(self, events: Events) -> bytes:
-        kinds = choose(events, self.share)
+        kinds = choose(events, self.share, self.nginx)
         messy = np.flatnonzero(kinds >= 0)
         block = self.inner.render(events)
         if len(messy) == 0:
@@ -298,9 +396,23 @@ class MessyRenderer:
         picked = events.take(messy)
         hashes = mix(picked.t_ms, picked.client, picked.agent).tolist()
         addresses = self.pools.population.addresses
-        for i, values, kind, h, client in zip(messy.tolist(), self.inner.field_values(picked), kinds[messy].tolist(),
-                                              hashes, picked.client.tolist()):
-            m = (nginx_values if is_nginx(values) else messy_values)(kind, h, apache_unescape(addresses[client]), self.home_size)
+        cleans = self._cleans(picked) if self.nginx else [None] * len(messy)
+        for i, values, kind, h, client, clean in zip(messy.tolist(), self.inner.field_values(picked),
+                                                     kinds[messy].tolist(), hashes, picked.client.tolist(), cleans):
+            address = apache_unescape(addresses[client])
+            if clean is not None:
+                m = nginx_values(kind, h, address, self.home_size, clean)
+            else:
+                m = messy_values(kind, h, address, self.home_size)
             text = self.inner.template.render(events=[_row(override(values, m))])
             lines[i] = text.rstrip("\n").encode("utf-8", errors="surrogateescape")
         return b"\n".join(lines)
+
+    def _cleans(self, picked: Events) -> list[Clean]:
+        """The clean requests behind ``picked``'s messy lines."""
+        tables = self.inner.tables
+        requests = tables.request_texts(tables.response_key(picked))
+        lengths = tables.request_bytes(picked).tolist()
+        agents, referrers = self.pools.population.agents, self.pools.referrers.values
+        return [Clean(apache_unescape(r), n, apache_unescape(agents[a]), apache_unescape(referrers[f]) if f else "")
+                for r, n, a, f in zip(list(requests), lengths, picked.agent.tolist(), picked.referrer.tolist())]

@@ -419,7 +419,7 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
         messy = None
         if resolved.messy:
             try:
-                messy = LiveMessy(out, resolved.messy)
+                messy = LiveMessy(out, resolved.messy, resolved)
                 messy.files = lambda: list(backfilled)
                 messy.backfill(model, first, t0, backfilled)
             except WriteError as e:
