@@ -27,7 +27,7 @@ def rows(matrix):
     return [bytes(row) for row in matrix]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(first=st.integers(EARLIEST, LATEST - 200_000), span=st.integers(1, 200_000),
        tz=st.integers(-14 * 60, 14 * 60).map(lambda m: m * 60))
 def test_time_rows_are_the_formatted_times(pools, first, span, tz):

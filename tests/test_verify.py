@@ -173,7 +173,7 @@ def test_same_files_twice_same_ids_and_identical_lines_apart(tmp_path, pipeline)
 def test_workers_give_the_same_documents(tmp_path, pipeline):
     """Chunks run in parallel give the documents, in the order, that one process gives."""
     log = tmp_path / "access.log"
-    generated_run(5, "+0100", log, days=0.1, rate=2.0)
+    generated_run(5, "+0100", log, days=0.05, rate=1.0)
 
     def documents(workers):
         lines = []
@@ -184,6 +184,7 @@ def test_workers_give_the_same_documents(tmp_path, pipeline):
         return lines
 
     sequential = documents(1)
+    assert log.stat().st_size > 3 << 20  # several of verify's 1 MB chunks
     assert len(sequential) > 1000 and documents(2) == sequential
 
 
