@@ -33,6 +33,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_xdist_auto_num_workers(config):
+    """One worker more than the cores: a third of the suite waits (real-time streams, signals,
+    subprocesses), and a spare worker computes meanwhile."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="Rewrite the golden files under tests/golden from the current code.")
