@@ -45,8 +45,9 @@ def help_examples() -> list[tuple[str, str]]:
                     lines.append(line)
             found.extend((path, line) for line in lines)
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                walk(sub, f"{path} {name}".strip())
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), f"{path} {name}".strip())
 
     walk(cli, "")
     assert set(p for p, _ in found) <= set(ORDER), "a command's examples are missing from ORDER"

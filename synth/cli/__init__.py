@@ -13,7 +13,6 @@ import sys
 import click
 
 import synth
-from synth.cli import bench, elastic, fit, generate, inject, logs, report, scenarios  # noqa: F401  (each registers its commands)
 from synth.cli.common import UsageProblem, cli
 
 

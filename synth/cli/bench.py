@@ -9,10 +9,8 @@ from typing import Any
 import click
 
 from synth.cli.common import Number, UsageProblem, cli
-from synth.generate.checks import Bounds
-from synth.generate.scenario import ScenarioError
+from synth.generate.checks import MAX_WORKERS, Bounds, ScenarioError
 from synth.run.report import Progress
-from synth.run.workers import MAX_WORKERS
 
 
 @cli.command("bench")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -9,8 +10,7 @@ from typing import Any
 import click
 
 import synth
-from synth.generate.checks import Bounds, number_problem
-from synth.generate.scenario import ScenarioError
+from synth.generate.checks import Bounds, ScenarioError, number_problem
 
 # Scenario keys as the options that set them, so errors name what the user typed.
 OPTION_FOR_KEY = {
@@ -110,7 +110,29 @@ def output_options(command: Callable) -> Callable:
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command, and the module of synth.cli that defines it.
+COMMAND_MODULES = {
+    "generate": "synth.cli.generate", "stream": "synth.cli.generate", "scenarios": "synth.cli.scenarios",
+    "pipeline": "synth.cli.logs", "verify": "synth.cli.logs", "profile": "synth.cli.logs",
+    "inject": "synth.cli.inject", "fit": "synth.cli.fit", "report": "synth.cli.report",
+    "bench": "synth.cli.bench", "setup": "synth.cli.elastic", "score": "synth.cli.elastic",
+}
+
+
+class CommandGroup(click.Group):
+    """The root group: a command's module is imported when the command is asked for, so
+    ``synth verify`` does not import the generator and ``synth generate`` not the ingest engine."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name])  # its decorators register it
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(synth.__version__, prog_name="synth")
 def cli() -> None:
     """Realistic web-server access logs with anomalies whose time and kind are known.

@@ -8,7 +8,6 @@ import click
 
 from synth.analysis.fit import FitError, fit_log
 from synth.cli.common import UsageProblem, cli
-from synth.run.fitcheck import check_fit
 
 
 @cli.command("fit")
@@ -65,7 +64,11 @@ def fit_command(paths: tuple[str, ...], format_: str | None, log_format: str | N
     try:
         fitted = fit_log(paths, format=format_, log_format=log_format, keep_paths=keep_paths,
                          nginx_log_format=nginx_log_format)
-        result = check_fit(paths, fitted, seed=seed) if check else None
+        result = None
+        if check:
+            from synth.run.fitcheck import check_fit  # generates the twin: only --check needs the generator
+
+            result = check_fit(paths, fitted, seed=seed)
     except FitError as e:
         raise UsageProblem(str(e)) from None
     text = fitted.yaml()

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from synth.analysis.profile import ProfileError, profile_lines, profile_log
 from synth.cli.common import UsageProblem, cli
 from synth.elastic.grok import GrokError, pattern_banks_from
 from synth.elastic.ingest import Pipeline, PipelineError, simulate
@@ -73,6 +72,12 @@ def profile_command(paths: tuple[str, ...], as_json: bool, minute: int | None) -
         synth profile output/
         synth profile --minute 5 --json output/access.log*
     """
+    from synth.analysis.profile import (  # the log readers: for this command only
+        ProfileError,
+        profile_lines,
+        profile_log,
+    )
+
     try:
         profile = profile_log(paths, minute=minute)
     except ProfileError as e:

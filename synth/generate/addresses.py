@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
-from faker import Faker
 
 from synth.generate import catalog
+
+if TYPE_CHECKING:
+    from faker import Faker  # annotations only: the caller passes its Faker (importing it is costly)
 
 
 def ipv6_text(hextets: list[int]) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 EARLIEST = 0  # 1970-01-01T00:00:00Z, epoch seconds
 LATEST = 4_102_444_800  # 2100-01-01T00:00:00Z, epoch seconds (exclusive)
 SPAN_DAYS = (LATEST - EARLIEST) // 86400  # 47,482 days: the longest range there is
+MAX_WORKERS = 256  # processes a run may fork
 MAX_LINES = 10_000_000_000  # rate x range: about 2.5 TB of combined lines
 
 

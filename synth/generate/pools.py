@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from faker import Faker
 
 from synth.generate import catalog
 from synth.generate.addresses import address_in, client_addresses, network_in, service_address
@@ -25,6 +25,9 @@ from synth.generate.draws import cdf as _cdf
 from synth.generate.draws import pick, zipf_weights
 from synth.generate.shape import NO_SHAPE, Shape
 from synth.render.escape import apache_escape
+
+if TYPE_CHECKING:
+    from faker import Faker  # annotations only: build_pools imports it (importing it is costly)
 
 # The first three are the generator's own; the rest only come from a fitted method mix.
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
@@ -613,6 +616,8 @@ def build_pools(rng: np.random.Generator, *, n_clients: int, ipv6_share: float,
 
     ``bot_rate`` (bot requests per second) sizes the feed readers and monitors to the shape's
     ``bots`` shares; without that key they are synth's own few."""
+    from faker import Faker
+
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(2**63)))
     versions = catalog.browser_versions(when)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from synth.generate.anomalies import Window, ground_truth, history_notes, iso, place_windows, window_problems
-from synth.generate.checks import Bounds, check_number, range_problem, time_problem
+from synth.generate.checks import MAX_WORKERS, Bounds, check_number, range_problem, time_problem
 from synth.generate.model import PLACEMENT_STREAM, POOLS_STREAM, TrafficModel, seed_stream
 from synth.generate.pools import Pools, build_pools, default_clients
 from synth.generate.scenario import (
@@ -43,7 +43,7 @@ from synth.render.formats import carried, line_format
 from synth.render.lines import FormatError, LineRenderer, layout, needs_timing
 from synth.render.messy import MessyRenderer
 from synth.run.signals import Interrupted, SetupInterrupted, Stopper, stop_on_signals
-from synth.run.workers import MAX_WORKERS, Executor, default_workers
+from synth.run.workers import Executor, default_workers
 from synth.version import __version__
 
 # Keyword overrides that generate() accepts, as scenario keys.

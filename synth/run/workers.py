@@ -92,7 +92,6 @@ _STATE: _State | None = None
 # held again in the writer's queue; 5,000 lines (about 1.2 MB) keep that small, and are still
 # large writes.
 MAX_CHUNK_LINES = 5_000
-MAX_WORKERS = 256  # processes a run may fork
 # Expected lines a worker writes from one pass over the model (see group_stretches).
 GROUP_LINES = 200_000
 

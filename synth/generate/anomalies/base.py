@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import abc
 import ipaddress
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from faker import Faker
 
 from synth.generate import catalog
 from synth.generate.addresses import network_in
@@ -24,6 +23,9 @@ from synth.generate.anomalies.registry import KindSpec, register
 from synth.generate.anomalies.windows import Window, iso
 from synth.generate.pools import Pools
 from synth.generate.traffic import Events
+
+if TYPE_CHECKING:
+    from faker import Faker  # annotations only: the caller passes its Faker (importing it is costly)
 
 
 class Model(Protocol):

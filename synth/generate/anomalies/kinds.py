@@ -3,10 +3,9 @@ how it bends the traffic: the requests it adds (``extra``) and those it changes 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from faker import Faker
 
 from synth.generate import catalog
 from synth.generate.addresses import network_in
@@ -18,6 +17,9 @@ from synth.generate.draws import pick
 from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
 from synth.render.escape import apache_escape
+
+if TYPE_CHECKING:
+    from faker import Faker  # annotations only: the caller passes its Faker (importing it is costly)
 
 
 class Spike(Kind):
