@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from logread import Parsed
 
 import synth
+from synth.analysis import report_page
 from synth.analysis.report import _logread_columns, build_report, read_columns, write_report
 from synth.analysis.report_data import ALL_NEEDS, BUCKETS, CLASSES, Collector, Columns, collect
 from synth.analysis.score import grade, parse_records
@@ -278,6 +279,37 @@ def test_images_have_the_asked_size(run, truth, records_file, tmp_path, suffix):
         root = ET.parse(path).getroot()
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         assert (root.get("width"), root.get("height")) == ("1000", "1400")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3 * 4 * report_page.MEASURE_BINS), st.integers(1, 3))
+def test_a_measuring_draw_keeps_every_extreme(seed, n, n_series):
+    """The images' measuring draw (whose axes must be those of the full draw) keeps the first and
+    last times, every series, and each series' least and most value in every stretch of time."""
+    rng = np.random.default_rng(seed)
+    rows = [{"t": int(t) * 60_000, "series": "abc"[s], "value": int(v)} for t, s, v in
+            zip(np.sort(rng.integers(0, 5000, n)), rng.integers(0, n_series, n), rng.integers(-50, 10**6, n))]
+    kept = report_page._extremes({"kind:x": rows, "windows": rows[:3]})
+    assert kept["windows"] == rows[:3]
+    thin = kept["kind:x"]
+    assert all(row in rows for row in thin)
+    if len(rows) <= 4 * report_page.MEASURE_BINS:
+        assert thin == rows
+        return
+    assert {r["series"] for r in thin} == {r["series"] for r in rows}
+    times = [r["t"] for r in rows]
+    assert {min(times), max(times)} <= {r["t"] for r in thin}
+    first, span = min(times), max(1, max(times) - min(times))
+
+    def ranges(of):
+        out = {}
+        for r in of:
+            key = (r["series"], (r["t"] - first) * report_page.MEASURE_BINS // span)
+            low, high = out.get(key, (r["value"], r["value"]))
+            out[key] = (min(low, r["value"]), max(high, r["value"]))
+        return out
+
+    assert ranges(thin) == ranges(rows)
 
 
 def test_svg_has_one_window_element_per_label(run, truth, tmp_path):

@@ -161,10 +161,11 @@ def svg_image(data: ReportData, grade: Grade | None = None, records: list[Record
     shared = datasets(data, grade, records, width_px=width - 120)
     rows = 1 + len(data.kinds) + (grade is not None)
     plot = width - 120
-    svg = vl_convert.vegalite_to_svg(with_data(image_spec(data, grade, min_score, plot), shared))
     # Vega sizes the plots; axes, legends and titles come around them. One measured correction
-    # brings the whole to the asked size (within a pixel or two, which the frame absorbs).
-    got_w, got_h = _svg_size(svg)
+    # brings the whole to the asked size (within a pixel or two, which the frame absorbs). The
+    # measuring draw needs the axes, not the lines: it gets the extremes of each series only.
+    measured = vl_convert.vegalite_to_svg(with_data(image_spec(data, grade, min_score, plot), _extremes(shared)))
+    got_w, got_h = _svg_size(measured)
     plot = max(200, plot + width - got_w)
     heights: dict[str, int] = {}
     if height is not None:
@@ -173,6 +174,38 @@ def svg_image(data: ReportData, grade: Grade | None = None, records: list[Record
         heights = {name: max(40, int(h + extra)) for name, h in base.items()}
     svg = vl_convert.vegalite_to_svg(with_data(image_spec(data, grade, min_score, plot, heights=heights), shared))
     return _frame(svg, width, height if height is not None else _svg_size(svg)[1])
+
+
+MEASURE_BINS = 96  # time bins of a measuring draw's series
+
+
+def _extremes(shared: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The datasets cut to what sets the charts' axes and legends: of a long series, in each of
+    ``MEASURE_BINS`` stretches of time, the rows (every series' row at that time) where a value
+    is at its least or most, with the first and last times and every series name."""
+    out = {}
+    for name, rows in shared.items():
+        if len(rows) <= 4 * MEASURE_BINS or not all("t" in row for row in rows):
+            out[name] = rows
+            continue
+        times = sorted({row["t"] for row in rows})
+        first, span = times[0], max(1, times[-1] - times[0])
+        best: dict[tuple, tuple[float, Any]] = {}  # (bin, series, field, least or most) -> (value, time)
+        seen: dict[Any, Any] = {}
+        for row in rows:
+            series = row.get("series")
+            seen.setdefault(series, row["t"])
+            slot = (row["t"] - first) * MEASURE_BINS // span
+            for field, value in row.items():
+                if field in ("t", "t2") or not isinstance(value, int | float) or value != value:
+                    continue
+                for end, sign in (("least", 1), ("most", -1)):
+                    key = (slot, series, field, end)
+                    if key not in best or sign * value < sign * best[key][0]:
+                        best[key] = (value, row["t"])
+        keep = {times[0], times[-1], *seen.values(), *(t for _, t in best.values())}
+        out[name] = [row for row in rows if row["t"] in keep]
+    return out
 
 
 def _svg_size(svg: str) -> tuple[int, int]:
