@@ -26,12 +26,14 @@ def seen_population(seen: int, visits: float, slope: float, low: int, high: int)
     distinct members: expected distinct = sum(1 - exp(-visits p_i)), solved by bisection."""
     if seen <= 0 or visits <= 0:
         return low
+    lo, hi = max(low, seen), high
+    # The weights of the largest population, once: each smaller one's are its first n.
+    weights = 1.0 / np.arange(1, hi + 1, dtype=np.float64) ** slope
 
     def distinct(n: int) -> float:
-        w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** slope
+        w = weights[:n]
         return float(np.sum(-np.expm1(-visits * w / w.sum())))
 
-    lo, hi = max(low, seen), high
     if distinct(hi) <= seen:
         return hi
     while hi - lo > max(1, lo // 200):
