@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from synth.analysis.logread import LogReadError, order_files, read_log, reader_columns, resolve_format
-from synth.analysis.profile import BOT_RE, ProfileError, _Interner, _read_log, _request_class, _split_request
+from synth.analysis.profile import (
+    BOT_RE,
+    ParsedLog,
+    ProfileError,
+    _Interner,
+    _request_class,
+    _split_request,
+    read_parsed,
+)
 
 
 class FitError(ValueError):
@@ -47,6 +55,9 @@ class Columns:
     carries: frozenset[str] = frozenset()  # the fields the format writes (logread's column names)
     log_format: str | None = None  # the Apache LogFormat string read with, for a custom format
     nginx_log_format: str | None = None  # the nginx log_format string read with
+    # combined and common: the lines as synth profile read them, so its figures of the same
+    # lines need no second read
+    parsed: ParsedLog | None = None
     path_kind: np.ndarray = field(init=False)
     bot_agent: np.ndarray = field(init=False)
 
@@ -86,17 +97,18 @@ def offset_seconds(tz: str) -> int:
 
 
 def read_columns(paths: Iterable[str | Path], format: str | None = None, log_format: str | None = None,
-                 nginx_log_format: str | None = None) -> Columns:
+                 nginx_log_format: str | None = None, keep_parsed: bool = False) -> Columns:
     """Every line of the log into interned columns: combined and common through synth profile's
     reader (a regex per block, fast), any other format (a built-in name, an Apache LogFormat or
-    an nginx log_format string) through ``synth.analysis.logread``."""
+    an nginx log_format string) through ``synth.analysis.logread``. With ``keep_parsed``, a
+    combined or common log's columns keep synth profile's own parse of it (``parsed``)."""
     try:
         files = order_files(paths)
         if not files:
             raise FitError("no file given")
         fmt = resolve_format(files, format, log_format, nginx_log_format)
         if fmt.name in ("combined", "common"):
-            return _read_apache(files, fmt.name)
+            return _read_apache(files, fmt.name, keep_parsed)
         carries = frozenset(reader_columns(fmt))
         tables = {name: _Interner() for name in ("client", "method", "target", "referrer", "agent")}
         parts: dict[str, list[np.ndarray]] = {name: [] for name in (*tables, "t_ms", "status", "size")}
@@ -154,9 +166,9 @@ def read_columns(paths: Iterable[str | Path], format: str | None = None, log_for
         agent=column("agent") if "agent" in has else None, agents=tables["agent"].values)
 
 
-def _read_apache(files: list[Path], name: str) -> Columns:
+def _read_apache(files: list[Path], name: str, keep_parsed: bool) -> Columns:
     try:
-        log = _read_log(files)
+        log = read_parsed(files)
     except ProfileError as e:
         raise FitError(str(e)) from None
     if log.lines == 0:
@@ -187,7 +199,7 @@ def _read_apache(files: list[Path], name: str) -> Columns:
         referrer=c["referrer"][order] if combined else None,
         referrers=[r[1:-1] for r in log.interners["referrer"].values],
         agent=c["agent"][order] if combined else None, agents=agents,
-        target=target_of[request], targets=targets.values,
+        target=target_of[request], targets=targets.values, parsed=log if keep_parsed else None,
         carries=frozenset({"t_ms", "client", "method", "target", "protocol", "status", "bytes"}
                           | ({"referrer", "agent"} if combined else set())))
 

@@ -196,9 +196,10 @@ INTERNED = ("client", "request", "status", "size", "referrer", "agent")
 
 
 @dataclass
-class _Log:
+class ParsedLog:
     """The parsed lines of all files as columns: ids into ``interners``, then times."""
 
+    files: tuple[str, ...]
     interners: dict[str, _Interner]
     columns: dict[str, np.ndarray]  # INTERNED ids, "written" %t, "local", "utc", "minute"
     lines: int
@@ -231,8 +232,14 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
         raise ProfileError("no file given")
     if minute is not None and not 0 <= minute <= 59:
         raise ProfileError(f"minute must be 0 to 59, not {minute}")
-    log = _read_log(files)
-    names = str(files[0]) if len(files) == 1 else f"the {len(files)} files"
+    return profile_parsed(read_parsed(files), minute)
+
+
+def profile_parsed(log: ParsedLog, minute: int | None = None) -> Profile:
+    """The profile of lines already read by ``read_parsed`` (a reader that needs both the
+    columns and the profile of a log reads it once)."""
+    files = log.files
+    names = files[0] if len(files) == 1 else f"the {len(files)} files"
     if log.lines == 0:
         raise ProfileError(f"{names} {'is' if len(files) == 1 else 'are'} empty")
     if len(log.columns["utc"]) == 0:
@@ -246,7 +253,7 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
     order = np.argsort(per_line["utc"], kind="stable")
     combined = int(per_line["combined"].sum())
     return Profile(
-        files=tuple(str(p) for p in files),
+        files=files,
         lines=log.lines,
         unparsed=log.unparsed,
         first_unparsed=log.first_unparsed,
@@ -265,7 +272,7 @@ def profile_log(paths: Iterable[str | Path], minute: int | None = None) -> Profi
 # --- reading -------------------------------------------------------------------------------
 
 
-def _read_log(paths: list[Path]) -> _Log:
+def read_parsed(paths: list[Path]) -> ParsedLog:
     """Every line of every file through LINE_RE and the date check, into interned columns."""
     interners = {name: _Interner() for name in INTERNED}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in (*INTERNED, "written", "local", "utc", "minute")}
@@ -300,7 +307,7 @@ def _read_log(paths: list[Path]) -> _Log:
             for name, column in clock.items():
                 parts[name].append(column[valid])
     columns = {name: np.concatenate(arrays) if arrays else np.zeros(0, np.int64) for name, arrays in parts.items()}
-    return _Log(interners, columns, lines, unparsed, first_unparsed)
+    return ParsedLog(tuple(str(p) for p in paths), interners, columns, lines, unparsed, first_unparsed)
 
 
 def _blocks(path: Path) -> Iterator[bytes]:

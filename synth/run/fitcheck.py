@@ -20,9 +20,9 @@ import numpy as np
 from synth.analysis.fit import Coverage, Fit, FitError
 from synth.analysis.fitagents import agent_figures
 from synth.analysis.fitprofile import missing, profile_columns
-from synth.analysis.fitread import read_columns
+from synth.analysis.fitread import Columns, read_columns
 from synth.analysis.logread import LogReadError, parse_apache_times, reader_columns
-from synth.analysis.profile import Profile, ProfileError, profile_log
+from synth.analysis.profile import Profile, ProfileError, profile_log, profile_parsed
 from synth.analysis.twin import Row, compare, table_lines, unjudged
 from synth.render.formats import line_format
 from synth.render.lines import FormatError
@@ -86,6 +86,11 @@ def read_options(fit: Fit) -> dict[str, str | None]:
             "log_format": s.get("log_format"), "nginx_log_format": s.get("nginx_log_format")}
 
 
+def _read(paths: Iterable[str | Path], options: dict[str, str | None], keep_parsed: bool = False) -> Columns:
+    return read_columns(paths, options["format"], options["log_format"], options["nginx_log_format"],
+                        keep_parsed=keep_parsed)
+
+
 def check_fit(paths: Iterable[str | Path], fit: Fit, *, seed: int = 1, workers: int | None = None) -> Check:
     """Generate ``fit``'s scenario (without anomalies) over the input's range, in the input's own
     format, and compare the profile of the input with that of the twin.
@@ -110,7 +115,7 @@ def check_fit(paths: Iterable[str | Path], fit: Fit, *, seed: int = 1, workers: 
         cov = fit.coverage
         whole = not cov.sampled and not cov.gaps
         hours = max(cov.seconds / 3600, 1e-9)
-        twin_cols = read_columns(files, **options) if fit.agents or not apache else None
+        twin_cols = _read(files, options, keep_parsed=whole) if fit.agents or not apache else None
         keep = None if whole or twin_cols is None else covered_mask(twin_cols.utc, cov)
         if apache:
             twin_files, twin_lines = files, run.lines
@@ -119,12 +124,16 @@ def check_fit(paths: Iterable[str | Path], fit: Fit, *, seed: int = 1, workers: 
                 twin_lines = covered_copy(files, cov, twin_files[0])
             try:
                 source = profile_log(paths)
-                twin = profile_log(twin_files)
+                parsed = twin_cols.parsed if twin_cols is not None else None
+                if parsed is not None and parsed.files == tuple(map(str, twin_files)):
+                    twin = profile_parsed(parsed)
+                else:
+                    twin = profile_log(twin_files)
             except ProfileError as e:
                 raise FitError(str(e)) from None
         else:
             assert twin_cols is not None
-            source = profile_columns(read_columns(paths, **options))
+            source = profile_columns(_read(paths, options))
             twin = profile_columns(twin_cols, keep)
             twin_lines = twin.profiled
         rate = (source.profiled / hours, twin.profiled / hours)
