@@ -10,7 +10,8 @@ expansion rules), so ``parsed`` means what the pipeline's grok would say.
 Asking only for the time (``columns=("t_ms",)``) takes a vectorised path where the format
 allows it: for a plain ``%t`` after fields that cannot hold ``[`` (combined, common, vhost,
 nginx, combined_timing), ``logtimes.block_times`` reads each line's time with numpy, and only
-lines that do not have that shape go through the regex. ``parsed`` then says that the line's
+lines that do not have that shape go through the regex; for ecs_json, ``json_block_times``
+reads the ``@timestamp`` a line opens with, and only other lines go through ``json``. ``parsed`` then says that the line's
 time was read; the other fields are not looked at.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from synth.analysis.logblocks import LogReadError
-from synth.analysis.logtimes import apache_ms, block_times, iso_ms, parse_apache_times, time_reader
+from synth.analysis.logtimes import apache_ms, block_times, iso_ms, json_block_times, parse_apache_times, time_reader
 from synth.elastic.grok import Grok, GrokError, builtin_patterns
 from synth.render.formats import LineFormat
 from synth.render.logformat import EXTRA_PATTERNS, Directive, GrokPlan, grok_plan, parse
@@ -143,6 +144,21 @@ def _picker(groups: list[int]) -> Callable[[Sequence[bytes | None]], bytes | Non
     return first
 
 
+def _member(value: Any, key: str) -> Any:
+    """``value[key]`` of a JSON object that has it; None otherwise (or where it is null)."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _json_text(value: Any, default: bytes = b"") -> bytes:
+    if value is None:
+        return default
+    return (value if type(value) is str else str(value)).encode("utf-8", "surrogateescape")
+
+
+def _json_number(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
+
+
 class LineParser:
     """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
 
@@ -154,6 +170,7 @@ class LineParser:
         self._times: dict[bytes, int | None] = {}
         self._scratch = np.empty(0, bool)
         if self.json:
+            self.fast_time = True  # a line's time is read where it opens with its @timestamp
             self.has = {"client", "method", "target", "protocol", "status", "bytes", "referrer", "agent",
                         "duration_us", "host"}
             return
@@ -288,32 +305,18 @@ class LineParser:
             return None
         if t is None or not isinstance(doc, dict):
             return None
-
-        def get(*keys: str) -> Any:
-            value: Any = doc
-            for key in keys:
-                if not isinstance(value, dict) or key not in value:
-                    return None
-                value = value[key]
-            return value
-
-        def text(*keys: str, default: bytes = b"") -> bytes:
-            value = get(*keys)
-            return str(value).encode("utf-8", "surrogateescape") if value is not None else default
-
-        def number(*keys: str) -> int:
-            value = get(*keys)
-            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
-
-        version = get("http", "version")
-        duration = number("event", "duration")
-        return {"t_ms": t, "client": text("source", "address"), "method": text("http", "request", "method"),
-                "target": text("url", "original"), "protocol": b"HTTP/" + str(version).encode() if version else b"",
-                "status": number("http", "response", "status_code"),
-                "bytes": number("http", "response", "body", "bytes"),
-                "referrer": text("http", "request", "referrer", default=b"-"),
-                "agent": text("user_agent", "original", default=b"-"),
-                "duration_us": duration // 1000 if duration >= 0 else -1, "host": text("url", "domain")}
+        http, url = doc.get("http"), doc.get("url")
+        request, response = _member(http, "request"), _member(http, "response")
+        version = _member(http, "version")
+        duration = _json_number(_member(doc.get("event"), "duration"))
+        return {"t_ms": t, "client": _json_text(_member(doc.get("source"), "address")),
+                "method": _json_text(_member(request, "method")), "target": _json_text(_member(url, "original")),
+                "protocol": b"HTTP/" + str(version).encode() if version else b"",
+                "status": _json_number(_member(response, "status_code")),
+                "bytes": _json_number(_member(_member(response, "body"), "bytes")),
+                "referrer": _json_text(_member(request, "referrer"), b"-"),
+                "agent": _json_text(_member(doc.get("user_agent"), "original"), b"-"),
+                "duration_us": duration // 1000 if duration >= 0 else -1, "host": _json_text(_member(url, "domain"))}
 
     # a block
     def batch(self, path: Path, file_index: int, block: bytes, terminated: bool, first_line: int,
@@ -378,7 +381,7 @@ class LineParser:
 
     def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        parsed, t_ms = block_times(arr, starts, ends)
+        parsed, t_ms = (json_block_times if self.json else block_times)(arr, starts, ends)
         for i in np.flatnonzero(~parsed).tolist():
             t = self.time_of(block[starts[i]:ends[i]])
             if t is not None:

@@ -60,9 +60,11 @@ class Rewriter:
     def status(self, line: bytes, status: int) -> bytes | None:
         size = self.size_for(status)
         if self.json:
-            doc = json.loads(line)
-            old = doc["http"]["response"]["status_code"]
-            out = line.replace(b'"status_code":%d' % old, b'"status_code":%d' % status, 1)
+            try:  # a line is taken for its time alone: one that is not an ECS document is kept as it is
+                old = b'"status_code":%d' % json.loads(line)["http"]["response"]["status_code"]
+            except (ValueError, KeyError, TypeError):
+                return None
+            out = line.replace(old, b'"status_code":%d' % status, 1)
             out = _json_number(out, b'"bytes":', size)
             if status >= 400:
                 out = out.replace(b'"outcome":"success"', b'"outcome":"failure"', 1)
