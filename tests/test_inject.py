@@ -282,14 +282,23 @@ def _plain_lines(out):
     return {name: read_plain(out / name).splitlines() for name in files}
 
 
+ROTATED = ["spike:magnitude=4,minutes=20", "dip:magnitude=0.3", "error_burst"]
+
+
+@pytest.fixture(scope="module")
+def unrotated(quiet, tmp_path_factory):
+    """ROTATED injected without --rotate (the input's files), once for every rotation."""
+    out = tmp_path_factory.mktemp("kept")
+    return inject([quiet["combined"]], out_dir=out, anomalies=ROTATED, seed=5, force=True), out, _plain_lines(out)
+
+
 @pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])
-def test_rotate_cuts_the_output_as_generate_does(quiet, tmp_path, rotate):
+def test_rotate_cuts_the_output_as_generate_does(quiet, unrotated, tmp_path, rotate):
     """With --rotate the same lines, in the same order, are cut into generate's files (plain,
     the newest in access.log), and injected.jsonl's lines follow them there."""
-    asked = ["spike:magnitude=4,minutes=20", "dip:magnitude=0.3", "error_burst"]
-    kept = inject([quiet["combined"]], out_dir=tmp_path / "kept", anomalies=asked, seed=5)
-    cut = inject([quiet["combined"]], out_dir=tmp_path / "cut", anomalies=asked, seed=5, rotate=rotate)
-    before, after = _plain_lines(tmp_path / "kept"), _plain_lines(tmp_path / "cut")
+    kept, kept_dir, before = unrotated
+    cut = inject([quiet["combined"]], out_dir=tmp_path / "cut", anomalies=ROTATED, seed=5, rotate=rotate)
+    after = _plain_lines(tmp_path / "cut")
     assert [line for lines in after.values() for line in lines] == [line for lines in before.values() for line in lines]
     assert "access.log" in after and cut.added == kept.added
     if rotate == "day":
@@ -297,7 +306,7 @@ def test_rotate_cuts_the_output_as_generate_does(quiet, tmp_path, rotate):
     if rotate.startswith("size"):
         assert all(len(b"\n".join(lines)) < 2_000_000 for lines in after.values())
     ops = [json.loads(line) for line in (tmp_path / "cut" / "injected.jsonl").read_text().splitlines()]
-    same = [json.loads(line) for line in (tmp_path / "kept" / "injected.jsonl").read_text().splitlines()]
+    same = [json.loads(line) for line in (kept_dir / "injected.jsonl").read_text().splitlines()]
     assert len(ops) == len(same)
     for op, was in zip(ops, same):
         if op["op"] == "remove":
