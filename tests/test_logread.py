@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -26,7 +27,7 @@ from synth.analysis.logread import (
     read_log,
     reader_columns,
 )
-from synth.analysis.logtimes import LEAD, apache_ms, block_times
+from synth.analysis.logtimes import LEAD, apache_ms, block_times, iso_ms, json_block_times
 from synth.render.lines import template_names
 
 LINE = (b'203.0.113.7 - frank [27/Nov/2026:21:36:02 +0100] "GET /a/b.css?v=3 HTTP/1.1" 200 1234 '
@@ -252,6 +253,38 @@ def test_block_times_read_every_line_as_one_line_at_a_time(rows):
         at = line.find(b"[")
         want = apache_ms(line[at + 1:at + 27].decode()) if at >= 0 and line[at + 27:at + 28] == b"]" else None
         assert (found[i], t_ms[i] if found[i] else None) == (want is not None, want), line
+
+
+ISO_STAMP = st.one_of(
+    st.builds(lambda y, m, d, h, mi, s, ms, z: f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms:03d}{z}",
+              st.sampled_from([1, 1969, 1970, 2000, 2024, 2026, 2100]), st.integers(0, 13), st.integers(0, 32),
+              st.integers(0, 25), st.integers(0, 61), st.integers(0, 61), st.integers(0, 999),
+              st.sampled_from(["Z", "Z", "+00:00", "z", ""])),
+    st.text(alphabet="0123456789-:.TZ+", min_size=20, max_size=30))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(ISO_STAMP, st.sampled_from(['{"@timestamp":"', '{"@timestamp": "', '{"a":1,"@timestamp":"']),
+                          st.sampled_from([',"x":1}', '}', '"x"', ""]), st.integers(0, 2)), min_size=1, max_size=30))
+def test_json_block_times_read_every_line_as_iso_ms_reads_it(rows):
+    """The vectorised @timestamp of a block of JSON lines is the time iso_ms reads from the
+    line's @timestamp, for every line it reads (runs of one time, dates that do not exist,
+    other zones); the lines it leaves (found False) are those not opening with that shape."""
+    lines = [f'{lead}{stamp}"{tail}'.encode() for stamp, lead, tail, repeat in rows for _ in range(1 + repeat)]
+    block = b"".join(line + b"\n" for line in lines)
+    arr = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.r_[0, ends[:-1] + 1]
+    found, t_ms = json_block_times(arr, starts, ends)
+    for i, line in enumerate(lines):
+        stamp = line.split(b'"@timestamp"', 1)[1].lstrip(b': ').split(b'"')[1].decode()
+        opens = line.startswith(b'{"@timestamp":"') and line[15 + 24:15 + 26] in (b'",', b'"}')
+        want = iso_ms(stamp)
+        if found[i]:
+            assert opens and t_ms[i] == want, line
+        else:
+            shaped = re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+            assert not (opens and shaped and want is not None and stamp >= "1970"), line
 
 
 def test_read_blocks_stops_when_its_reader_does(tmp_path):

@@ -10,7 +10,8 @@ expansion rules), so ``parsed`` means what the pipeline's grok would say.
 Asking only for the time (``columns=("t_ms",)``) takes a vectorised path where the format
 allows it: for a plain ``%t`` after fields that cannot hold ``[`` (combined, common, vhost,
 nginx, combined_timing), ``logtimes.block_times`` reads each line's time with numpy, and only
-lines that do not have that shape go through the regex. ``parsed`` then says that the line's
+lines that do not have that shape go through the regex; for ecs_json, ``json_block_times``
+reads the ``@timestamp`` a line opens with, and only other lines go through ``json``. ``parsed`` then says that the line's
 time was read; the other fields are not looked at.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from synth.analysis.logblocks import LogReadError
-from synth.analysis.logtimes import apache_ms, block_times, iso_ms, parse_apache_times, time_reader
+from synth.analysis.logtimes import apache_ms, block_times, iso_ms, json_block_times, parse_apache_times, time_reader
 from synth.elastic.grok import Grok, GrokError, builtin_patterns
 from synth.render.formats import LineFormat
 from synth.render.logformat import EXTRA_PATTERNS, Directive, GrokPlan, grok_plan, parse
@@ -143,6 +144,21 @@ def _picker(groups: list[int]) -> Callable[[Sequence[bytes | None]], bytes | Non
     return first
 
 
+def _member(value: Any, key: str) -> Any:
+    """``value[key]`` of a JSON object that has it; None otherwise (or where it is null)."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _json_text(value: Any, default: bytes = b"") -> bytes:
+    if value is None:
+        return default
+    return (value if type(value) is str else str(value)).encode("utf-8", "surrogateescape")
+
+
+def _json_number(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
+
+
 class LineParser:
     """Parses lines of one format: the grok regex (text) or json (ecs_json)."""
 
@@ -154,6 +170,7 @@ class LineParser:
         self._times: dict[bytes, int | None] = {}
         self._scratch = np.empty(0, bool)
         if self.json:
+            self.fast_time = True  # a line's time is read where it opens with its @timestamp
             self.has = {"client", "method", "target", "protocol", "status", "bytes", "referrer", "agent",
                         "duration_us", "host"}
             return
@@ -288,32 +305,18 @@ class LineParser:
             return None
         if t is None or not isinstance(doc, dict):
             return None
-
-        def get(*keys: str) -> Any:
-            value: Any = doc
-            for key in keys:
-                if not isinstance(value, dict) or key not in value:
-                    return None
-                value = value[key]
-            return value
-
-        def text(*keys: str, default: bytes = b"") -> bytes:
-            value = get(*keys)
-            return str(value).encode("utf-8", "surrogateescape") if value is not None else default
-
-        def number(*keys: str) -> int:
-            value = get(*keys)
-            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
-
-        version = get("http", "version")
-        duration = number("event", "duration")
-        return {"t_ms": t, "client": text("source", "address"), "method": text("http", "request", "method"),
-                "target": text("url", "original"), "protocol": b"HTTP/" + str(version).encode() if version else b"",
-                "status": number("http", "response", "status_code"),
-                "bytes": number("http", "response", "body", "bytes"),
-                "referrer": text("http", "request", "referrer", default=b"-"),
-                "agent": text("user_agent", "original", default=b"-"),
-                "duration_us": duration // 1000 if duration >= 0 else -1, "host": text("url", "domain")}
+        http, url = doc.get("http"), doc.get("url")
+        request, response = _member(http, "request"), _member(http, "response")
+        version = _member(http, "version")
+        duration = _json_number(_member(doc.get("event"), "duration"))
+        return {"t_ms": t, "client": _json_text(_member(doc.get("source"), "address")),
+                "method": _json_text(_member(request, "method")), "target": _json_text(_member(url, "original")),
+                "protocol": b"HTTP/" + str(version).encode() if version else b"",
+                "status": _json_number(_member(response, "status_code")),
+                "bytes": _json_number(_member(_member(response, "body"), "bytes")),
+                "referrer": _json_text(_member(request, "referrer"), b"-"),
+                "agent": _json_text(_member(doc.get("user_agent"), "original"), b"-"),
+                "duration_us": duration // 1000 if duration >= 0 else -1, "host": _json_text(_member(url, "domain"))}
 
     # a block
     def batch(self, path: Path, file_index: int, block: bytes, terminated: bool, first_line: int,
@@ -330,15 +333,9 @@ class LineParser:
         if columns <= {"t_ms"} and self.fast_time:
             parsed, t_ms = self._fast_times(block, arr, starts, ends)
             return Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms, whole=False)
-        rows: list[dict[str, Any] | None] = []
-        if self.json:
-            rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
-        else:
-            fullmatch, row = self.regex.fullmatch, self._row
-            for s, e in zip(starts.tolist(), ends.tolist()):
-                m = fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
-                rows.append(None if m is None else row(m.groups(), timed=False))
-            self._times_of(rows)
+        if not self.json:
+            return self._text_batch(path, file_index, block, starts, ends, terminated, first_line, columns)
+        rows = [self.fields(block[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
         parsed = np.fromiter((r is not None for r in rows), bool, count=n)
         t_ms = np.fromiter((r["t_ms"] if r is not None else 0 for r in rows), np.int64, count=n)
         out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, t_ms)
@@ -351,6 +348,82 @@ class LineParser:
                 setattr(out, name, np.fromiter((r[name] if r is not None else -1 for r in rows), np.int64, count=n))
         return out
 
+    def _text_batch(self, path: Path, file_index: int, block: bytes, starts: np.ndarray, ends: np.ndarray,
+                    terminated: bool, first_line: int, columns: frozenset[str]) -> Batch:
+        """A block of a text format: each line matched once, then each column taken from the
+        matches' groups a column at a time (what _row gives a line, without a dict a line)."""
+        n = len(starts)
+        fullmatch = self.regex.fullmatch
+        matches = [fullmatch(block, s, e - 1 if e > s and block[e - 1] == 13 else e)
+                   for s, e in zip(starts.tolist(), ends.tolist())]
+        groups: list[Any] = [None if m is None else m.groups() for m in matches]
+        stamp = self._pick["timestamp"]
+        stamps = [None if g is None else stamp(g) for g in groups]
+        t = self._stamp_times(stamps)
+        for i in np.flatnonzero(t < 0).tolist():
+            groups[i] = None  # no time: the line is not parsed
+        parsed = t >= 0
+        out = Batch(path, file_index, block, starts, ends, terminated, first_line, parsed, np.where(parsed, t, 0))
+        for name in columns & self.has - {"t_ms"}:
+            column = self._column(name, groups)
+            if name in TEXT_COLUMNS:
+                values = np.empty(n, object)
+                values[:] = column
+                setattr(out, name, values)
+            else:
+                setattr(out, name, np.fromiter(column, np.int64, count=n))
+        return out
+
+    def _stamp_times(self, stamps: list[bytes | None]) -> np.ndarray:
+        """Each written time (None: the line has none) in epoch ms, -1 where it is not a time:
+        all at once for %t."""
+        at = [i for i, x in enumerate(stamps) if x is not None]
+        t = np.full(len(stamps), -1, np.int64)
+        if not at:
+            return t
+        written = [stamps[i] for i in at]
+        if self.time_text is apache_ms and all(len(x) == 26 for x in written):  # type: ignore[arg-type]
+            times = parse_apache_times(np.array(written, "S26"))
+            t[at] = np.where(times["valid"], times["utc"] * 1000, -1)
+        else:
+            values = [self._time(x) for x in written]  # type: ignore[arg-type]
+            t[at] = [-1 if v is None else v for v in values]
+        return np.maximum(t, -1)
+
+    def _column(self, name: str, groups: list[Any]) -> list[Any]:
+        """One column of _row's, from each line's groups (None: not parsed, b"" or -1 there)."""
+        pick = self._pick
+        if name in ("client", "method", "host", "referrer", "agent"):
+            field, default = {"client": ("source.address", b""), "method": ("http.request.method", b""),
+                              "host": ("url.domain", b""), "referrer": ("http.request.referrer", b"-"),
+                              "agent": ("user_agent.original", b"-")}[name]
+            get = pick[field]
+            return [b"" if g is None else get(g) or default for g in groups]
+        if name == "target":
+            original = pick["url.original"]
+            if "url.path" not in self.groups:
+                return [b"" if g is None else original(g) or b"" for g in groups]
+            path, query = pick["url.path"], pick["url.query"]
+
+            def target(g: Any) -> bytes:
+                value = original(g)
+                if value is None:
+                    q = query(g)
+                    value = (path(g) or b"") + (b"?" + q if q is not None else b"")
+                return value or b""
+            return [b"" if g is None else target(g) for g in groups]
+        if name == "protocol":
+            version = pick["http.version"]
+            return [b"" if g is None else b"HTTP/" + v if (v := version(g)) else b"" for g in groups]
+        if name in ("status", "bytes"):
+            first = pick["http.response.status_code" if name == "status" else "http.response.body.bytes"]
+            second = pick["http.response.bytes"] if name == "bytes" else _none
+            values = [None if g is None else (v if (v := first(g)) is not None else second(g)) for g in groups]
+            return [-1 if v is None or v == b"-" else int(v) for v in values]
+        assert name == "duration_us" and self.duration
+        key, scale = self.duration
+        return [-1 if g is None or (v := self._group(g, key)) is None else int(v) * scale for g in groups]
+
     def _newlines(self, arr: np.ndarray) -> np.ndarray:
         """Where the block's newlines are. The comparison goes into a buffer kept from block to
         block: a new 16 MB array each time costs more in page faults than the comparison."""
@@ -358,27 +431,9 @@ class LineParser:
             self._scratch = np.empty(len(arr), bool)
         return np.flatnonzero(np.equal(arr, NEWLINE, out=self._scratch[:len(arr)]))
 
-    def _times_of(self, rows: list[dict[str, Any] | None]) -> None:
-        """Each row's written time (``t_ms`` holds it, as bytes) read: all at once for %t."""
-        at = [i for i, r in enumerate(rows) if r is not None]
-        if not at:
-            return
-        stamps = [rows[i]["t_ms"] for i in at]  # type: ignore[index]
-        if self.time_text is apache_ms and all(len(x) == 26 for x in stamps):
-            times = parse_apache_times(np.array(stamps, "S26"))
-            values = np.where(times["valid"], times["utc"] * 1000, -1).tolist()
-        else:
-            values = [self._time(x) for x in stamps]
-            values = [-1 if v is None else v for v in values]
-        for i, t in zip(at, values):
-            if t < 0:
-                rows[i] = None
-            else:
-                rows[i]["t_ms"] = t  # type: ignore[index]
-
     def _fast_times(self, block: bytes, arr: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        parsed, t_ms = block_times(arr, starts, ends)
+        parsed, t_ms = (json_block_times if self.json else block_times)(arr, starts, ends)
         for i in np.flatnonzero(~parsed).tolist():
             t = self.time_of(block[starts[i]:ends[i]])
             if t is not None:

@@ -60,9 +60,11 @@ class Rewriter:
     def status(self, line: bytes, status: int) -> bytes | None:
         size = self.size_for(status)
         if self.json:
-            doc = json.loads(line)
-            old = doc["http"]["response"]["status_code"]
-            out = line.replace(b'"status_code":%d' % old, b'"status_code":%d' % status, 1)
+            try:  # a line is taken for its time alone: one that is not an ECS document is kept as it is
+                old = b'"status_code":%d' % json.loads(line)["http"]["response"]["status_code"]
+            except (ValueError, KeyError, TypeError):
+                return None
+            out = line.replace(old, b'"status_code":%d' % status, 1)
             out = _json_number(out, b'"bytes":', size)
             if status >= 400:
                 out = out.replace(b'"outcome":"success"', b'"outcome":"failure"', 1)
@@ -420,16 +422,7 @@ def rotate(out: Path, run: Written, rotation: Rotation, tz: int, fmt_args: dict[
         if period:
             keys = (t + tz) // period
         elif rotation.kind == "size":
-            lengths = batch.ends - batch.starts + 1
-            keys = np.zeros(len(t), np.int64)
-            for i, n in enumerate(lengths.tolist()):  # a new file where the next line would not fit
-                if not parts or parts[-1].size + parts[-1].record.bytes + n > rotation.max_bytes:
-                    parts.append(OutFile(hold / f"part{len(parts)}", False))
-                    first_s.append(int(t[i]))
-                parts[-1].emit(batch.data[batch.starts[i]:batch.ends[i] + 1], 1)
-                keys[i] = len(parts) - 1
-            lines = np.array([p.line for p in parts], np.int64)
-            index = _line_index(keys, lines)
+            keys, index = _cut_by_size(batch, t, rotation.max_bytes, parts, first_s, hold)
             _extend(where, batch.path.name, keys, index)
             continue
         else:
@@ -470,15 +463,30 @@ def rotate(out: Path, run: Written, rotation: Rotation, tz: int, fmt_args: dict[
     return records
 
 
-def _line_index(keys: np.ndarray, lines_now: np.ndarray) -> np.ndarray:
-    """Each line's number in its file, for lines just written in order to files ``keys``."""
-    out = np.zeros(len(keys), np.int64)
-    seen: dict[int, int] = {}
-    for i in range(len(keys) - 1, -1, -1):
-        k = int(keys[i])
-        seen[k] = seen.get(k, 0) + 1
-        out[i] = int(lines_now[k]) - seen[k] + 1
-    return out
+def _cut_by_size(batch: Any, t: np.ndarray, max_bytes: int, parts: list[OutFile], first_s: list[int],
+                 hold: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's lines put in size-cut files, a new one where the next line would not fit (a
+    line longer than a file's size gets one of its own): each line's file and line number.
+    The lines that fit in the current file go there as one chunk."""
+    starts, ends = batch.starts, batch.ends
+    lengths = ends - starts + 1
+    total = np.r_[0, np.cumsum(lengths)]
+    keys = np.zeros(len(t), np.int64)
+    index = np.zeros(len(t), np.int64)
+    i = 0
+    while i < len(t):
+        used = parts[-1].size + parts[-1].record.bytes if parts else 0
+        if not parts or used + int(lengths[i]) > max_bytes:
+            parts.append(OutFile(hold / f"part{len(parts)}", False))
+            first_s.append(int(t[i]))
+            used = 0
+        j = max(i + 1, int(np.searchsorted(total, total[i] + max_bytes - used, side="right")) - 1)
+        part = parts[-1]
+        keys[i:j] = len(parts) - 1
+        index[i:j] = part.line + 1 + np.arange(j - i)
+        part.emit(batch.data[starts[i]:ends[j - 1] + 1], j - i)
+        i = j
+    return keys, index
 
 
 def _extend(where: dict[str, tuple[np.ndarray, np.ndarray]], name: str, files: np.ndarray, lines: np.ndarray) -> None:
