@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import resource
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -290,6 +292,28 @@ def unrotated(quiet, tmp_path_factory):
     """ROTATED injected without --rotate (the input's files), once for every rotation."""
     out = tmp_path_factory.mktemp("kept")
     return inject([quiet["combined"]], out_dir=out, anomalies=ROTATED, seed=5, force=True), out, _plain_lines(out)
+
+
+def test_a_cut_into_many_files_holds_few_open(tmp_path):
+    """--rotate size:2KB of a small log makes hundreds of files; with at most 64 files open to
+    the process, inject still writes them all, every line in one."""
+    source = tmp_path / "in"
+    run = synth.generate({"days": 0.1, "rate": 0.5, "anomalies": []}, seed=3, out_dir=source, end=END, workers=1)
+    out = tmp_path / "cut"
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    result = subprocess.run([sys.executable, "-m", "synth", "inject", str(source), "--anomaly", "spike",
+                             "--rotate", "size:2KB", "--out", str(out), "--quiet"],
+                            capture_output=True, text=True, preexec_fn=few_files)
+    assert result.returncode == 0, result.stderr
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert len(files) > 200
+    assert all(f["bytes"] <= 2048 for f in files)
+    added = sum(1 for line in (out / "injected.jsonl").read_text().splitlines() if json.loads(line)["op"] == "add")
+    assert sum(f["lines"] for f in files) == run.lines + added
+    assert sum(len(read_plain(out / f["name"]).splitlines()) for f in files) == run.lines + added
 
 
 @pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])

@@ -195,6 +195,9 @@ class OutFile:
             self.record.bytes += len(data)
 
     def close(self) -> FileRecord:
+        """Write what is pending and close the file (once: later calls give its record again)."""
+        if self.raw.closed:
+            return self.record
         self.flush()
         if self.busy is not None:
             self.busy.result()
@@ -433,8 +436,7 @@ def rotate(out: Path, run: Written, rotation: Rotation, tz: int, fmt_args: dict[
         for a, b in zip(cuts.tolist(), [*cuts[1:].tolist(), len(t)]):
             if key != int(keys[a]):
                 key = int(keys[a])
-                parts.append(OutFile(hold / f"part{len(parts)}", False))
-                first_s.append(int(t[a]))
+                _next_part(parts, first_s, hold, int(t[a]))
             part = parts[-1]
             end = batch.ends[b - 1] + (1 if b - 1 < len(t) - 1 or batch.terminated else 0)
             new_file[a:b] = len(parts) - 1
@@ -463,6 +465,15 @@ def rotate(out: Path, run: Written, rotation: Rotation, tz: int, fmt_args: dict[
     return records
 
 
+def _next_part(parts: list[OutFile], first_s: list[int], hold: Path, first: int) -> None:
+    """A new file of the cut, its first line at second ``first``; the one before it is closed
+    (lines are in time order: it gets no more), so a cut into thousands of files holds one open."""
+    if parts:
+        parts[-1].close()
+    parts.append(OutFile(hold / f"part{len(parts)}", False))
+    first_s.append(first)
+
+
 def _cut_by_size(batch: Any, t: np.ndarray, max_bytes: int, parts: list[OutFile], first_s: list[int],
                  hold: Path) -> tuple[np.ndarray, np.ndarray]:
     """A batch's lines put in size-cut files, a new one where the next line would not fit (a
@@ -477,8 +488,7 @@ def _cut_by_size(batch: Any, t: np.ndarray, max_bytes: int, parts: list[OutFile]
     while i < len(t):
         used = parts[-1].size + parts[-1].record.bytes if parts else 0
         if not parts or used + int(lengths[i]) > max_bytes:
-            parts.append(OutFile(hold / f"part{len(parts)}", False))
-            first_s.append(int(t[i]))
+            _next_part(parts, first_s, hold, int(t[i]))
             used = 0
         j = max(i + 1, int(np.searchsorted(total, total[i] + max_bytes - used, side="right")) - 1)
         part = parts[-1]
