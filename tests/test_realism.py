@@ -1,12 +1,10 @@
 """A default run looks like a real small site's log: every figure of `synth profile` falls in the
 band measured on a real public site (sampled figures on the same kind of sample, minute :05)."""
 
-import json
-import subprocess
-import sys
-
 import pytest
 from helpers import files_in_order
+
+from synth.analysis.profile import profile_parsed, read_parsed
 
 # figure: (low, high), whole run
 WHOLE = {
@@ -28,13 +26,10 @@ SAMPLED = {
 
 @pytest.fixture(scope="module")
 def profiles(default_run):
-    out = default_run
-    paths = [str(p) for p in files_in_order(out)]
-    def profile(*extra):
-        result = subprocess.run([sys.executable, "-m", "synth", "profile", "--json", *extra, *paths],
-                                capture_output=True, text=True, check=True)
-        return json.loads(result.stdout)
-    return profile(), profile("--minute", "5")
+    """`synth profile --json` of the whole run, and with `--minute 5`: the figures synth profile
+    prints (``as_dict``), both from one read of the run's lines."""
+    log = read_parsed(files_in_order(default_run))
+    return profile_parsed(log).as_dict(), profile_parsed(log, minute=5).as_dict()
 
 
 def _value(profile, key):
