@@ -47,3 +47,19 @@ def test_the_public_names_resolve_and_generate_stays_the_function():
     assert set(synth.__all__) <= set(dir(synth))
     with pytest.raises(AttributeError):
         synth.no_such_name  # noqa: B018
+
+
+def test_every_command_is_found_where_the_root_group_looks():
+    """Every command a module of synth.cli registers is named in COMMAND_MODULES, with the
+    module that defines it (a command missing there would be missing from synth --help)."""
+    import importlib
+    import pkgutil
+
+    import synth.cli
+    from synth.cli.common import COMMAND_MODULES, cli
+
+    for module in pkgutil.iter_modules(synth.cli.__path__):
+        importlib.import_module(f"synth.cli.{module.name}")
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name, command in cli.commands.items():
+        assert command.callback is not None and command.callback.__module__ == COMMAND_MODULES[name], name
