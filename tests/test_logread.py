@@ -231,6 +231,13 @@ STAMP = st.one_of(
 
 
 @settings(max_examples=60, deadline=None)
+
+def _block_arrays(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The block of ``lines`` (each ending in a newline) as bytes, with each line's start and end."""
+    arr = np.frombuffer(b"".join(line + b"\n" for line in lines), np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    return arr, np.r_[0, ends[:-1] + 1], ends
+
 @given(st.lists(st.tuples(st.integers(0, 3 * LEAD), st.sampled_from(["", "-", "frank [x]"]), STAMP,
                           st.integers(0, 3)), min_size=1, max_size=40))
 def test_block_times_read_every_line_as_one_line_at_a_time(rows):
@@ -244,10 +251,7 @@ def test_block_times_read_every_line_as_one_line_at_a_time(rows):
             close = "]" if user != "frank [x]" else "] ["
             lines.append(f"{'a' * lead} - {user} [{stamp}{close} \"GET / HTTP/1.1\" 200 5".encode()
                          if lead % 7 else b"no time here at all " + b"x" * lead)
-    block = b"".join(line + b"\n" for line in lines)
-    arr = np.frombuffer(block, np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    starts = np.r_[0, ends[:-1] + 1]
+    arr, starts, ends = _block_arrays(lines)
     found, t_ms = block_times(arr, starts, ends)
     for i, line in enumerate(lines):
         at = line.find(b"[")
@@ -271,10 +275,7 @@ def test_json_block_times_read_every_line_as_iso_ms_reads_it(rows):
     line's @timestamp, for every line it reads (runs of one time, dates that do not exist,
     other zones); the lines it leaves (found False) are those not opening with that shape."""
     lines = [f'{lead}{stamp}"{tail}'.encode() for stamp, lead, tail, repeat in rows for _ in range(1 + repeat)]
-    block = b"".join(line + b"\n" for line in lines)
-    arr = np.frombuffer(block, np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    starts = np.r_[0, ends[:-1] + 1]
+    arr, starts, ends = _block_arrays(lines)
     found, t_ms = json_block_times(arr, starts, ends)
     for i, line in enumerate(lines):
         stamp = line.split(b'"@timestamp"', 1)[1].lstrip(b': ').split(b'"')[1].decode()

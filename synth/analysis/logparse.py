@@ -266,35 +266,16 @@ class LineParser:
             cache[stamp] = self.time_text(stamp.decode("latin-1"))
         return cache[stamp]
 
-    def _row(self, values: Sequence[bytes | None], timed: bool = True) -> dict[str, Any] | None:
-        pick = self._pick
-        stamp = pick["timestamp"](values)
-        if stamp is None:
-            return None
-        t = self._time(stamp) if timed else stamp
+    def _row(self, values: Sequence[bytes | None]) -> dict[str, Any] | None:
+        """One line's fields from its groups: the columns of ``_column``, for a line alone."""
+        stamp = self._pick["timestamp"](values)
+        t = None if stamp is None else self._time(stamp)
         if t is None:
             return None
-        target = pick["url.original"](values)
-        if target is None and "url.path" in self.groups:
-            path, query = pick["url.path"](values), pick["url.query"](values)
-            target = (path or b"") + (b"?" + query if query is not None else b"")
-        version = pick["http.version"](values)
-        status = pick["http.response.status_code"](values)
-        size = pick["http.response.body.bytes"](values)
-        if size is None:
-            size = pick["http.response.bytes"](values)
-        duration = None
-        if self.duration:
-            value = self._group(values, self.duration[0])
-            duration = int(value) * self.duration[1] if value is not None else -1
-        return {"t_ms": t, "client": pick["source.address"](values) or b"",
-                "method": pick["http.request.method"](values) or b"",
-                "target": target or b"", "protocol": b"HTTP/" + version if version else b"",
-                "status": int(status) if status not in (None, b"-") else -1,
-                "bytes": int(size) if size not in (None, b"-") else -1,
-                "referrer": pick["http.request.referrer"](values) or b"-",
-                "agent": pick["user_agent.original"](values) or b"-",
-                "duration_us": duration, "host": pick["url.domain"](values) or b""}
+        row: dict[str, Any] = {"t_ms": t}
+        for name in COLUMNS[1:]:
+            row[name] = None if name == "duration_us" and not self.duration else self._column(name, [values])[0]
+        return row
 
     @staticmethod
     def _json_fields(line: bytes) -> dict[str, Any] | None:

@@ -80,13 +80,12 @@ class Events:
         return cls(**columns)
 
     def take(self, index: np.ndarray | slice) -> Events:
-        if isinstance(index, np.ndarray) and index.dtype.kind in "iu":
-            # Positions: np.take gathers them faster than indexing does.
-            columns: dict[str, Any] = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name).take(index)
-                                       for f in fields(self)}
-        else:
-            columns = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
-                       for f in fields(self)}
+        # Positions: np.take gathers them faster than indexing does.
+        positions = isinstance(index, np.ndarray) and index.dtype.kind in "iu"
+        columns: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            columns[f.name] = None if value is None else value.take(index) if positions else value[index]
         return Events(**columns)
 
 
