@@ -263,15 +263,9 @@ def finish_parts(pools: Pools, parts: list[dict], *, method: int, proto: np.ndar
 
     t_ms = joined("t_ms", None, np.int64)
     client = joined("client", None, np.int32)
-    if not any("agent" in part for part in parts):
-        agent = pools.population.agents_at(client, t_ms)
-    elif all("agent" in part for part in parts):
-        agent = joined("agent", None, np.int32)
-    else:
-        agent = np.concatenate([column(part["agent"], size, np.int32) if "agent" in part
-                                else pools.population.agents_at(np.asarray(part["client"], np.int32),
-                                                                np.asarray(part["t_ms"], np.int64))
-                                for part, size in zip(parts, sizes)])
+    given = ["agent" in part for part in parts]
+    assert all(given) or not any(given), "agents are given for every batch or for none"
+    agent = joined("agent", None, np.int32) if all(given) else pools.population.agents_at(client, t_ms)
     return Events(t_ms=t_ms, client=client, agent=np.asarray(agent, np.int32), target=joined("target", None, np.int32),
                   method=joined("method", method, np.int8),
                   proto=pools.population.client_proto[client] if proto is None else column(proto, n, np.int8),
