@@ -1,6 +1,7 @@
 import datetime as dt
 import fcntl
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,11 @@ REFERENCE = Path(os.environ.get("SYNTH_REFERENCE")
 
 
 def pytest_configure(config):
+    # The suite starts hundreds of Python processes (synth commands, workers, tools). Where the
+    # machine turns bytecode caching off (PYTHONDONTWRITEBYTECODE), each would compile the whole
+    # package from source again: cache it, as Python does by default.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
     config.addinivalue_line("markers", "reference: compares against ../shared/reference; skipped where it is absent")
     config.addinivalue_line("markers", "slow: takes more than a few seconds; run by .ci/run, left out by -m 'not slow'")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ def help_examples() -> list[tuple[str, str]]:
 def shortened(line: str, stack: FakeStack, n: int) -> str:
     """The example with run lengths cut to test size and clusters pointed at the stand-in."""
     code = line.split("  #", 1)[0].strip()
-    code = re.sub(r"--days \S+", "--days 0.05", code)
+    code = re.sub(r"--days \S+", "--days 0.025", code)
     code = re.sub(r"--backfill \S+", "--backfill 1h", code)
     if code.startswith("synth generate"):
         code = re.sub(r"--rate \S+", "--rate 5", code)
@@ -75,7 +76,7 @@ def shortened(line: str, stack: FakeStack, n: int) -> str:
     code = re.sub(r" --ca-certs \S+", "", code)
     words = code.split()
     if words[:2] == ["synth", "generate"] and "--days" not in words:
-        code = code.replace("synth generate", "synth generate --days 0.05", 1)
+        code = code.replace("synth generate", "synth generate --days 0.025", 1)
     if words[:2] == ["synth", "stream"]:
         if "--duration" not in words:
             code += " --duration 20s"
@@ -89,6 +90,12 @@ def shortened(line: str, stack: FakeStack, n: int) -> str:
     if words[:1] == ["goaccess"]:
         code += " -o report.html"
     return code
+
+
+def children_cpu() -> float:
+    """CPU seconds of the finished child processes so far (what each example cost)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +134,9 @@ def test_every_help_example_runs(tmp_path, stack):
         code = shortened(line, stack, n)
         if "--run output" in code:  # the stand-in holds the run's lines once synth setup looks
             stack.documents = [json.loads((tmp_path / "output" / "manifest.json").read_text())["lines"]]
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), children_cpu()
         result = subprocess.run(code, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-        print(f"{time.perf_counter() - began:6.1f} s  {code}")
+        print(f"{time.perf_counter() - began:6.1f} s {children_cpu() - cpu:6.1f} s CPU  {code}")
         # Grading exits 1 when something is out: messy lines that fail the pipeline, a figure of
         # a one-day log's twin out of its band. Both are the answer the example asks for.
         graded = result.returncode == 1 and (("--grade" in code and "graded against" in result.stdout)
