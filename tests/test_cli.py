@@ -64,13 +64,22 @@ BAD = [
 ]
 
 
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory):
+    """A folder holding a run of ours, for the bad options to leave as it is."""
+    out = tmp_path_factory.mktemp("earlier") / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--out", str(out), "--seed", "1", "--quiet", *TINY])
+    assert exit_info.value.code == 0
+    return out
+
+
 @pytest.mark.parametrize("args, option", BAD)
-def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, option):
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, earlier_run, args, option):
     """Each bad option: one line on stderr naming it, exit status 2, the folder untouched."""
-    out = tmp_path / "out"
-    code, _, _ = run_cli(["generate", "--out", str(out), "--seed", "1", *TINY], capsys)
-    assert code == 0
+    out = earlier_run
     before = snapshot(out)
+    assert before and "access.log" in before
     code, stdout, err = run_cli(["generate", "--out", str(out), *args], capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and option in err, err
@@ -156,12 +165,12 @@ def test_rotated_files_are_named_as_logrotate_names_them(tmp_path, capsys):
 @pytest.mark.parametrize("quiet, terminal, shown", [(False, True, True), (True, True, False), (False, False, False)],
                          ids=["terminal", "quiet", "pipe"])
 def test_progress_bar_only_on_a_terminal_and_not_when_quiet(tmp_path, quiet, terminal, shown):
-    """A long run draws a progress bar on stderr when stderr is a terminal, none with --quiet or
+    """A run draws a progress bar on stderr when stderr is a terminal, none with --quiet or
     when stderr is a pipe; the seed lines come either way, the histogram not with --quiet."""
     import pty
 
     master, slave = pty.openpty() if terminal else os.pipe()[::-1]
-    args = ["generate", "--days", "1", "--rate", "10", "--seed", "3", "--end", "2026-11-28T12:00:00Z",
+    args = ["generate", "--days", "1", "--rate", "0.5", "--seed", "3", "--end", "2026-11-28T12:00:00Z",
             "--out", str(tmp_path / "o"), *(["--quiet"] if quiet else [])]
     proc = subprocess.Popen([sys.executable, "-m", "synth", *args], stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)

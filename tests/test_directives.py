@@ -54,7 +54,7 @@ def _as_document(field, label, text):
 @pytest.fixture(scope="module")
 def every(tmp_path_factory):
     path = tmp_path_factory.mktemp("every") / "access.log"
-    rows = generated_run(5, "+0530", path, days=0.1, rate=1.0, log_format=EVERY)
+    rows = generated_run(5, "+0530", path, days=0.03, rate=1.0, log_format=EVERY)
     pipeline = Pipeline(pipeline_for(custom_format(EVERY), "+0530"), "under-test")
     return rows, list(verify_paths([path], pipeline))
 

@@ -83,7 +83,7 @@ def test_every_variable_reads_back_field_by_field(tmp_path, text):
 
 def test_upstream_lists(tmp_path):
     """Pages go to one PHP-FPM upstream; downloads through X-Accel-Redirect list two, ` : ` between."""
-    rows = generated_run(4, "+0000", tmp_path / "access.log", days=1, rate=0.3,
+    rows = generated_run(4, "+0000", tmp_path / "access.log", days=0.25, rate=0.3,
                          nginx_log_format='$remote_addr [$time_local] "$request" $status "$upstream_addr" '
                                           '"$upstream_status" "$upstream_response_time" $request_time')
     addrs = [r["values"]['nginx("default|upstream_addr")'] for r in rows]

@@ -13,8 +13,9 @@ import synth
 from synth.analysis.bench import TreeMemory, tree_pss_kb
 
 SPEC = dict(seed=31, end="2026-11-28T07:30:00Z")
-# Every kind of anomaly, some across file boundaries, in two and a half days.
-SCENARIO = {"days": 2.5, "rate": 0.6, "anomalies": [
+# Every kind of anomaly, some across file boundaries, in two and a half days (a light rate: the
+# files, their boundaries and each worker's share are those of any rate, the lines fewer).
+SCENARIO = {"days": 2.5, "rate": 0.2, "anomalies": [
     {"kind": "spike", "start": "+10h50m", "minutes": 30}, {"kind": "scan", "start": "+23h45m", "minutes": 30},
     {"kind": "error_burst", "start": "+23h55m"}, {"kind": "flood", "start": "+1d2h"},
     {"kind": "crowd", "start": "+1d8h"}, {"kind": "bytes", "start": "+1d14h"},
@@ -76,14 +77,14 @@ def test_shard_problems():
 
 
 def test_bench_reports_consistent_figures(tmp_path):
-    """`synth bench --lines 200000 --json`: figures that agree with each other (no timing
+    """`synth bench --lines 50000 --json`: figures that agree with each other (no timing
     asserted), and nothing left in the folder it worked in."""
-    result = subprocess.run([sys.executable, "-m", "synth", "bench", "--lines", "200000", "--repeat", "1",
+    result = subprocess.run([sys.executable, "-m", "synth", "bench", "--lines", "50000", "--repeat", "1",
                              "--workers", "2", "--dir", str(tmp_path), "--json"],
                             capture_output=True, text=True, check=True)
     assert list(tmp_path.iterdir()) == []
     bench = json.loads(result.stdout)
-    assert abs(bench["lines"] - 200_000) < 20_000
+    assert abs(bench["lines"] - 50_000) < 5_000
     assert bench["bytes"] > 100 * bench["lines"]
     assert bench["lines_per_s"] == pytest.approx(bench["lines"] / bench["seconds"])
     assert bench["mb_per_s"] == pytest.approx(bench["bytes"] / bench["seconds"] / 1e6)

@@ -11,6 +11,7 @@ escapes them: Apache (``\\"``), nginx (``\\x22``) or JSON.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,12 @@ def strings(values: list[str]) -> np.ndarray:
     pool = np.empty(len(values), dtype=object)
     pool[:] = values
     return pool
+
+
+@functools.cache
+def _clock_table() -> np.ndarray:
+    """``HH:MM:SS`` for every second of the day, formatted once a process (a suffix is one add)."""
+    return strings([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)])
 
 
 def nginx_escape(text: str) -> str:
@@ -237,8 +244,7 @@ class Tables:
     def clock_texts(self, seconds_of_day: np.ndarray, suffix: str) -> np.ndarray:
         """``HH:MM:SS`` and ``suffix`` for seconds of the day, from a table made once per suffix."""
         if suffix not in self._clocks:
-            self._clocks[suffix] = strings([f"{h:02d}:{m:02d}:{s:02d}{suffix}"
-                                            for h in range(24) for m in range(60) for s in range(60)])
+            self._clocks[suffix] = _clock_table() + suffix if suffix else _clock_table()
         return self._clocks[suffix][seconds_of_day]
 
     def _stamps(self, seconds: np.ndarray, open_: str, close: str) -> np.ndarray:
