@@ -80,8 +80,8 @@ def test_pacing_never_changes_the_lines(tmp_path):
     assert check_files(tmp_path / "a") == check_files(tmp_path / "b")
 
 
-@pytest.mark.parametrize("rotate, tz, backfill, rate", [("hour", "+0530", "6h", 1), ("day", "-0800", "3d", 0.25),
-                                                        ("size:256KB", "+0000", "12h", 1)])
+@pytest.mark.parametrize("rotate, tz, backfill, rate", [("hour", "+0530", "6h", 0.5), ("day", "-0800", "3d", 0.1),
+                                                        ("size:256KB", "+0000", "12h", 0.5)])
 def test_rotation_only_cuts(tmp_path, rotate, tz, backfill, rate):
     """Rotated files, in the manifest's order, are byte for byte the unrotated stream; time
     rotation cuts at local hours or days, named as generate names them; size rotation keeps
@@ -116,7 +116,7 @@ def test_backfill_then_live_is_one_stream(tmp_path):
     """A backfill's closed files (written by worker processes, as generate writes them), the
     catch-up of the current day and the live part continue one another; any number of
     workers writes the same bytes."""
-    spec = dict(duration="20m", speed=120, rate=0.3, backfill="2d12h")
+    spec = dict(duration="20m", speed=120, rate=0.1, backfill="2d12h")
     run = run_stream(tmp_path / "one", workers=1, **spec)
     data = check_files(tmp_path / "one")
     times = np.array(line_times(data))
