@@ -278,12 +278,15 @@ def test_stream_messy_jsonl_follows_rotation(tmp_path, rotate, backfill):
     # A file is known by what it holds: (inode, size, mtime) stay with it when it is renamed, and
     # change when it is written. A record that pointed at a messy line of its kind still does
     # while its file's identity is the same, so each is looked at again only once that changes.
-    parsed, contents, checked = {}, {}, set()
+    parsed, checked = {}, set()
 
     def check_now(batch):
-        raw = (out / "messy.jsonl").read_bytes().splitlines()
-        records = [parsed[line] if line in parsed else parsed.setdefault(line, json.loads(line)) for line in raw]
-        identities = {}
+        records = []
+        for line in (out / "messy.jsonl").read_bytes().splitlines():
+            if line not in parsed:
+                parsed[line] = json.loads(line)
+            records.append(parsed[line])
+        identities, contents = {}, {}
         for r in records:
             if r["file"] not in identities:
                 st = (out / r["file"]).stat()
@@ -291,9 +294,9 @@ def test_stream_messy_jsonl_follows_rotation(tmp_path, rotate, backfill):
             key = (identities[r["file"]], r["line"], r["kind"])
             if key in checked:
                 continue
-            if key[0] not in contents:
-                contents[key[0]] = (out / r["file"]).read_bytes().split(b"\n")
-            lines = contents[key[0]]
+            if r["file"] not in contents:
+                contents[r["file"]] = (out / r["file"]).read_bytes().split(b"\n")
+            lines = contents[r["file"]]
             assert r["line"] < len(lines) and re.search(MESSY_SHAPES[r["kind"]], lines[r["line"] - 1]), r
             checked.add(key)
         seen.append(len(records))
