@@ -37,6 +37,9 @@ END = "2026-11-28T00:00:00Z"
 # Two days of a busy site (3.4 million lines): no test here lets it finish; each signals it a
 # few megabytes in, whatever stage it waits for.
 LONG = ["generate", "--days", 2, "--rate", 20, "--seed", 5, "--end", END, "--quiet"]
+# Ten years of hourly files: tens of thousands of groups of files for the workers, which a stop
+# must not wait for one by one.
+DECADE = ["--days", 3650]
 IN_CLOSE_NOWRITE = 0x10  # inotify: a file opened for reading was closed
 
 
@@ -119,16 +122,17 @@ def test_a_signal_during_set_up_ends_the_run_with_nothing_written(tmp_path, prev
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-@pytest.mark.parametrize("rotate, signum, to_group", [
-    ("day", signal.SIGTERM, False),  # workers write whole files
-    ("day", signal.SIGTERM, True),  # kill -TERM of the process group: the workers get it too
-    ("hour", signal.SIGINT, True),  # Ctrl-C
-    ("size:8MB", signal.SIGTERM, True),  # workers render, the parent writes and names the files
-    ("none", signal.SIGINT, False),
-], ids=["day-TERM", "day-TERM-group", "hour-INT-group", "size-TERM-group", "none-INT"])
-def test_a_signal_while_a_long_range_is_written(tmp_path, rotate, signum, to_group):
+@pytest.mark.parametrize("rotate, signum, to_group, days", [
+    ("day", signal.SIGTERM, False, []),  # workers write whole files
+    ("day", signal.SIGTERM, True, []),  # kill -TERM of the process group: the workers get it too
+    ("hour", signal.SIGINT, True, []),  # Ctrl-C
+    ("hour", signal.SIGINT, True, DECADE),
+    ("size:8MB", signal.SIGTERM, True, []),  # workers render, the parent writes and names the files
+    ("none", signal.SIGINT, False, []),
+], ids=["day-TERM", "day-TERM-group", "hour-INT-group", "decade-hour-INT-group", "size-TERM-group", "none-INT"])
+def test_a_signal_while_a_long_range_is_written(tmp_path, rotate, signum, to_group, days):
     out = tmp_path / "out"
-    proc = synth_process(*LONG, "--out", out, "--rotate", rotate, "--workers", 2)
+    proc = synth_process(*LONG, *days, "--out", out, "--rotate", rotate, "--workers", 2)
     wait_for("two megabytes of lines", lambda: data_bytes(out) > 2 << 20, proc)
     (os.killpg if to_group else os.kill)(proc.pid, signum)
     code, _, err = ends_within(proc)

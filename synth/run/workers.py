@@ -294,11 +294,19 @@ class Executor:
             for group in groups:
                 collect(group, _write_files([stretches[i] for i in group], out_dir))
         else:
-            # Biggest groups first, so no worker is left with a long one at the end.
-            order = sorted(range(len(groups)), key=lambda g: -sum(weights[i] for i in groups[g]))
-            pending = {g: self.pool.apply_async(_write_files, ([stretches[i] for i in groups[g]], out_dir))
-                       for g in order}
-            while pending:
+            # Biggest groups first, so no worker is left with a long one at the end; a few in
+            # flight per worker, so that a stop leaves the rest unstarted rather than queued (ten
+            # years of hourly files are tens of thousands of groups, each a round trip to a worker).
+            order = deque(sorted(range(len(groups)), key=lambda g: -sum(weights[i] for i in groups[g])))
+            pending: dict[int, mp.pool.AsyncResult] = {}
+            while order or pending:
+                while order and len(pending) < 2 * self.workers and not self.stopper.requested:
+                    g = order.popleft()
+                    pending[g] = self.pool.apply_async(_write_files, ([stretches[i] for i in groups[g]], out_dir))
+                if self.stopper.requested:
+                    while order:
+                        g = order.popleft()
+                        collect(groups[g], [(None, _hours_of(stretches[i].t0, stretches[i].t1), None) for i in groups[g]])
                 for g in [g for g, result in pending.items() if result.ready()]:
                     collect(groups[g], pending.pop(g).get())
                 if pending:
