@@ -98,18 +98,19 @@ def spliced(before: Parsed, source: Path, out: Path) -> Parsed:
     back, so every other output line is an input line, and its columns are ``before``'s."""
     assert undo(out) == {f["name"]: (source / f["name"]).read_bytes() for f in _records(source)}
     ops = [json.loads(line) for line in (out / "injected.jsonl").read_text().splitlines()]
-    first_in = dict(zip((f["name"] for f in _records(source)), np.cumsum([0, *(f["lines"] for f in _records(source))])))
+    counts = [(source / f["name"]).read_bytes().count(b"\n") for f in _records(source)]
+    first_in = dict(zip((f["name"] for f in _records(source)), np.cumsum([0, *counts])))
     taken, changed, texts = [], [], []  # per output line: the input line it is, or -1 (changed)
     for f in _records(out):
         name, mine = f["name"], [op for op in ops if op["file"] == f["name"]]
-        n_in = next(r["lines"] for r in _records(source) if r["name"] == name)
+        lines = read_plain(out / name).splitlines(keepends=True)
+        n_in = (source / name).read_bytes().count(b"\n")
         added = np.array([op["line"] - 1 for op in mine if op["op"] == "add"], np.int64)
         removed = np.array([op["line"] - 1 for op in mine if op["op"] == "remove"], np.int64)
         rewritten = np.array([op["line"] - 1 for op in mine if op["op"] == "rewrite"], np.int64)
-        source_line = np.full(f["lines"], -1, np.int64)
-        source_line[np.setdiff1d(np.arange(f["lines"]), added)] = first_in[name] + np.setdiff1d(np.arange(n_in), removed)
+        source_line = np.full(len(lines), -1, np.int64)
+        source_line[np.setdiff1d(np.arange(len(lines)), added)] = first_in[name] + np.setdiff1d(np.arange(n_in), removed)
         source_line[rewritten] = -1
-        lines = read_plain(out / name).splitlines(keepends=True)
         texts.extend(lines[i] for i in np.flatnonzero(source_line < 0).tolist())
         changed.append(source_line < 0)
         taken.append(source_line)
