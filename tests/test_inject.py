@@ -25,6 +25,7 @@ from synth.run.inject import inject
 
 END = dt.datetime(2026, 11, 27, 9, 0, 0, tzinfo=dt.UTC)
 QUIET = {"days": 3, "rate": 0.6, "anomalies": []}
+SMALL = {**QUIET, "rate": 0.2}  # for the tests that measure no metric: a third of the lines
 GOACCESS_PANELS = ("VISITORS", "REQUESTS", "REQUESTS_STATIC", "NOT_FOUND", "HOSTS", "OS", "BROWSERS", "VISIT_TIMES",
                    "VIRTUAL_HOSTS", "REFERRERS", "REFERRING_SITES", "KEYPHRASES", "STATUS_CODES", "REMOTE_USER",
                    "CACHE_STATUS", "GEO_LOCATION", "MIME_TYPE", "TLS_TYPE")
@@ -61,9 +62,19 @@ def before(quiet):
 
 
 @pytest.fixture(scope="module")
-def after(injected):
+def after(injected, before):
     """The injected output, parsed once per kind (asserts every line is of the format)."""
-    return Parsed.read(injected[2])
+    kind, source, out, run = injected
+    return spliced(before[_format_for(kind)], source, out)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Three days of the same small site at a third of the rate, in combined: for the tests
+    that count no metric (rotation, placement, refusals, the command's output)."""
+    out = tmp_path_factory.mktemp("small")
+    synth.generate({**SMALL, "format": "combined"}, seed=101, out_dir=out, end=END, workers=1)
+    return out
 
 
 def member(column: np.ndarray, values) -> np.ndarray:
@@ -75,6 +86,44 @@ def member(column: np.ndarray, values) -> np.ndarray:
 def read_plain(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def _records(folder: Path) -> list[dict]:
+    return json.loads((folder / "manifest.json").read_text())["files"]
+
+
+def spliced(before: Parsed, source: Path, out: Path) -> Parsed:
+    """The output as Parsed.read(out) gives it, with only the lines injected.jsonl added or
+    rewrote parsed from the output's text: the undo (asserted here) gives the input's bytes
+    back, so every other output line is an input line, and its columns are ``before``'s."""
+    assert undo(out) == {f["name"]: (source / f["name"]).read_bytes() for f in _records(source)}
+    ops = [json.loads(line) for line in (out / "injected.jsonl").read_text().splitlines()]
+    counts = [(source / f["name"]).read_bytes().count(b"\n") for f in _records(source)]
+    first_in = dict(zip((f["name"] for f in _records(source)), np.cumsum([0, *counts])))
+    taken, changed, texts = [], [], []  # per output line: the input line it is, or -1 (changed)
+    for f in _records(out):
+        name, mine = f["name"], [op for op in ops if op["file"] == f["name"]]
+        lines = read_plain(out / name).splitlines(keepends=True)
+        n_in = (source / name).read_bytes().count(b"\n")
+        added = np.array([op["line"] - 1 for op in mine if op["op"] == "add"], np.int64)
+        removed = np.array([op["line"] - 1 for op in mine if op["op"] == "remove"], np.int64)
+        rewritten = np.array([op["line"] - 1 for op in mine if op["op"] == "rewrite"], np.int64)
+        source_line = np.full(len(lines), -1, np.int64)
+        source_line[np.setdiff1d(np.arange(len(lines)), added)] = first_in[name] + np.setdiff1d(np.arange(n_in), removed)
+        source_line[rewritten] = -1
+        texts.extend(lines[i] for i in np.flatnonzero(source_line < 0).tolist())
+        changed.append(source_line < 0)
+        taken.append(source_line)
+    source_line, is_changed = np.concatenate(taken), np.concatenate(changed)
+    new = Parsed.parse(b"".join(texts).decode("ascii"))  # asserts each changed line is of the format
+    columns = []
+    for name in ("t", "client", "url", "status", "size", "referrer", "agent", "duration"):
+        kept, fresh = getattr(before, name), getattr(new, name)
+        column = np.empty(len(source_line), kept.dtype)
+        column[~is_changed] = kept[source_line[~is_changed]]
+        column[is_changed] = fresh
+        columns.append(column)
+    return Parsed(*columns)
 
 
 def undo(out: Path) -> dict[str, bytes]:
@@ -209,23 +258,41 @@ def test_output_lines_are_in_time_order_and_in_the_log_format(injected, after):
         assert (np.diff(times) >= 0).all(), f["name"]
 
 
-@pytest.mark.slow
-def test_goaccess_reads_every_injected_combined_output(injected, tmp_path):
-    """goaccess reads the whole injected output with zero failed lines."""
-    kind, source, out, run = injected
-    if kind == "latency":
-        pytest.skip("combined_timing is not goaccess's COMBINED; the other eight kinds are combined")
+def goaccess(files: list[Path], report: Path) -> dict:
+    """goaccess's general figures for ``files`` read as COMBINED."""
     assert shutil.which("goaccess"), "goaccess is not installed"
-    files = [out / f["name"] for f in json.loads((out / "manifest.json").read_text())["files"]]
-    report = tmp_path / "report.json"
     # Every line is parsed (and counted, failed or not) before any panel sees it: the panels'
-    # tallies, which this test does not read, are left out.
+    # tallies, which these tests do not read, are left out.
     panels = [f"--ignore-panel={p}" for p in GOACCESS_PANELS]
     subprocess.run(["goaccess", *map(str, files), "--log-format=COMBINED", "--no-progress", *panels, "-o", str(report)],
                    check=True, capture_output=True)
-    general = json.loads(report.read_text())["general"]
+    return json.loads(report.read_text())["general"]
+
+
+@pytest.fixture(scope="module")
+def goaccess_read_input(quiet, tmp_path_factory):
+    """goaccess on the whole combined input, once: zero failed lines, every line counted."""
+    source = quiet["combined"]
+    general = goaccess([source / f["name"] for f in _records(source)], tmp_path_factory.mktemp("goaccess") / "in.json")
     assert general["failed_requests"] == 0
-    assert general["total_requests"] == sum(f["lines"] for f in json.loads((out / "manifest.json").read_text())["files"])
+    assert general["total_requests"] == sum(f["lines"] for f in _records(source))
+    return {f["name"]: (source / f["name"]).read_bytes() for f in _records(source)}
+
+
+@pytest.mark.slow
+def test_goaccess_reads_every_injected_combined_output(injected, goaccess_read_input, tmp_path):
+    """goaccess reads the whole injected output with zero failed lines: each file the injection
+    changed is read here; every other file is, byte for byte, an input file, which goaccess
+    read whole with zero failed lines."""
+    kind, source, out, run = injected
+    if kind == "latency":
+        pytest.skip("combined_timing is not goaccess's COMBINED; the other eight kinds are combined")
+    records = _records(out)
+    changed = [f for f in records if (out / f["name"]).read_bytes() != goaccess_read_input.get(f["name"])]
+    assert changed  # the injection changed something
+    general = goaccess([out / f["name"] for f in changed], tmp_path / "report.json")
+    assert general["failed_requests"] == 0
+    assert general["total_requests"] == sum(f["lines"] for f in changed)
 
 
 @pytest.mark.slow
@@ -250,12 +317,12 @@ def test_synth_verify_parses_every_injected_line(injected, tmp_path, capsys):
     assert f"{len(lines):,} parsed, 0 failed" in capsys.readouterr().out
 
 
-def test_rotated_gzip_input_is_undone_exactly(quiet, tmp_path):
+def test_rotated_gzip_input_is_undone_exactly(small, tmp_path):
     """A rotated set named and compressed as logrotate leaves it (access.log, access.log.1,
     access.log.2.gz), given in any order, with unparsable lines and a last line without its
     newline: the same names and compression out, the unparsed lines kept and counted, and the
     undo gives every file's bytes back."""
-    files = [quiet["combined"] / f["name"] for f in json.loads((quiet["combined"] / "manifest.json").read_text())["files"]]
+    files = [small / f["name"] for f in json.loads((small / "manifest.json").read_text())["files"]]
     src = tmp_path / "logs"
     src.mkdir()
     contents = [p.read_bytes() for p in files]
@@ -288,10 +355,10 @@ ROTATED = ["spike:magnitude=4,minutes=20", "dip:magnitude=0.3", "error_burst"]
 
 
 @pytest.fixture(scope="module")
-def unrotated(quiet, tmp_path_factory):
+def unrotated(small, tmp_path_factory):
     """ROTATED injected without --rotate (the input's files), once for every rotation."""
     out = tmp_path_factory.mktemp("kept")
-    return inject([quiet["combined"]], out_dir=out, anomalies=ROTATED, seed=5, force=True), out, _plain_lines(out)
+    return inject([small], out_dir=out, anomalies=ROTATED, seed=5, force=True), out, _plain_lines(out)
 
 
 def test_a_cut_into_many_files_holds_few_open(tmp_path):
@@ -317,11 +384,11 @@ def test_a_cut_into_many_files_holds_few_open(tmp_path):
 
 
 @pytest.mark.parametrize("rotate", ["day", "hour", "none", "size:2MB"])
-def test_rotate_cuts_the_output_as_generate_does(quiet, unrotated, tmp_path, rotate):
+def test_rotate_cuts_the_output_as_generate_does(small, unrotated, tmp_path, rotate):
     """With --rotate the same lines, in the same order, are cut into generate's files (plain,
     the newest in access.log), and injected.jsonl's lines follow them there."""
     kept, kept_dir, before = unrotated
-    cut = inject([quiet["combined"]], out_dir=tmp_path / "cut", anomalies=ROTATED, seed=5, rotate=rotate)
+    cut = inject([small], out_dir=tmp_path / "cut", anomalies=ROTATED, seed=5, rotate=rotate)
     after = _plain_lines(tmp_path / "cut")
     assert [line for lines in after.values() for line in lines] == [line for lines in before.values() for line in lines]
     assert "access.log" in after and cut.added == kept.added
@@ -339,9 +406,9 @@ def test_rotate_cuts_the_output_as_generate_does(quiet, unrotated, tmp_path, rot
             assert after[op["file"]][op["line"] - 1] == before[was["file"]][was["line"] - 1]
 
 
-def test_placement_at_a_time_and_an_offset(quiet, tmp_path):
+def test_placement_at_a_time_and_an_offset(small, tmp_path):
     """start= places a window at a time or at an offset from the log's first line, as generate does."""
-    run = inject([quiet["combined"]], out_dir=tmp_path / "a", seed=1,
+    run = inject([small], out_dir=tmp_path / "a", seed=1,
                  anomalies=["spike:start=2026-11-26T10:00:00Z,minutes=15", "scan:start=+1d6h"])
     spike, scan = run.truth["anomalies"]
     first = run.start  # the log's first line
@@ -360,10 +427,10 @@ def _refused(args, capsys, tmp_path):
     return err
 
 
-def test_refusals_are_one_line_exit_2_nothing_written(quiet, tmp_path, capsys):
+def test_refusals_are_one_line_exit_2_nothing_written(small, tmp_path, capsys):
     """A window outside the log, a log too sparse for the kind, a format without the field the
     kind changes, an unknown or mistyped anomaly, a format that does not fit: one line, exit 2."""
-    log = quiet["combined"]
+    log = small
     assert "outside the log's range" in _refused([log, "--anomaly", "spike:start=2027-01-01T00:00:00Z"], capsys, tmp_path)
     assert "latency needs a response time (%D or %T) in each line, and the combined format has none" in \
         _refused([log, "--anomaly", "latency"], capsys, tmp_path)
@@ -385,27 +452,27 @@ def test_refusals_are_one_line_exit_2_nothing_written(quiet, tmp_path, capsys):
     assert "no built-in format parses any of the first 2 lines" in _refused([junk, "--anomaly", "spike"], capsys, tmp_path)
 
 
-def test_out_holding_other_files_is_refused(quiet, tmp_path, capsys):
+def test_out_holding_other_files_is_refused(small, tmp_path, capsys):
     """--out follows generate's folder rules: a folder with files synth did not write is refused."""
     out = tmp_path / "taken"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     with pytest.raises(ScenarioError, match="holds files synth did not write"):
-        inject([quiet["combined"]], out_dir=out, anomalies=["spike"], seed=1)
+        inject([small], out_dir=out, anomalies=["spike"], seed=1)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
-def test_cli_prints_each_window_and_the_input_rate(quiet, tmp_path, capsys):
+def test_cli_prints_each_window_and_the_input_rate(small, tmp_path, capsys):
     """The command prints each anomaly with its expected effect, and a summary with input lines/s."""
     with pytest.raises(SystemExit) as exit_info:
-        main(["inject", str(quiet["combined"]), "--anomaly", "spike:magnitude=5,minutes=20", "--seed", "7",
+        main(["inject", str(small), "--anomaly", "spike:magnitude=5,minutes=20", "--seed", "7",
               "--out", str(tmp_path / "o")])
     out = capsys.readouterr().out.splitlines()
     assert exit_info.value.code == 0
     assert out[0].startswith("spike-1 ") and "requests in the window" in out[0]
     assert "input lines/s; seed 7; wrote" in out[-1]
     again = tmp_path / "p"
-    main_args = ["inject", str(quiet["combined"]), "--anomaly", "spike:magnitude=5,minutes=20", "--seed", "7",
+    main_args = ["inject", str(small), "--anomaly", "spike:magnitude=5,minutes=20", "--seed", "7",
                  "--out", str(again), "-q"]
     with pytest.raises(SystemExit):
         main(main_args)
