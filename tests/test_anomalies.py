@@ -179,14 +179,14 @@ def test_every_kind_has_jobs_that_exist():
 
 @pytest.mark.parametrize("name", builtin_names())
 def test_builtin_scenarios_generate_with_true_labels(name, tmp_path):
-    """Each built-in scenario loads, generates (at a lower rate and over 2 days where its windows
+    """Each built-in scenario loads, generates (at a lower rate and over 3 days where its windows
     are drawn, to stay quick), and every label lies in the range, carries its jobs and the
     parameters it was made with, and its expected figure for the watched metric is what the
     files show."""
     scenario = load_scenario(name)
     assert scenario.description and scenario.anomalies
     # Windows placed at given offsets keep the scenario's days; drawn ones fit in any range.
-    days = scenario.days if any(a.offset is not None for a in scenario.anomalies) else 2
+    days = scenario.days if any(a.offset is not None for a in scenario.anomalies) else 3
     run = synth.generate(name, seed=5, rate=0.15, days=days, out_dir=tmp_path, end=END, workers=1)
     parsed = Parsed.read(tmp_path)
     assert len(parsed.t) == run.lines
