@@ -44,7 +44,29 @@ LOGFORMATS = [
 
 
 def _run(tmp_path, seed=5, tz="+0000", **spec):
-    return generated_run(seed, tz, tmp_path / "access.log", days=0.05, rate=0.5, **spec)
+    return generated_run(seed, tz, tmp_path / "access.log", days=0.05, rate=0.1, **spec)
+
+
+# Every kind of line a format must read back: a small run holds each of them.
+LINE_KINDS = {"ipv4", "ipv6", "query", "no query", "body", "no body", "success", "failure", "GET", "not GET",
+              "HTTP/1.1", "HTTP/2.0", "referrer", "no referrer"}
+TIMED_KINDS = {"under a second", "a second or more"}
+
+
+def _kinds(row: dict) -> set[str]:
+    kinds = {"ipv6" if ":" in row["address"] else "ipv4", "query" if "?" in row["target"] else "no query",
+             "no body" if row["size"] == 0 else "body", "failure" if row["status"] >= 400 else "success",
+             "GET" if row["method"] == "GET" else "not GET", row["proto"],
+             "no referrer" if row["referrer"] == "-" else "referrer"}
+    if row["duration_us"] is not None:
+        kinds.add("a second or more" if row["duration_us"] >= 1_000_000 else "under a second")
+    return kinds
+
+
+def _assert_every_kind(rows: list[dict]) -> None:
+    seen = set().union(*map(_kinds, rows))
+    timed = rows[0]["duration_us"] is not None
+    assert seen >= LINE_KINDS | (TIMED_KINDS if timed else set()), (LINE_KINDS | TIMED_KINDS) - seen
 
 
 def _text(document, dotted):
@@ -118,11 +140,14 @@ MAPPED_TIME = json.loads((resource_dir("filebeat") / "smoke_event.template.json"
 _MAPPING_FORMATS = {"strict_date_optional_time": "ISO8601", "epoch_millis": "UNIX_MS"}
 
 
+MAPPED_PARSERS = [date_processor_parser(_MAPPING_FORMATS.get(fmt, fmt)) for fmt in MAPPED_TIME["format"].split("||")]
+
+
 def _as_mapped(text):
     """The instant Elasticsearch would index for ``timestamp``: its formats tried in order."""
-    for fmt in MAPPED_TIME["format"].split("||"):
+    for parser in MAPPED_PARSERS:
         try:
-            return date_processor_parser(_MAPPING_FORMATS.get(fmt, fmt))(str(text), dt.UTC)
+            return parser(str(text), dt.UTC)
         except ValueError:
             continue
     raise AssertionError(f"the template's timestamp mapping refuses {text!r}")
@@ -134,11 +159,14 @@ NGINX_FIELDS = ("source.address", "http.request.method", "url.original", "http.v
 
 def _check_lines(tmp_path, rows, line_format, tz="+0000", by_directive=True):
     """Each line's document from the format's own pipeline: its index, its time (as @timestamp
-    and as the template would map timestamp) and, by directive, every field the line holds."""
+    and as the template would map timestamp) and, by directive, every field the line holds;
+    the lines hold every kind of line. Returns the pipeline's results."""
     pipeline = Pipeline(pipeline_for(line_format, tz), "under-test")
     results = list(verify_paths([tmp_path / "access.log"], pipeline))
     assert len(results) == len(rows) > 50
+    _assert_every_kind(rows)
     directives = [d for d in parse(line_format.logformat) if isinstance(d, Directive)]
+    labels = [_expression_label(d) for d in directives]
     time = next(d for d in directives if d.code == "t")
     for row, result in zip(rows, results):
         doc = result.document
@@ -148,10 +176,11 @@ def _check_lines(tmp_path, rows, line_format, tz="+0000", by_directive=True):
         instant = dt.datetime.fromisoformat(doc["@timestamp"].replace("Z", "+00:00"))
         assert instant.timestamp() * 1000 == when, row["line"]
         assert _as_mapped(doc["timestamp"]) == instant, (doc["timestamp"], row["line"])
-        for d in directives if by_directive else ():
-            text = row["values"][_expression_label(d)]
+        for d, label in zip(directives, labels) if by_directive else ():
+            text = row["values"][label]
             for dotted, value in _expected(d, row, text).items():
                 assert _text(doc, dotted) == value, (d.text, dotted, row["line"])
+    return results
 
 
 @pytest.mark.parametrize("logformat", LOGFORMATS)
@@ -168,10 +197,9 @@ def test_builtin_text_formats_read_back(tmp_path, name):
     rows = _run(tmp_path, format=name, tz="-0800")
     line_format = builtin_format(name)
     nginx = name.startswith("nginx")
-    _check_lines(tmp_path, rows, line_format, tz="-0800", by_directive=not nginx)
+    own = _check_lines(tmp_path, rows, line_format, tz="-0800", by_directive=not nginx)
     if nginx:  # its template is nginx's variables, not directives: compare with what nginx writes
-        own = Pipeline(pipeline_for(line_format, "-0800"), "under-test")
-        for row, result in zip(rows, verify_paths([tmp_path / "access.log"], own)):
+        for row, result in zip(rows, own):
             row["agent"] = nginx_escape(apache_unescape(row["agent"]))
             method, target, proto = row["values"]["request_nginx"].split(" ")
             referrer = row["values"]["referer_nginx"]
@@ -196,6 +224,7 @@ def test_ecs_json_lines_are_ecs_documents(tmp_path):
     rows = _run(tmp_path, format="ecs_json")
     results = list(verify_paths([tmp_path / "access.log"], Pipeline(json_pipeline(), "smoke_event-json")))
     assert len(results) == len(rows)
+    _assert_every_kind(rows)
     for row, result in zip(rows, results):
         raw = json.loads(row["line"])
         doc = result.document
@@ -244,7 +273,8 @@ def test_bundled_pipelines_are_generated():
                                               ("vhost_combined", "VCOMBINED")])
 def test_goaccess_reads_the_formats_it_knows(tmp_path, name, log_format):
     assert shutil.which("goaccess")
-    run = synth.generate("classic", seed=11, out_dir=tmp_path / "out", format=name, days=0.5, rate=0.5, end=END)
+    run = synth.generate("classic", seed=11, out_dir=tmp_path / "out", format=name, days=0.1, rate=0.5, end=END,
+                         workers=1)
     report = tmp_path / "report.json"
     subprocess.run(["goaccess", *map(str, files_in_order(tmp_path / "out")), f"--log-format={log_format}",
                     "--no-progress", "-o", str(report)], check=True, capture_output=True)
@@ -315,7 +345,7 @@ def test_response_times_follow_what_was_asked_and_the_load(tmp_path):
     import numpy as np
     from logread import Parsed
 
-    run = synth.generate(seed=8, days=2, rate=1, format="combined_timing", out_dir=tmp_path, end=END)
+    run = synth.generate(seed=8, days=2, rate=0.3, format="combined_timing", out_dir=tmp_path, end=END, workers=1)
     (window,) = run.windows
     parsed = Parsed.read(tmp_path)
     ok = (parsed.status == 200) & (parsed.duration > 0)

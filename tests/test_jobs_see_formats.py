@@ -38,16 +38,18 @@ def _when(doc: dict) -> int:
 
 @pytest.fixture(scope="module", params=template_names())
 def run(request, tmp_path_factory):
-    """Half a day of a small site in one format, with one window of every kind."""
+    """Half a day of a small site in one format, with a quarter-hour window of every kind; each
+    document as its leaves (dotted field -> value) with its time."""
     out = tmp_path_factory.mktemp(request.param)
-    scenario = {"name": "table", "days": 0.5, "rate": 0.2,
-                "anomalies": [{"kind": kind, "start": f"+{int((2 + 1.1 * i) * 60)}m", "minutes": 30}
+    scenario = {"name": "table", "days": 0.5, "rate": 0.1,
+                "anomalies": [{"kind": kind, "start": f"+{int((2 + 1.1 * i) * 60)}m", "minutes": 15}
                               for i, kind in enumerate(KINDS)]}
     synth.generate(scenario, seed=16, out_dir=out, format=request.param, end=END, workers=1)
     docs = []
     for result in verify_paths([out], pipeline=pipeline_for_paths([out])):
         assert result.failure is None, (request.param, result.failure)
-        docs.append({k: v for k, v in result.document.items() if not k.startswith("_")})
+        doc = {k: v for k, v in result.document.items() if not k.startswith("_")}
+        docs.append((_when(doc), dict(_leaves(doc))))
     labels = json.loads((out / "anomalies.json").read_text())["anomalies"]
     return request.param, docs, {label["kind"]: label for label in labels}
 
@@ -56,13 +58,12 @@ def test_every_job_a_label_names_sees_its_fields(run):
     fmt, docs, labels = run
     assert sorted(labels) == sorted(KINDS)
     for kind, label in labels.items():
-        inside = [d for d in docs if label["start_ms"] <= _when(d) < label["end_ms"]]
+        inside = [leaves for when, leaves in docs if label["start_ms"] <= when < label["end_ms"]]
         assert inside, (fmt, kind)
         for job_id in label["jobs"]:
             # what the datafeed lets through in the window ...
-            fed = [d for d in inside if all(dict(_leaves(d)).get(f) is not None for f in _must_exist(job_id))]
-            assert fed, f"{fmt}/{kind}: {job_id}'s datafeed query lets no document of the window through"
-            leaves = [dict(_leaves(d)) for d in fed]
+            leaves = [d for d in inside if all(d.get(f) is not None for f in _must_exist(job_id))]
+            assert leaves, f"{fmt}/{kind}: {job_id}'s datafeed query lets no document of the window through"
             for field in _reads(job_id):
                 values = [leaf[field] for leaf in leaves if field in leaf]
                 # ... holds every field the job reads, as the template maps it
@@ -77,8 +78,8 @@ def test_a_label_names_no_job_only_where_none_could_see_it(run):
     """No job left out that could have seen the window; every left-out one lacks a field."""
     fmt, docs, labels = run
     present = set()
-    for d in docs:
-        present |= {field for field, value in _leaves(d) if value is not None}
+    for _, leaves in docs:
+        present |= {field for field, value in leaves.items() if value is not None}
     for kind, label in labels.items():
         candidates = KIND_CLASSES[kind].jobs
         seeing = [job for job in candidates if _reads(job) <= present]
