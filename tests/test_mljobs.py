@@ -45,9 +45,9 @@ def written(tmp_path_factory):
     """Dotted paths of every field the pipeline writes into documents of a generated run."""
     folder = tmp_path_factory.mktemp("ml")
     # Combined lines, and lines with response times for the job that reads them.
-    generated_run(7, "+0000", folder / "access.log", days=0.3, rate=1.0)
-    generated_run(7, "+0000", folder / "access.log.1", days=0.05, rate=1.0, format="combined_timing")
-    generated_run(7, "+0000", folder / "access.log.2", days=0.05, rate=1.0, format="vhost_combined")  # %O
+    generated_run(7, "+0000", folder / "access.log", days=0.3, rate=0.1)
+    generated_run(7, "+0000", folder / "access.log.1", days=0.05, rate=0.1, format="combined_timing")
+    generated_run(7, "+0000", folder / "access.log.2", days=0.05, rate=0.1, format="vhost_combined")  # %O
     fields = set()
 
     def leaves(node, prefix=""):

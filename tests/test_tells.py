@@ -11,7 +11,8 @@ import re
 
 import numpy as np
 import pytest
-from helpers import COMBINED_RE, all_lines, epoch_seconds
+from columns import CombinedColumns
+from helpers import COMBINED_RE, all_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,98 +27,111 @@ MILITARY = [ipaddress.ip_network(f"{n}.0.0.0/8") for n in (6, 7, 11, 21, 22, 26,
 
 
 @pytest.fixture(scope="module")
-def rows(default_run):
-    out = default_run
-    parsed = []
-    for line in all_lines(out):
-        m = COMBINED_RE.match(line)
-        parsed.append((m["client"], epoch_seconds(m), m["request"].split(" ")[1], int(m["status"]),
-                       m["bytes"], m["agent"]))
-    return parsed
+def log(default_run):
+    """Every line of the default run as columns (each line checked to be combined)."""
+    return CombinedColumns.read(default_run)
 
 
 @pytest.fixture(scope="module")
-def bot_agents(rows):
-    """The distinct agents that name a bot (the regex once per agent, not per line)."""
-    return {agent for agent in {row[5] for row in rows} if BOT.search(agent)}
+def bot_agents(log):
+    """Which of the distinct agents name a bot, by agent code (the regex once per agent, not per line)."""
+    return np.array([bool(BOT.search(agent)) for agent in log.agent.values])
 
 
 @pytest.fixture(scope="module")
-def by_client(rows):
-    """Each client's rows, in the log's order."""
-    grouped: dict[str, list[tuple]] = collections.defaultdict(list)
-    for row in rows:
-        grouped[row[0]].append(row)
-    return grouped
+def static_paths(log):
+    """Which of the distinct request targets are under /static/, by path code."""
+    return np.array([path.startswith("/static/") for path in log.path.values])
 
 
-def test_static_sizes_are_not_round(rows):
+def _agents_of(log, clients):
+    """Each client's distinct agent codes."""
+    pairs = np.unique(log.client.codes * len(log.agent.values) + log.agent.codes)
+    wanted = np.isin(pairs // len(log.agent.values), clients)
+    agents: dict[int, set[int]] = {int(c): set() for c in clients}
+    for pair in pairs[wanted].tolist():
+        agents[pair // len(log.agent.values)].add(pair % len(log.agent.values))
+    return agents
+
+
+def test_static_sizes_are_not_round(log):
     """The site's CSS, JS and feed have the sizes a build makes (182,417), not 182,000."""
-    sizes = {path.split("?")[0]: int(size) for _, _, path, status, size, _ in rows
-             if status == 200 and size != "-" and (path.startswith("/static/") or path == "/feed/")}
+    wanted = np.array([path.startswith("/static/") or path == "/feed/" for path in log.path.values])
+    lines = np.flatnonzero((log.status == 200) & (log.size >= 0) & wanted[log.path.codes])
+    sizes = {log.path.values[code].split("?")[0]: size
+             for code, size in zip(log.path.codes[lines].tolist(), log.size[lines].tolist())}
     assert len(sizes) >= 3
     assert all(size % 1000 for size in sizes.values()), sizes
 
 
-def test_busiest_clients_are_bots_and_offices(by_client, bot_agents):
+def test_busiest_clients_are_bots_and_offices(log, bot_agents):
     """The ten busiest addresses are bots, or addresses several browsers share (an office, a
     proxy): a single person does not make the most requests of a site."""
-    for client in sorted(by_client, key=lambda c: len(by_client[c]), reverse=True)[:10]:
-        agents = {row[5] for row in by_client[client]}
-        assert agents & bot_agents or len(agents) >= 3, (client, agents)
+    busiest = np.argsort(-np.bincount(log.client.codes), kind="stable")[:10]  # ties: first seen first
+    for client, agents in _agents_of(log, busiest).items():
+        assert bot_agents[list(agents)].any() or len(agents) >= 3, (log.client.values[client],
+                                                                      [log.agent.values[a] for a in agents])
 
 
-def _people(by_client, bot_agents):
-    """Human visitors' addresses, busiest first, without those several browsers share (offices)."""
-    human = collections.Counter()
-    for client, rows in by_client.items():
-        if len({row[5] for row in rows}) < 3:
-            human[client] = sum(row[5] not in bot_agents for row in rows)
-    return [c for c, n in human.most_common() if n]
+def _people(log, bot_agents):
+    """Human visitors' client codes, busiest first, without those several browsers share (offices)."""
+    n_agents = len(log.agent.values)
+    pairs = np.unique(log.client.codes * n_agents + log.agent.codes)
+    distinct = np.bincount(pairs // n_agents, minlength=len(log.client.values))
+    human = np.bincount(log.client.codes, weights=~bot_agents[log.agent.codes], minlength=len(log.client.values))
+    order = np.argsort(-human, kind="stable")  # ties: first seen first, as Counter.most_common
+    return [c for c in order.tolist() if distinct[c] < 3 and human[c] > 0]
 
 
-def test_human_visitors_sleep(by_client, bot_agents):
+def test_human_visitors_sleep(log, bot_agents):
     """The busiest human visitors are each absent for hours of every day: the hours of the
     day (on a 24-hour clock) in which any one of them made a request cover at most 20."""
-    for client in _people(by_client, bot_agents)[:20]:
-        per_day: dict[int, set[int]] = collections.defaultdict(set)
-        for _, t, *_ in by_client[client]:
-            per_day[t // 86400].add(t // 3600 % 24)
-        assert max(len(hours) for hours in per_day.values()) <= 20, client
+    people = _people(log, bot_agents)[:20]
+    lines = np.flatnonzero(np.isin(log.client.codes, people))
+    t = log.t[lines]
+    hours = np.unique(np.c_[log.client.codes[lines], t // 86400, t // 3600 % 24], axis=0)  # (client, day, hour)
+    days, hours_per_day = np.unique(hours[:, :2], axis=0, return_counts=True)
+    for (client, _), n in zip(days.tolist(), hours_per_day.tolist()):
+        assert n <= 20, log.client.values[client]
 
 
-def test_frequent_visitors_revalidate_static_files(by_client, bot_agents):
+def test_frequent_visitors_revalidate_static_files(log, bot_agents, static_paths):
     """A visitor who comes back daily gets the site's CSS and JS from the cache: among the
     busiest human visitors, 304s outnumber 200s for /static/ files."""
-    for client in _people(by_client, bot_agents)[:5]:
-        statuses = collections.Counter(s for _, _, p, s, _, _ in by_client[client] if p.startswith("/static/"))
-        assert statuses[304] >= statuses[200], (client, statuses)
+    for client in _people(log, bot_agents)[:5]:
+        statuses = collections.Counter(log.status[(log.client.codes == client) & static_paths[log.path.codes]].tolist())
+        assert statuses[304] >= statuses[200], (log.client.values[client], statuses)
 
 
-def test_link_previews_fetch_no_scripts_and_crawlers_no_css_twice(rows, bot_agents):
+def test_link_previews_fetch_no_scripts_and_crawlers_no_css_twice(log, bot_agents, static_paths):
     """Twitterbot and the other link previews fetch pages and images, never CSS or JS; a
     crawler does not fetch the same stylesheet again within seconds."""
-    agents = {a for *_, a in rows}
-    preview_agents = {a for a in agents if any(m in a for m in catalog.LINK_PREVIEWS)}
-    previews = [(p, a) for _, _, p, _, _, a in rows if a in preview_agents]
-    assert previews and not [p for p, _ in previews if p.startswith("/static/")]
-    last: dict[tuple[str, str], int] = {}
-    for client, t, path, _, _, agent in rows:
-        if path.startswith("/static/") and agent in bot_agents:
-            key = (client, path)
-            assert key not in last or t - last[key] >= 10, (key, t - last[key])
-            last[key] = t
+    previewer = np.array([any(m in a for m in catalog.LINK_PREVIEWS) for a in log.agent.values])
+    previews = previewer[log.agent.codes]
+    assert previews.any() and not (previews & static_paths[log.path.codes]).any()
+    lines = np.flatnonzero(static_paths[log.path.codes] & bot_agents[log.agent.codes])
+    key = log.client.codes[lines] * len(log.path.values) + log.path.codes[lines]
+    order = np.argsort(key, kind="stable")  # each (client, path)'s fetches in the log's order
+    key, t = key[order], log.t[lines][order]
+    again = np.flatnonzero(key[1:] == key[:-1])
+    gaps = t[again + 1] - t[again]
+    too_soon = again[gaps < 10]
+    assert not len(too_soon), [(log.client.values[key[i] // len(log.path.values)],
+                                log.path.values[key[i] % len(log.path.values)], int(t[i + 1] - t[i]))
+                               for i in too_soon[:5].tolist()]
 
 
-def test_client_addresses_are_public_and_never_military(rows):
+def test_client_addresses_are_public_and_never_military(log):
     """Every client address is a global unicast address outside reserved, documentation,
     bogon and US military space; crawlers come from their operators' networks."""
-    for client in {c for c, *_ in rows}:
+    for client in log.client.values:
         address = ipaddress.ip_address(client)
         assert address.is_global and not address.is_multicast, client
         assert not any(address in net for net in MILITARY), client
     networks = {marker: [ipaddress.ip_network(n) for n in nets] for marker, nets in catalog.PUBLISHED_NETWORKS.items()}
-    for client, _, _, _, _, agent in rows:
+    n_agents = len(log.agent.values)
+    for pair in np.unique(log.client.codes * n_agents + log.agent.codes).tolist():
+        client, agent = log.client.values[pair // n_agents], log.agent.values[pair % n_agents]
         for marker, nets in networks.items():
             if marker in agent:
                 assert any(ipaddress.ip_address(client) in n for n in nets), (client, agent)
@@ -159,10 +173,10 @@ def test_agents_are_of_each_lines_date(tmp_path, end):
     most those released by then; no Windows 10 before July 2015, no Edg/ before 2020, no GPTBot
     before August 2023."""
     synth.generate("classic", seed=3, days=30, rate=0.05, out_dir=tmp_path, end=f"{end}T12:00:00Z", rotate="none")
-    seen = set()
-    for line in all_lines(tmp_path):
-        m = COMBINED_RE.match(line)
-        seen.add((dt.datetime.fromtimestamp(epoch_seconds(m), dt.UTC).date(), m["agent"]))
+    log = CombinedColumns.read(tmp_path)
+    n_agents = len(log.agent.values)
+    seen = {(dt.date(1970, 1, 1) + dt.timedelta(days=pair // n_agents), log.agent.values[pair % n_agents])
+            for pair in np.unique(log.t // 86400 * n_agents + log.agent.codes).tolist()}
     for day, agent in seen:
         for name, releases in (("Chrome/", catalog.CHROME_RELEASES), ("Firefox/", catalog.FIREFOX_RELEASES)):
             found = re.search(re.escape(name) + r"(\d+)\.", agent)
