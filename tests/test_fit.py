@@ -81,7 +81,7 @@ def test_request_kind_agrees_with_profile():
 
 def test_generate_honours_shape_keys(tmp_path):
     """Weekly curve, status mix per kind, methods, mobile share and pages per visit reach the lines."""
-    keys = dict(days=7, rate=0.4, weekly=[1, 1, 1, 1, 1, 0.25, 0.25], methods={"GET": 0.8, "HEAD": 0.05, "POST": 0.15},
+    keys = dict(days=7, rate=0.2, weekly=[1, 1, 1, 1, 1, 0.25, 0.25], methods={"GET": 0.8, "HEAD": 0.05, "POST": 0.15},
                 statuses={"page": {200: 0.7, 404: 0.2, 503: 0.1}}, mobile_share=0.9)
     synth.generate(_scenario(**keys), seed=3, out_dir=tmp_path, workers=1)
     p = profile_log(sorted(tmp_path.glob("access.log*")))

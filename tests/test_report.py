@@ -26,7 +26,7 @@ from logread import Parsed
 
 import synth
 from synth.analysis import report_page
-from synth.analysis.report import _logread_columns, build_report, read_columns, write_report
+from synth.analysis.report import _logread_columns, build_report, read_columns
 from synth.analysis.report_data import ALL_NEEDS, BUCKETS, CLASSES, Collector, Columns, collect
 from synth.analysis.score import grade, parse_records
 from synth.cli import main
@@ -263,12 +263,23 @@ def main_exit(args: list[str]) -> int:
     return e.value.code
 
 
+@pytest.fixture(scope="module")
+def images(run, records_file, tmp_path_factory):
+    """The command's PNG and SVG of the run with its ML records, 1000 x 1400 (about 8 s of CPU
+    each: every assertion on an image reads these)."""
+    folder = tmp_path_factory.mktemp("images")
+    paths = {}
+    for suffix in (".png", ".svg"):
+        paths[suffix] = folder / f"report{suffix}"
+        assert main_exit(["report", str(run), "--records", str(records_file), "-o", str(paths[suffix]),
+                          "--width", "1000", "--height", "1400"]) == 0
+    return paths
+
+
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
-def test_images_have_the_asked_size(run, truth, records_file, tmp_path, suffix):
+def test_images_have_the_asked_size(images, suffix):
     """PNG and SVG are valid files of exactly the asked width and height."""
-    path = tmp_path / f"report{suffix}"
-    assert main_exit(["report", str(run), "--records", str(records_file), "-o", str(path),
-                      "--width", "1000", "--height", "1400"]) == 0
+    path = images[suffix]
     if suffix == ".png":
         from PIL import Image
         with Image.open(path) as image:
@@ -312,10 +323,10 @@ def test_a_measuring_draw_keeps_every_extreme(seed, n, n_series):
     assert ranges(thin) == ranges(rows)
 
 
-def test_svg_has_one_window_element_per_label(run, truth, tmp_path):
-    """The SVG's whole-range chart holds one shaded window per label, named by its id."""
-    path = tmp_path / "report.svg"
-    write_report(build_report([run]), path)
+def test_svg_has_one_window_element_per_label(images, truth):
+    """The SVG's whole-range chart holds one shaded window per label, named by its id (the ML
+    chart's verdicts are marks of their own)."""
+    path = images[".svg"]
     ns = {"s": "http://www.w3.org/2000/svg"}
     root = ET.parse(path).getroot()
     groups = [g for g in root.iter(f"{{{ns['s']}}}g") if "windows_marks" in (g.get("class") or "").split()]

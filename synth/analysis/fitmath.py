@@ -27,18 +27,35 @@ def seen_population(seen: int, visits: float, slope: float, low: int, high: int)
     if seen <= 0 or visits <= 0:
         return low
     lo, hi = max(low, seen), high
-    # The weights of the largest population, once: each smaller one's are its first n.
-    weights = 1.0 / np.arange(1, hi + 1, dtype=np.float64) ** slope
+    # Each population's weights are the first n of the largest one's, elementwise the same
+    # whichever length is computed: computed as far as a size asked for needs.
+    weights = np.zeros(0)
 
     def distinct(n: int) -> float:
+        nonlocal weights
+        if len(weights) < n:
+            more = 1.0 / np.arange(len(weights) + 1, n + 1, dtype=np.float64) ** slope
+            weights = np.concatenate([weights, more])
         w = weights[:n]
         return float(np.sum(-np.expm1(-visits * w / w.sum())))
 
-    if distinct(hi) <= seen:
+    # With weights that do not grow (slope >= 0), the distinct count does not fall as the
+    # population grows: the smallest doubling of lo whose count is clearly above seen (far
+    # beyond rounding) answers every comparison of a larger size, which is then not computed.
+    # Doublings stop at a quarter of hi, where the count of hi itself costs little more.
+    above = hi + 1
+    n = lo
+    while slope >= 0 and 2 * n <= hi // 4:
+        n *= 2
+        if distinct(n) > seen * (1 + 1e-9):
+            above = n
+            break
+
+    if above > hi and distinct(hi) <= seen:
         return hi
     while hi - lo > max(1, lo // 200):
         mid = (lo + hi) // 2
-        if distinct(mid) < seen:
+        if mid < above and distinct(mid) < seen:
             lo = mid
         else:
             hi = mid

@@ -94,6 +94,8 @@ def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any]
         truth_data = check_truth(read_json(source, "anomalies.json"), str(source)) if source is not None else None
     if bucket is not None and bucket not in BUCKETS:
         raise ReportError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
+    if records is not None and truth_data is None:  # said before the logs are read
+        raise ReportError("ML records need the truth to be graded against (--truth anomalies.json)")
     range_ms = (int(manifest["start_ms"]), int(manifest["end_ms"])) if manifest and "start_ms" in manifest else None
     if manifest and not format and not log_format:
         options = manifest.get("scenario") or {}
@@ -107,8 +109,7 @@ def build_report(paths: Sequence[str | Path], truth: str | Path | dict[str, Any]
         raise ReportError(str(e)) from None
     result = Report(data, min_score=min_score)
     if records is not None:
-        if truth_data is None:
-            raise ReportError("ML records need the truth to be graded against (--truth anomalies.json)")
+        assert truth_data is not None
         result.records = list(records)
         graded = list(jobs) if jobs else list(dict.fromkeys(r.job_id for r in result.records))
         try:
