@@ -58,7 +58,7 @@ def help_examples() -> list[tuple[str, str]]:
 def shortened(line: str, stack: FakeStack, n: int) -> str:
     """The example with run lengths cut to test size and clusters pointed at the stand-in."""
     code = line.split("  #", 1)[0].strip()
-    code = re.sub(r"--days \S+", "--days 0.025", code)
+    code = re.sub(r"--days \S+", "--days 0.05", code)
     code = re.sub(r"--backfill \S+", "--backfill 1h", code)
     if code.startswith("synth generate"):
         code = re.sub(r"--rate \S+", "--rate 5", code)
@@ -76,7 +76,7 @@ def shortened(line: str, stack: FakeStack, n: int) -> str:
     code = re.sub(r" --ca-certs \S+", "", code)
     words = code.split()
     if words[:2] == ["synth", "generate"] and "--days" not in words:
-        code = code.replace("synth generate", "synth generate --days 0.025", 1)
+        code = code.replace("synth generate", "synth generate --days 0.05", 1)
     if words[:2] == ["synth", "stream"]:
         if "--duration" not in words:
             code += " --duration 20s"
