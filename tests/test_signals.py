@@ -130,6 +130,58 @@ def test_a_signal_during_set_up_ends_the_run_with_nothing_written(tmp_path, prev
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+class _SignalsInItsFinaliser:
+    """Sends SIGINT to this process from its ``__del__``: the handler then runs inside the
+    finaliser, where Python drops whatever it raises ("Exception ignored in ...")."""
+
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # bytecodes, for the handler to run here and not after
+            pass
+
+
+def busy(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost exception, as meant
+def test_a_set_up_signal_lost_in_a_finaliser_is_raised_again():
+    """A signal whose exception a finaliser swallowed still ends the set-up: an alarm raises it
+    again while the set-up goes on; the alarm's handler and timer are put back afterwards."""
+    from synth.run.signals import SetupInterrupted, Stopper, stop_on_signals
+
+    def before(signum, frame):
+        raise AssertionError("the caller's alarm went off during the run")
+
+    previous = signal.signal(signal.SIGALRM, before)
+    stopper = Stopper()
+    try:
+        with pytest.raises(SetupInterrupted) as stopped, stop_on_signals(stopper, setting_up=True):
+            _SignalsInItsFinaliser()  # dropped at once: the signal lands in its __del__
+            assert stopper.signal == signal.SIGINT  # received, its exception lost
+            busy(30)  # the set-up going on: never reaches its end
+        assert stopped.value.signum == signal.SIGINT
+        assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost exception, as meant
+def test_a_set_up_signal_lost_in_a_finaliser_ends_the_run_where_the_set_up_ends(monkeypatch):
+    """Should the alarm not come in time, leaving the set-up raises the signal that was lost."""
+    import synth.run.signals as signals
+
+    monkeypatch.setattr(signals, "RERAISE_S", 3600.0)
+    stopper = signals.Stopper()
+    with pytest.raises(signals.SetupInterrupted), signals.stop_on_signals(stopper, setting_up=True):
+        _SignalsInItsFinaliser()
+        assert stopper.signal == signal.SIGINT and stopper.requested
+        stopper.leave_setup()
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 @pytest.mark.parametrize("rotate, signum, to_group, days", [
     ("day", signal.SIGTERM, False, []),  # workers write whole files
     ("day", signal.SIGTERM, True, []),  # kill -TERM of the process group: the workers get it too

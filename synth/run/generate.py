@@ -341,7 +341,7 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
             hours = (end - 1 - hour0) // 3600 + 1
             run = Run(seed, resolved, start, end, out, windows, truth, hour0=hour0,
                       notes=history_notes(windows, start))
-            stopper.setting_up = False
+            stopper.leave_setup()
             with claim_output(out, force, "generate"), \
                     Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
                 if stopper.requested:  # a signal while the folder was claimed and the workers forked

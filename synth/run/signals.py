@@ -28,6 +28,10 @@ from synth.output.writers import WRITE_GUARD
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GUARD_WAIT_S = 5.0  # a write that takes longer than this is stuck: exit anyway
+# A handler's exception is lost when the signal lands inside a finaliser (Python prints
+# "Exception ignored in ..." and goes on): after a signal in the set-up, an alarm raises it again
+# this often until the set-up is left.
+RERAISE_S = 0.05
 
 
 class SetupInterrupted(BaseException):
@@ -55,7 +59,9 @@ def on_forced_exit(hook: Callable[[], None]) -> Iterator[None]:
 class Stopper:
     """A run's stop request, shared with the workers it forks (create it before them).
 
-    While ``setting_up`` (nothing written yet), a signal raises SetupInterrupted at once.
+    While ``setting_up`` (nothing written yet), a signal raises SetupInterrupted at once, and
+    again every RERAISE_S until the set-up is left (the first can be lost in a finaliser); it is
+    also a stop request, for a set-up that ends before it is raised.
     """
 
     NOT_A_SIGNAL = -1  # the shared value of a request that no signal made (a failed write)
@@ -68,6 +74,7 @@ class Stopper:
         self.setting_up = False
         self.workers: list[int] = []  # pids to end on a forced exit
         self.cuts: list[Callable[[], None]] = []  # called on a forced exit: cut half-written lines
+        self._alarm: tuple[object, tuple[float, float]] | None = None  # the SIGALRM handler and timer before ours
 
     @property
     def requested(self) -> bool:
@@ -96,9 +103,37 @@ class Stopper:
         if self.signals > 1:
             self.exit_now(signum)
         self._signal = signum
-        if self.setting_up:
-            raise SetupInterrupted(signum)
         self.request(signum)
+        if self.setting_up:
+            self._raise_again_until_caught()
+            raise SetupInterrupted(signum)
+
+    def _raise_again_until_caught(self) -> None:
+        if threading.current_thread() is not threading.main_thread() or self._alarm is not None:
+            return
+        self._alarm = (signal.signal(signal.SIGALRM, self._on_alarm),
+                       signal.setitimer(signal.ITIMER_REAL, RERAISE_S, RERAISE_S))
+
+    def _on_alarm(self, signum: int, frame: object = None) -> None:
+        if self.setting_up:
+            raise SetupInterrupted(self._signal)
+        self.disarm()
+
+    def leave_setup(self) -> None:
+        """The set-up is over (the run is about to claim its folder): a signal from now on is a
+        stop request; one that came during the set-up and was lost ends the run here."""
+        self.setting_up = False
+        self.disarm()
+        if self._signal:
+            raise SetupInterrupted(self._signal)
+
+    def disarm(self) -> None:
+        """Put back the alarm as it was before a signal in the set-up armed ours."""
+        if self._alarm is not None:
+            handler, (delay, interval) = self._alarm
+            self._alarm = None
+            signal.setitimer(signal.ITIMER_REAL, delay, interval)
+            signal.signal(signal.SIGALRM, handler)  # type: ignore[arg-type]
 
     def exit_now(self, signum: int) -> NoReturn:
         """Exit at once, between lines: end the workers, wait for a write in progress, cut."""
@@ -120,8 +155,8 @@ class Stopper:
 @contextmanager
 def stop_on_signals(stopper: Stopper, setting_up: bool = False) -> Iterator[Stopper]:
     """While the run writes, SIGINT and SIGTERM ask it to stop; a second one exits at once.
-    With ``setting_up``, a signal raises SetupInterrupted until ``stopper.setting_up`` is
-    cleared (just before the run claims its folder).
+    With ``setting_up``, a signal raises SetupInterrupted until ``stopper.leave_setup()``
+    (just before the run claims its folder).
 
     Only the main thread may set handlers: called from another thread, signals keep their
     usual effect.
@@ -135,6 +170,7 @@ def stop_on_signals(stopper: Stopper, setting_up: bool = False) -> Iterator[Stop
         yield stopper
     finally:
         stopper.setting_up = False
+        stopper.disarm()
         for s, handler in previous.items():
             signal.signal(s, handler)
 

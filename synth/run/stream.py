@@ -392,7 +392,7 @@ def _stream(stopper: Stopper, scenario: Scenario | str | Path | dict | None, see
     run = StreamRun(seed, resolved, start, first, speed, out, rate_now=float(model.expected_total(start, start + 60).mean()),
                     notes=notes)
 
-    stopper.setting_up = False
+    stopper.leave_setup()
     with claim_output(out, force, "stream"):
         if stopper.requested:  # a signal while the folder was claimed
             raise SetupInterrupted(stopper.signal)
