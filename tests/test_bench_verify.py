@@ -9,8 +9,8 @@ import sys
 import pytest
 
 import synth
-from synth.analysis.bench import BENCH_DAYS, BENCH_END
 from synth.cli import main
+from synth.run.bench import BENCH_DAYS, BENCH_END
 
 
 def run_cli(args, capsys):

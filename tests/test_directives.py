@@ -177,7 +177,7 @@ def test_no_value_breaks_an_apache_line_or_forges_a_field(request, agent):
     line, the bundled pipeline reads the agent and the status it was given, and the escaped
     text unescapes to the bytes sent."""
     from synth.elastic.verify import bundled_pipeline
-    from synth.render.escape import apache_unescape
+    from synth.escape import apache_unescape
     from synth.render.messy import _apache
     r, a = _apache(request), _apache(agent)
     line = f'192.0.2.1 - - [28/Nov/2026:12:00:00 +0000] "{r}" 404 196 "-" "{a}"'

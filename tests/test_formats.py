@@ -17,7 +17,7 @@ from synth.elastic.ingest import Pipeline
 from synth.elastic.javatime import date_processor_parser
 from synth.elastic.pipelines import bundled_text_pipeline, json_pipeline, pipeline_for
 from synth.elastic.verify import verify_paths
-from synth.render.escape import apache_unescape
+from synth.escape import apache_unescape
 from synth.render.fields import nginx_escape
 from synth.render.formats import builtin_format, custom_format
 from synth.render.lines import layout, template_names

@@ -10,9 +10,9 @@ from helpers import COMBINED_RE, PRINTABLE_ASCII, epoch_seconds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synth.escape import apache_escape, apache_unescape
 from synth.generate.pools import build_pools
 from synth.generate.traffic import Events, body_bytes
-from synth.render.escape import apache_escape, apache_unescape
 from synth.render.lines import FormatError, LineRenderer, layout, load_template
 
 WHEN = dt.date(2026, 11, 28)

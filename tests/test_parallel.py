@@ -10,7 +10,7 @@ import pytest
 from helpers import manifest
 
 import synth
-from synth.analysis.bench import TreeMemory, tree_pss_kb
+from synth.run.bench import TreeMemory, tree_pss_kb
 
 SPEC = dict(seed=31, end="2026-11-28T07:30:00Z")
 # Every kind of anomaly, some across file boundaries, in two and a half days (a light rate: the

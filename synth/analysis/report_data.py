@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.render.escape import apache_escape
+from synth.escape import apache_escape
 
 BUCKETS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000}
 MAX_AUTO_BUCKETS = 2500

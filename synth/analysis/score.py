@@ -46,7 +46,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,3 +334,27 @@ def figures(g: Grade) -> dict[str, Any]:
     return {"windows": n, "caught": tp, "late": sum(w.late for w in g.windows), "missed": n - tp,
             "false_alarms": fp, "precision": precision, "recall": recall, "f1": f1, "nab": nab,
             "nab_raw": g.nab_raw, "nab_weights": dict(NAB_WEIGHTS)}
+
+
+def entity(record: dict[str, Any]) -> str:
+    """The partition, by and over values of a record, ``field=value`` each."""
+    parts = [f"{record[k + '_field_name']}={record.get(k + '_field_value')}"
+             for k in ("partition", "by", "over") if record.get(k + "_field_name")]
+    return " ".join(parts) or "-"
+
+
+def number_text(values: Any) -> str:
+    if not isinstance(values, list) or not values:
+        return "-"
+    x = float(values[0])
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def iter_record_rows(job_id: str, records: list[dict[str, Any]]) -> Iterator[tuple[str, ...]]:
+    for r in records:
+        detector = r.get("function", "?") + (f"({r['field_name']})" if r.get("field_name") else "")
+        actual, typical = r.get("actual"), r.get("typical")
+        if actual is None and r.get("causes"):
+            actual, typical = r["causes"][0].get("actual"), r["causes"][0].get("typical")
+        yield (job_id, minute_text(r.get("timestamp")), f"{float(r.get('record_score', 0)):.1f}", detector, entity(r),
+               number_text(actual), number_text(typical))

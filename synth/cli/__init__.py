@@ -4,6 +4,8 @@ Every error a user can cause comes out as one line on stderr naming the option o
 exit status 2; nothing is written before the input has been checked. A run that cannot write
 (a full disk) says which file and why, exit status 1; a signal that stops ``generate`` exits
 128 + its number; ``stream`` stops on a signal as its normal end, exit status 0.
+
+May import: every part of synth.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def bench_command(lines: int | None, workers: int | None, repeat: int, folder: s
     """
     if live + injecting + verify > 1:
         raise UsageProblem("--stream, --inject and --verify: choose one")
-    from synth.analysis.bench import bench, bench_inject, bench_stream
+    from synth.run.bench import bench, bench_inject, bench_stream
 
     made = lines or 5_000_000
 
@@ -72,8 +72,8 @@ def bench_command(lines: int | None, workers: int | None, repeat: int, folder: s
     from synth.run.signals import Interrupted
     try:
         if verify:
-            from synth.analysis.bench_verify import bench_verify
             from synth.cli.logs import verify_progress_bar
+            from synth.run.bench_verify import bench_verify
             result: Any = bench_verify(lines=lines, workers=workers, repeat=repeat, folder=folder,
                                        bar=(lambda total: verify_progress_bar(total, always=True)) if progress else None)
         elif live:

@@ -121,7 +121,7 @@ def setup_command(es_url: str | None, api_key: str | None, user: str | None, pas
 
 def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: float, es_url: str) -> None:
     """The --run half of setup, printed: the library runs the jobs, this shows what they found."""
-    from synth.analysis.score import table
+    from synth.analysis.score import iter_record_rows, table
     from synth.elastic import cluster as elastic
     from synth.run.report import StackProgress
     with StackProgress(enabled=sys.stderr.isatty()) as progress:
@@ -144,7 +144,7 @@ def run_jobs(cluster: Any, jobs: list[Any], run: Any, reset: bool, timeout: floa
         click.echo(f"  {spec.job_id}: {state.processed:,} documents, {state.buckets:,} buckets{note}")
     rows: list[tuple[str, ...]] = [("job", "bucket (UTC)", "score", "detector", "entity", "actual", "typical")]
     for spec in jobs:
-        rows += list(elastic.iter_record_rows(spec.job_id, outcome.records[spec.job_id]))
+        rows += list(iter_record_rows(spec.job_id, outcome.records[spec.job_id]))
     click.echo("\ntop anomalies per job, highest record_score first:")
     for line in table(rows) if len(rows) > 1 else []:
         click.echo(line)

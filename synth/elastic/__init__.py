@@ -3,6 +3,9 @@
 ``synth.elastic.simulate`` is ``POST _ingest/pipeline/_simulate`` run offline. It is imported
 when first used: the commands that only write Filebeat's config or talk to a cluster do not
 load the ingest engine.
+
+May import: synth.render (line formats and LogFormat, for pipelines and grok), synth.output
+(manifests, for verify).
 """
 
 from __future__ import annotations

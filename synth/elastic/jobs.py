@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,28 +258,3 @@ def fetch_records(cluster: Cluster, job_id: str, min_score: float) -> list[dict[
         if not page.get("records") or len(records) >= count:
             break
     return records
-
-
-def entity(record: dict[str, Any]) -> str:
-    """The partition, by and over values of a record, ``field=value`` each."""
-    parts = [f"{record[k + '_field_name']}={record.get(k + '_field_value')}"
-             for k in ("partition", "by", "over") if record.get(k + "_field_name")]
-    return " ".join(parts) or "-"
-
-
-def number_text(values: Any) -> str:
-    if not isinstance(values, list) or not values:
-        return "-"
-    x = float(values[0])
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
-
-
-def iter_record_rows(job_id: str, records: list[dict[str, Any]]) -> Iterator[tuple[str, ...]]:
-    from synth.analysis.score import minute_text
-    for r in records:
-        detector = r.get("function", "?") + (f"({r['field_name']})" if r.get("field_name") else "")
-        actual, typical = r.get("actual"), r.get("typical")
-        if actual is None and r.get("causes"):
-            actual, typical = r["causes"][0].get("actual"), r["causes"][0].get("typical")
-        yield (job_id, minute_text(r.get("timestamp")), f"{float(r.get('record_score', 0)):.1f}", detector, entity(r),
-               number_text(actual), number_text(typical))

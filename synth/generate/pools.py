@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synth.escape import apache_escape
 from synth.generate import catalog
 from synth.generate.addresses import address_in, client_addresses, network_in, service_address
 from synth.generate.browsers import (
@@ -24,7 +25,6 @@ from synth.generate.browsers import (
 from synth.generate.draws import cdf as _cdf
 from synth.generate.draws import pick, zipf_weights
 from synth.generate.shape import NO_SHAPE, Shape
-from synth.render.escape import apache_escape
 
 if TYPE_CHECKING:
     from faker import Faker  # annotations only: build_pools imports it (importing it is costly)

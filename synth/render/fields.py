@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.escape import apache_unescape
 from synth.generate.pools import (
     ASSET,
     DOWNLOAD,
@@ -32,7 +33,6 @@ from synth.generate.pools import (
 )
 from synth.generate.traffic import Events, body_bytes
 from synth.generate.zone import Zone, as_zone, offset_text
-from synth.render.escape import apache_unescape
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

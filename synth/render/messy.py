@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from synth.escape import _TABLE, apache_unescape
 from synth.generate.pools import ERROR_SIZE_TABLE, Pools
 from synth.generate.traffic import Events
 from synth.render.connections import mix
-from synth.render.escape import _TABLE, apache_unescape
 from synth.render.fields import header_bytes
 
 TRUNCATED = "truncated"

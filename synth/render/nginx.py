@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.escape import apache_unescape
 from synth.generate.pools import DOWNLOAD, FEED, PAGE, SEARCH
 from synth.render.connections import mix
-from synth.render.escape import apache_unescape
 from synth.render.fields import FIELDS, FieldSpec, Tables, field, header_in, header_out, strings
 from synth.render.logformat import GrokPlan, raw_text, regex_literal
 

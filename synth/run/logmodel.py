@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from synth.analysis.profile import BOT_RE, PAGE, ROBOTS, STATIC, _request_class, _split_request
+from synth.escape import apache_unescape
 from synth.generate.pools import (
     ASSET,
     DOWNLOAD,
@@ -31,7 +32,6 @@ from synth.generate.pools import (
 from synth.generate.pools import PAGE as SITE_PAGE
 from synth.generate.pools import ROBOTS as SITE_ROBOTS
 from synth.generate.traffic import Events
-from synth.render.escape import apache_unescape
 
 DAY_S = 86400
 _SITE_KIND = {PAGE: SITE_PAGE, STATIC: ASSET, ROBOTS: SITE_ROBOTS}

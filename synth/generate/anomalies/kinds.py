@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synth.escape import apache_escape
 from synth.generate import catalog
 from synth.generate.addresses import network_in
 from synth.generate.anomalies.base import Kind, Model, in_window, new_addresses, schedule
@@ -16,7 +17,6 @@ from synth.generate.browsers import browser_agents
 from synth.generate.draws import pick
 from synth.generate.pools import GET, HTTP2, HTTP11, PAGE, PROBE
 from synth.generate.traffic import SESSION_CAP_MS, Events, draw_visits, finish
-from synth.render.escape import apache_escape
 
 if TYPE_CHECKING:
     from faker import Faker  # annotations only: the caller passes its Faker (importing it is costly)

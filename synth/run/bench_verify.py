@@ -23,8 +23,8 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from synth.analysis.bench import BENCH_DAYS, BENCH_END, cpu_model
 from synth.elastic.verify import Summary, log_files, pipeline_for_paths, verify_files, verify_workers
+from synth.run.bench import BENCH_DAYS, BENCH_END, cpu_model
 from synth.run.generate import generate
 
 DEFAULT_RATE = 2.0  # synth generate's default: requests per second
