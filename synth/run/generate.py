@@ -343,7 +343,8 @@ def generate(scenario: Scenario | str | Path | dict | None = None, *, seed: int 
                       notes=history_notes(windows, start))
             stopper.leave_setup()
             with claim_output(out, force, "generate"), \
-                    Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper) as executor:
+                    Executor(model, renderer, hour0, hours, workers or default_workers(), progress, stopper,
+                             parent_works=resolved.rotate.kind in ("day", "hour")) as executor:
                 if stopper.requested:  # a signal while the folder was claimed and the workers forked
                     raise SetupInterrupted(stopper.signal)
                 manifest, failure = _write_run(run, executor, model, stretches, slices, shard, force, stopper,

@@ -322,7 +322,8 @@ def _backfill(model: TrafficModel, renderer: LineRenderer, scenario: Scenario, o
     if rotation.kind in ("day", "hour") and not closed:
         return [], stretches[-1].t0, None
     hour0 = first // 3600 * 3600
-    with Executor(model, renderer, hour0, (start - 1 - hour0) // 3600 + 1, workers, None, stopper) as executor:
+    with Executor(model, renderer, hour0, (start - 1 - hour0) // 3600 + 1, workers, None, stopper,
+                  parent_works=rotation.kind in ("day", "hour")) as executor:
         if rotation.kind in ("day", "hour"):
             return executor.write_files(closed, out, lambda s: expected_in(model, s.t0, s.t1)), stretches[-1].t0, None
         records = write_by_size(executor.slices(slices), out, rotation.max_bytes)

@@ -1,7 +1,8 @@
 """Worker processes: each makes whole files (or whole time slices) of the run on its own.
 
 The run's model and renderer are built once in the parent; workers are forked after that and
-inherit them, so nothing big is pickled. A time stretch's bytes depend only on the seed and
+inherit them, so nothing big is pickled. Where every file is written by one worker, the parent
+is one of them (N workers are N - 1 forked and the parent), so no process holds memory idle. A time stretch's bytes depend only on the seed and
 the stretch (events are drawn per block from the block's own seed), so any number of workers,
 one included, writes the same bytes.
 
@@ -84,6 +85,8 @@ class _State:
     counter: mp.sharedctypes.Synchronized | None
     progress: Callable[[int], None] | None
     stopper: Stopper
+    # In this process while it writes its own share: hands the forked workers more between chunks.
+    between_chunks: Callable[[], None] | None = None
 
 
 _STATE: _State | None = None
@@ -167,6 +170,8 @@ def _chunks(blocks: Iterator[Events], hours: Hours) -> Iterator[Chunk]:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
             elif state.progress is not None:
                 state.progress(len(events))
+            if state.between_chunks is not None:
+                state.between_chunks()
 
 
 Failure = tuple[str, str]  # the file that could not be written, and why
@@ -217,14 +222,23 @@ def group_stretches(weights: list[float], workers: int) -> list[list[int]]:
 
 
 class Executor:
-    """Runs a run's work on ``workers`` processes (or in this one, for a single worker)."""
+    """Runs a run's work on ``workers`` processes (or in this one, for a single worker).
+
+    When files are written a stretch each (``write_files``), this process is one of the
+    workers: it forks one fewer and writes groups of files itself between looking at the
+    others' results, so no process sits idle holding memory of its own. For ``slices`` it
+    writes what the forked workers render, and forks all of them.
+    """
 
     POLL_S = 0.2
 
     def __init__(self, model: TrafficModel, renderer: LineRenderer, hour0: int, hours: int, workers: int,
-                 progress: Callable[[int], None] | None = None, stopper: Stopper | None = None):
+                 progress: Callable[[int], None] | None = None, stopper: Stopper | None = None,
+                 parent_works: bool = False):
         global _STATE
         self.workers = max(1, workers)
+        self.parent_works = parent_works and self.workers > 1
+        forked = self.workers - 1 if self.parent_works else self.workers
         self.progress = progress
         self.hourly = np.zeros(hours, np.int64)
         self.stopper = stopper or Stopper()
@@ -235,7 +249,7 @@ class Executor:
         self._seen = 0
         hand_back_freed_memory()
         # Forked now, before any thread of ours starts: workers inherit the model as built.
-        self.pool = (ctx.Pool(self.workers, initializer=worker_signals, initargs=(os.getpid(), self.stopper))
+        self.pool = (ctx.Pool(forked, initializer=worker_signals, initargs=(os.getpid(), self.stopper))
                      if self.workers > 1 else None)
         if self.pool is not None:
             # Pool keeps its processes in _pool; a forced exit ends them by pid.
@@ -297,21 +311,42 @@ class Executor:
             # Biggest groups first, so no worker is left with a long one at the end; a few in
             # flight per worker, so that a stop leaves the rest unstarted rather than queued (ten
             # years of hourly files are tens of thousands of groups, each a round trip to a worker).
+            # While this process writes a share of its own it hands out work between its chunks,
+            # so one group each is enough, and none waits queued at the end.
             order = deque(sorted(range(len(groups)), key=lambda g: -sum(weights[i] for i in groups[g])))
             pending: dict[int, mp.pool.AsyncResult] = {}
-            while order or pending:
-                while order and len(pending) < 2 * self.workers and not self.stopper.requested:
-                    g = order.popleft()
-                    pending[g] = self.pool.apply_async(_write_files, ([stretches[i] for i in groups[g]], out_dir))
-                if self.stopper.requested:
-                    while order:
-                        g = order.popleft()
-                        collect(groups[g], [(None, _hours_of(stretches[i].t0, stretches[i].t1), None) for i in groups[g]])
+            pool = self.pool
+            forked = self.workers - 1 if self.parent_works else self.workers
+            in_flight = forked if self.parent_works else 2 * forked
+
+            def hand_out() -> None:
                 for g in [g for g, result in pending.items() if result.ready()]:
                     collect(groups[g], pending.pop(g).get())
-                if pending:
-                    next(iter(pending.values())).wait(self.POLL_S)
+                while order and len(pending) < in_flight and not self.stopper.requested:
+                    g = order.popleft()
+                    pending[g] = pool.apply_async(_write_files, ([stretches[i] for i in groups[g]], out_dir))
                 self._report()
+
+            assert _STATE is not None
+            try:
+                while order or pending:
+                    hand_out()
+                    if self.stopper.requested:
+                        while order:
+                            g = order.popleft()
+                            collect(groups[g], [(None, _hours_of(stretches[i].t0, stretches[i].t1), None)
+                                                for i in groups[g]])
+                    if self.parent_works and order:
+                        # This process's share: the next group, written here.
+                        g = order.popleft()
+                        _STATE.between_chunks = hand_out
+                        written = _write_files([stretches[i] for i in groups[g]], out_dir)
+                        _STATE.between_chunks = None
+                        collect(groups[g], written)
+                    elif pending:
+                        next(iter(pending.values())).wait(self.POLL_S)
+            finally:
+                _STATE.between_chunks = None
         records, failure = [], None
         for i in sorted(results):
             record, hours, failed = results[i]
