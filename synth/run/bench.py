@@ -64,7 +64,7 @@ class Bench:
 
     def lines_text(self) -> list[str]:
         return [
-            f"{self.lines:,} lines, {self.bytes / 1e6:,.1f} MB in {self.files} files, {self.workers} workers, "
+            f"{self.lines:,} lines, {self.bytes / 1e6:,.1f} MB in {self.files} files, {self.workers} worker{'' if self.workers == 1 else 's'}, "
             f"median of {self.repeat}",
             f"machine:   {self.cpu}",
             f"generate:  {self.lines_per_s:>12,.0f} lines/s  {self.mb_per_s:8.1f} MB/s  ({self.seconds:.2f} s, "
