@@ -204,6 +204,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     parts.append(dict(t_ms=t_view[view] + rng.integers(40, 900, len(view)), client=client[view],
                       target=shared, status=np.where(new_view, 200, 304).astype(np.int16),
                       referrer=site.page_referrer[page[view]]))
+    del view, shared, new_view, roll, fetch  # only the part holds them now: finish_parts lets it go
 
     # Each page's own images: all on a new visitor's landing, most on later pages, some revalidated.
     served_views = np.flatnonzero(served)
@@ -218,6 +219,7 @@ def draw_visits(rng: np.random.Generator, pools: Pools, start_ms: np.ndarray, cl
     view, image, status_img = view[fetch], image[fetch], status_img[fetch]
     parts.append(dict(t_ms=t_view[view] + rng.integers(150, 2000, len(view)), client=client[view],
                       target=image, status=status_img, referrer=site.page_referrer[page[view]]))
+    del view, image, status_img, roll, must, fetch
 
     # New visitors' browsers ask for the favicon; some also for an apple-touch-icon the site lacks.
     new_landing = np.flatnonzero(first & is_new & served)
@@ -252,12 +254,14 @@ def finish_parts(pools: Pools, parts: list[dict], *, method: int, proto: np.ndar
     n = sum(sizes)
 
     def joined(name: str, default: Any, dtype: type) -> np.ndarray:
+        # Each batch's column is let go once copied: a spike's block holds a quarter of a
+        # million requests, and the batches and the joined columns need not all be held at once.
         if len(parts) == 1:
-            return column(parts[0].get(name, default), n, dtype)
+            return column(parts[0].pop(name, default), n, dtype)
         out: np.ndarray = np.empty(n, dtype)
         at = 0
         for part, size in zip(parts, sizes):
-            out[at:at + size] = part.get(name, default)
+            out[at:at + size] = part.pop(name, default)
             at += size
         return out
 
