@@ -2,9 +2,9 @@
 
 The run's model and renderer are built once in the parent; workers are forked after that and
 inherit them, so nothing big is pickled. Where every file is written by one worker, the parent
-is one of them (N workers are N - 1 forked and the parent), so no process holds memory idle. A time stretch's bytes depend only on the seed and
-the stretch (events are drawn per block from the block's own seed), so any number of workers,
-one included, writes the same bytes.
+is one of them (N workers are N - 1 forked and the parent), so no process holds memory idle. A
+time stretch's bytes depend only on the seed and the stretch (events are drawn per block from
+the block's own seed), so any number of workers, one included, writes the same bytes.
 
 A run's stop request (a signal, or a write that failed) reaches every worker through shared
 memory: each ends its file at the next chunk, whole, and reports what it wrote.
@@ -238,7 +238,7 @@ class Executor:
         global _STATE
         self.workers = max(1, workers)
         self.parent_works = parent_works and self.workers > 1
-        forked = self.workers - 1 if self.parent_works else self.workers
+        self.forked = self.workers - 1 if self.parent_works else self.workers
         self.progress = progress
         self.hourly = np.zeros(hours, np.int64)
         self.stopper = stopper or Stopper()
@@ -249,7 +249,7 @@ class Executor:
         self._seen = 0
         hand_back_freed_memory()
         # Forked now, before any thread of ours starts: workers inherit the model as built.
-        self.pool = (ctx.Pool(forked, initializer=worker_signals, initargs=(os.getpid(), self.stopper))
+        self.pool = (ctx.Pool(self.forked, initializer=worker_signals, initargs=(os.getpid(), self.stopper))
                      if self.workers > 1 else None)
         if self.pool is not None:
             # Pool keeps its processes in _pool; a forced exit ends them by pid.
@@ -316,8 +316,7 @@ class Executor:
             order = deque(sorted(range(len(groups)), key=lambda g: -sum(weights[i] for i in groups[g])))
             pending: dict[int, mp.pool.AsyncResult] = {}
             pool = self.pool
-            forked = self.workers - 1 if self.parent_works else self.workers
-            in_flight = forked if self.parent_works else 2 * forked
+            in_flight = self.forked if self.parent_works else 2 * self.forked
 
             def hand_out() -> None:
                 for g in [g for g, result in pending.items() if result.ready()]:
@@ -328,6 +327,8 @@ class Executor:
                 self._report()
 
             assert _STATE is not None
+            if self.parent_works:
+                _STATE.between_chunks = hand_out  # called in this process's own groups only
             try:
                 while order or pending:
                     hand_out()
@@ -339,10 +340,7 @@ class Executor:
                     if self.parent_works and order:
                         # This process's share: the next group, written here.
                         g = order.popleft()
-                        _STATE.between_chunks = hand_out
-                        written = _write_files([stretches[i] for i in groups[g]], out_dir)
-                        _STATE.between_chunks = None
-                        collect(groups[g], written)
+                        collect(groups[g], _write_files([stretches[i] for i in groups[g]], out_dir))
                     elif pending:
                         next(iter(pending.values())).wait(self.POLL_S)
             finally:
