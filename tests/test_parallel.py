@@ -69,6 +69,49 @@ def test_shards_together_are_the_whole_run(tmp_path, whole, rotate):
         assert all(_files(out) for out in shards)  # each machine gets something to ship
 
 
+# Every way a line can be written: the built-in formats, an Apache LogFormat, an nginx
+# log_format, and a share of the junk real servers log.
+LINE_FORMATS = [{"format": name} for name in ("combined", "combined_timing", "common", "ecs_json",
+                                              "nginx_combined", "vhost_combined")] + [
+    {"log_format": '%a %l %u [%{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %b %D'},
+    {"nginx_log_format": '$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent $request_time'},
+    {"format": "combined", "messy": 0.05}]
+
+
+@pytest.mark.parametrize("line_format", LINE_FORMATS, ids=lambda f: "-".join(map(str, f.values()))[:40])
+def test_every_format_writes_the_same_bytes_with_any_workers_and_shards(tmp_path, line_format):
+    """Hourly files of a day with a spike: one worker, three, and two shards of two workers each
+    write the same files, whatever the line format."""
+    spec = dict(SPEC, days=0.75, rate=0.3, rotate="hour", spike_minutes=20, tz="+0530", **line_format)
+    one, three = tmp_path / "one", tmp_path / "three"
+    synth.generate("classic", out_dir=one, workers=1, **spec)
+    synth.generate("classic", out_dir=three, workers=3, **spec)
+    whole = _files(one)
+    assert len(whole) >= 18 and _files(three) == whole
+    together: dict[str, bytes] = {}
+    for k in (1, 2):
+        shard = _files(_shard(tmp_path / f"shard{k}", k, spec))
+        assert shard and not set(shard) & set(together)
+        together.update(shard)
+    assert together == whole
+
+
+def test_a_messy_runs_last_line_is_cut_in_the_shard_that_ends_it(tmp_path):
+    """Apache leaves the run's last line cut short: in one access.log, it is the last shard's
+    part that ends with it, so the parts still concatenate to the whole run."""
+    spec = dict(SPEC, days=0.5, rate=0.3, rotate="none", messy=0.05)
+    synth.generate("classic", out_dir=tmp_path / "one", workers=1, **spec)
+    whole = (tmp_path / "one" / "access.log").read_bytes()
+    assert not whole.endswith(b"\n")
+    parts = [(_shard(tmp_path / f"shard{k}", k, spec) / "access.log").read_bytes() for k in (1, 2)]
+    assert parts[0].endswith(b"\n") and b"".join(parts) == whole
+
+
+def _shard(out, k, spec):
+    synth.generate("classic", out_dir=out, workers=2, shard=f"{k}/2", **spec)
+    return out
+
+
 def test_shard_problems():
     with pytest.raises(synth.ScenarioError, match="shard: must be K/N"):
         synth.generate("classic", shard="4/3", out_dir="/tmp/never-written")

@@ -95,25 +95,33 @@ def time_order(t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n and (int(t_ms.max()) - low).bit_length() + bits > 62:
         order = np.argsort(t_ms, kind="stable")
         return order, t_ms.take(order)
-    key = (np.asarray(t_ms, np.int64) - low) << bits
+    key = np.subtract(t_ms, low, dtype=np.int64)
+    key <<= bits
     key |= np.arange(n)
     key.sort()
-    return key & ((1 << bits) - 1), (key >> bits) + low
+    order = key & ((1 << bits) - 1)
+    key >>= bits  # the key's buffer becomes the sorted times: a large block is not held twice
+    key += low
+    return order, key
 
 
 def merge_sorted(pending: Events, new: Events) -> Events:
     """``pending`` (in time order) and ``new`` (any order) as one time-ordered batch; on equal
     times, pending first and each keeps its own order, so the result does not depend on how
-    blocks were grouped."""
+    blocks were grouped. Both are used up: their columns are let go as they are merged."""
     both = [pending, new] if len(pending) else [new]
     order, t_ms = time_order(np.concatenate([part.t_ms for part in both]))
 
-    # Column by column into the merged batch: a spike's block is large, and a second copy of
-    # all its columns at once would set the worker's high-water mark.
+    # Column by column into the merged batch, each part's column dropped once it is copied: a
+    # spike's block is large, and a second copy of all its columns at once would set the
+    # worker's high-water mark.
     def merged(name: str) -> np.ndarray | None:
         if getattr(both[0], name) is None:
             return None
-        return np.concatenate([getattr(part, name) for part in both]).take(order)
+        joined = np.concatenate([getattr(part, name) for part in both])
+        for part in both:
+            setattr(part, name, None)
+        return joined.take(order)
 
     columns: dict[str, Any] = {f.name: merged(f.name) for f in fields(Events) if f.name != "t_ms"}
     return Events(t_ms=t_ms, **columns)
@@ -361,7 +369,7 @@ class TrafficModel:
             extra = effect.extra(self, rng, b0, b1)
             if extra is not None:
                 parts.append(extra)
-        events = Events.concat(parts)
+        events = Events.concat(parts, use_up=True)
         if self.timing and len(events):
             events.duration_us = response_times(block_stream(self.seed, TIMING_STREAM, b), pools, events,
                                                 self.load(events.t_ms // 1000))
@@ -387,7 +395,10 @@ class TrafficModel:
                 before_block(b)
             merged = merge_sorted(pending, self.draw_block(b))
             settled = int(np.searchsorted(merged.t_ms, (b + 1) * self.block_s * 1000))
-            ready, pending = merged.take(slice(0, settled)), merged.take(slice(settled, None))
-            a, z = np.searchsorted(ready.t_ms, [lo, hi])
+            # What spills past the block is copied out, and the batch let go before the next
+            # block is drawn: a view would keep a spike's whole block alive beside the next.
+            pending = merged.take(np.arange(settled, len(merged)))
+            a, z = np.searchsorted(merged.t_ms[:settled], [lo, hi])
             if z > a:
-                yield ready.take(slice(int(a), int(z)))
+                yield merged.take(slice(int(a), int(z)))
+            del merged

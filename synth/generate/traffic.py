@@ -69,14 +69,25 @@ class Events:
         return cls(**{name: column(columns[name], n, dtype) for name, dtype in cls.DTYPES.items()})
 
     @classmethod
-    def concat(cls, parts: list[Events]) -> Events:
+    def concat(cls, parts: list[Events], *, use_up: bool = False) -> Events:
+        """The parts one after another. With ``use_up`` the parts are spent: each column of
+        theirs is let go once it is copied, so a large draw is never held twice over."""
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-        columns: dict[str, Any] = {f.name: None if getattr(parts[0], f.name) is None
-                                   else np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+
+        def joined(name: str) -> np.ndarray | None:
+            if getattr(parts[0], name) is None:
+                return None
+            column = np.concatenate([getattr(p, name) for p in parts])
+            if use_up:
+                for p in parts:
+                    setattr(p, name, None)
+            return column
+
+        columns: dict[str, Any] = {f.name: joined(f.name) for f in fields(cls)}
         return cls(**columns)
 
     def take(self, index: np.ndarray | slice) -> Events:

@@ -386,7 +386,9 @@ def _write_run(run: Run, executor: Executor, model: TrafficModel, stretches: lis
         from synth.run.messy import write_messy
         t0 = min([s.t0 for s in stretches] + [a for a, _ in slices])
         t1 = max([s.t1 for s in stretches] + [b for _, b in slices])
-        write_messy(out, model, t0, t1, resolved.messy, run.files, truncate=not stopper.requested and shard is None)
+        # The run's last line is cut where the run ends: in the shard that holds its end, so
+        # that the shards together stay the whole run.
+        write_messy(out, model, t0, t1, resolved.messy, run.files, truncate=not stopper.requested and t1 == run.end)
     save_manifest(manifest, out, run.files, complete=failure is None and not stopper.requested, failure=failure)
     if stopper.signal and manifest.complete:
         # The signal came while the manifest was written: the run exits 128 + n, so the manifest

@@ -140,6 +140,7 @@ class _Blocks:
                     yield events.take(slice(0, cut))
                 return
             yield events
+            del events  # before the next block is drawn (a spike's block is large)
 
 
 def _chunks(blocks: Iterator[Events], hours: Hours) -> Iterator[Chunk]:
@@ -172,6 +173,8 @@ def _chunks(blocks: Iterator[Events], hours: Hours) -> Iterator[Chunk]:
                 state.progress(len(events))
             if state.between_chunks is not None:
                 state.between_chunks()
+            del events
+        del block  # let the block go before the next is drawn
 
 
 Failure = tuple[str, str]  # the file that could not be written, and why

@@ -22,6 +22,24 @@ if TYPE_CHECKING:
     from faker import Faker  # annotations only: the caller passes its Faker (importing it is costly)
 
 
+# The most extra requests a spike draws at once. Drawing visits costs several times the bytes
+# of the requests kept, and a big site's 10x spike adds hundreds of thousands to a block: drawn
+# in pieces of whole minutes, the spike costs about what its requests hold. Below this, one
+# piece: small sites' spikes are drawn exactly as they always were.
+SPIKE_PIECE_REQUESTS = 100_000
+
+
+def spike_pieces(t0: int, t1: int, expected: float) -> list[tuple[int, int]]:
+    """Seconds [t0, t1) cut into about equal pieces of whole minutes (of seconds, where the
+    span is not whole minutes) holding at most SPIKE_PIECE_REQUESTS of ``expected`` each."""
+    wanted = max(1, int(np.ceil(expected / SPIKE_PIECE_REQUESTS)))
+    unit = 60 if t0 % 60 == 0 and (t1 - t0) % 60 == 0 else 1
+    units = (t1 - t0) // unit
+    k = min(wanted, units)
+    edges = [t0 + unit * (units * i // k) for i in range(k + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
 class Spike(Kind):
     """Total request rate x magnitude inside the window.
 
@@ -41,8 +59,12 @@ class Spike(Kind):
         human = model.expected_human(t0, t1)
         # Bots are steady; their share of the extra traffic is carried by extra visits.
         scale = (w.magnitude - 1.0) * model.expected_total(t0, t1) / np.maximum(human, 1e-12)
-        events = model.draw_human(rng, t0, t1, scale)
-        return events.take(in_window(events, w))
+        pieces = []
+        for a, z in spike_pieces(t0, t1, float((scale * human).sum())):
+            events = model.draw_human(rng, a, z, scale[a - t0:z - t0])
+            pieces.append(events.take(in_window(events, w)))
+            del events
+        return Events.concat(pieces, use_up=True)
 
     def extra_rate(self, model: Model, t0: int, t1: int) -> float:
         return (self.window.magnitude - 1) * float(model.expected_total(t0, t1).mean())
