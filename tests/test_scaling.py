@@ -128,3 +128,21 @@ def test_a_year_of_a_quiet_site_costs_about_a_week_of_the_same_lines(tmp_path):
     lines = [manifest(tmp_path / name)["lines"] for name in ("year", "week")]
     assert 0.8 < lines[0] / lines[1] < 1.25
     assert year / week < 3, (year, week)
+
+
+@pytest.mark.slow
+def test_hourly_files_cost_in_proportion_to_their_number(tmp_path):
+    """Two years of hourly files of a quiet site (17,520 files in one worker's group) cost less
+    than twice one year of them: nothing done per file grows with the files before it (user
+    CPU time, every process: the file system's own time for thousands of new files is not ours
+    and moves from run to run)."""
+    def user_seconds(days, name):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+        subprocess.run([sys.executable, "-m", "synth", "generate", "-q", "--seed", "1", "--end", END, "--rotate",
+                        "hour", "--workers", "1", "--days", str(days), "--rate", "0.002",
+                        "--out", str(tmp_path / name)], check=True, capture_output=True)
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+
+    year, two = user_seconds(365, "year"), user_seconds(730, "two")
+    assert len(manifest(tmp_path / "two")["files"]) >= 17_520
+    assert two / year < 2, (two, year)

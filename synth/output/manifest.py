@@ -4,13 +4,14 @@ order, which readers of a run folder follow (``run_files``)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from synth.output.names import ACTIVE, MANIFEST, file_order
 from synth.output.records import FileRecord
-from synth.output.writers import write_json
+from synth.output.writers import write_whole_text
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
@@ -65,5 +66,32 @@ class Manifest:
     made_with: dict[str, str] = field(default_factory=lambda: versions_used())
 
     def save(self, out_dir: Path) -> None:
-        data = asdict(self)
-        write_json(out_dir / MANIFEST, data)
+        write_whole_text(out_dir / MANIFEST, self.json_pieces())
+
+    def json_pieces(self) -> Iterator[str]:
+        """The text ``json.dumps(asdict(self), indent=2)`` and a newline, a file record at a time:
+        ten years of hourly files are 87,600 records, whose dicts and tokens made at once would
+        take hundreds of megabytes."""
+        data = asdict(replace(self, files=[]))
+        data["files"] = _FILES
+        head, tail = json.dumps(data, indent=2).split(json.dumps(_FILES))
+        yield head
+        if not self.files:
+            yield "[]"
+        else:
+            yield "[\n"
+            for k, record in enumerate(self.files):
+                yield (",\n" if k else "") + _record_json(record)
+            yield "\n  ]"
+        yield tail
+        yield "\n"
+
+
+_FILES = "\x00files\x00"  # stands for the records in the rest of the manifest's text
+
+
+def _record_json(record: FileRecord) -> str:
+    """A file record as json.dumps(indent=2) writes it inside the manifest's list (its values are
+    strings, numbers and null, each encoded by json)."""
+    items = ",\n".join(f"      {json.dumps(f.name)}: {json.dumps(getattr(record, f.name))}" for f in fields(record))
+    return f"    {{\n{items}\n    }}"

@@ -14,7 +14,7 @@ import os
 import queue
 import resource
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,16 @@ WRITE_GUARD = threading.Lock()
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON so that a reader never sees half a file: a temporary file, then a rename."""
+    write_whole_text(path, [json.dumps(data, indent=2), "\n"])
+
+
+def write_whole_text(path: Path, pieces: Iterable[str]) -> None:
+    """Write text made in pieces so that a reader never sees half a file: a temporary file,
+    then a rename."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.writelines(pieces)
         os.replace(tmp, path)
     except OSError as e:
         try:

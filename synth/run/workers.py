@@ -189,9 +189,10 @@ def _write_files(stretches: list[Stretch], out_dir: Path) -> list[Written]:
     assert state is not None
     blocks = _Blocks(stretches[0].t0, stretches[-1].t1)
     results: list[Written] = []
+    failed = False
     for stretch in stretches:
         hours = _hours_of(stretch.t0, stretch.t1)
-        if state.stopper.requested or any(failed is not None for _, _, failed in results):
+        if state.stopper.requested or failed:
             results.append((None, hours, None))
             continue
         try:
@@ -199,6 +200,7 @@ def _write_files(stretches: list[Stretch], out_dir: Path) -> list[Written]:
             results.append((record, hours, None))
         except WriteError as e:
             results.append(((e.records[0] if e.records else None), hours, (e.path, e.reason)))
+            failed = True
     return results
 
 
@@ -297,12 +299,13 @@ class Executor:
         listed. If a write fails, the other workers stop too, and WriteError carries the
         records of every file on disk.
         """
-        results: dict[int, Written] = {}
+        results: dict[int, tuple[FileRecord | None, Failure | None]] = {}
 
         def collect(group: list[int], written: list[Written]) -> None:
-            for i, result in zip(group, written):
-                results[i] = result
-                if result[2] is not None:
+            for i, (record, hours, failed) in zip(group, written):
+                self._add_hours(hours)  # now, rather than keep every file's hours to the end
+                results[i] = record, failed
+                if failed is not None:
                     self.stopper.request()  # the disk is full for the others too
 
         weights = [expected(s) for s in stretches]
@@ -350,8 +353,7 @@ class Executor:
                 _STATE.between_chunks = None
         records, failure = [], None
         for i in sorted(results):
-            record, hours, failed = results[i]
-            self._add_hours(hours)
+            record, failed = results[i]
             if record is not None:
                 records.append(record)
             failure = failure or failed
