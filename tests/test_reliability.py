@@ -216,9 +216,12 @@ def test_a_second_signal_stops_a_stream_at_once(tmp_path):
 
 # Two days of a busy site: far more than a test lets it write before its signal.
 GENERATE = ["generate", "--days", 2, "--rate", 20, "--seed", 5, "--end", "2026-11-28T00:00:00Z", "--quiet"]
-# Slow enough that a chunk of lines (an hour of them) is well under the file-size limit below.
+# Slow enough that every file is written a chunk at a time (an hour of lines, at most 5,000)
+# and each chunk fits under the file-size limit below: the last file opens with the spike, whose
+# first 5,000 lines are 1.27 MB, and a smaller limit would leave it and the whole run empty
+# whenever it failed before the other worker had written a chunk.
 SLOW = ["generate", "--days", 2, "--rate", 0.5, "--seed", 5, "--end", "2026-11-28T00:00:00Z", "--quiet"]
-LIMIT = 1 << 20
+LIMIT = 2 << 20
 
 
 @pytest.mark.parametrize("rotate, workers, signum, to_group", [
