@@ -203,13 +203,14 @@ def test_a_second_signal_stops_a_stream_at_once(tmp_path):
     out = tmp_path / "out"
     proc = synth_process("stream", "--out", out, "--rate", 200, "--speed", 10, "--rotate", "size:256KB")
     wait_for("a rotation", lambda: len(listed(out)) >= 2, proc)
-    # Stopped, both signals wait; on waking, SIGINT (the lower number) is handled first.
+    # Stopped, both signals wait; on waking, either can be the first the stream acts on (the
+    # kernel may hand each to another thread), and the other ends it at once.
     os.kill(proc.pid, signal.SIGSTOP)
     os.kill(proc.pid, signal.SIGINT)
     os.kill(proc.pid, signal.SIGTERM)
     os.kill(proc.pid, signal.SIGCONT)
     code, _, err = finish(proc)
-    assert code == 128 + signal.SIGTERM, err
+    assert code in (128 + signal.SIGINT, 128 + signal.SIGTERM) and "stopped by" not in err, (code, err)
     whole_lines_on_disk(out)
     assert manifest(out)["complete"] is False and isinstance(truth(out)["anomalies"], list)
 
@@ -270,7 +271,10 @@ def test_a_second_signal_stops_generate_at_once(tmp_path):
     os.kill(proc.pid, signal.SIGTERM)
     os.kill(proc.pid, signal.SIGCONT)
     code, _, err = finish(proc)
-    assert code == 128 + signal.SIGTERM, err
+    # Both arrive at once: the kernel may hand each to another thread, so either can be the
+    # first the run acts on. The second ends it at once (128 + its number), without the summary
+    # of a run that stopped.
+    assert code in (128 + signal.SIGINT, 128 + signal.SIGTERM) and "stopped by" not in err, (code, err)
     wait_for("the workers to be gone", lambda: not processes_writing(out), timeout=30)
     whole_lines_on_disk(out)
 
