@@ -3,7 +3,7 @@
 import json
 from dataclasses import asdict
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from synth.output.manifest import Manifest
@@ -17,6 +17,7 @@ records = st.builds(FileRecord, name=texts, lines=st.integers(0, 10**12), bytes=
 @given(files=st.lists(records, max_size=6), scenario=st.dictionaries(texts, st.none() | st.integers() | texts
                                                                      | st.lists(st.floats(allow_nan=False)), max_size=4),
        complete=st.booleans())
+@example(files=[FileRecord("access.log")], scenario={"description": "\x00files\x00"}, complete=False)
 def test_the_manifest_is_the_json_of_its_fields(tmp_path_factory, files, scenario, complete):
     manifest = Manifest(version="1", seed=7, scenario=scenario, options={"workers": 2, "shard": None},
                         start="2026-11-21T00:00:00Z", end="2026-11-28T00:00:00Z", start_ms=1, end_ms=2,

@@ -74,7 +74,7 @@ class Manifest:
         take hundreds of megabytes."""
         data = asdict(replace(self, files=[]))
         data["files"] = _FILES
-        head, tail = json.dumps(data, indent=2).split(json.dumps(_FILES))
+        head, _, tail = json.dumps(data, indent=2).rpartition(json.dumps(_FILES))  # after any scenario text
         yield head
         if not self.files:
             yield "[]"
