@@ -28,6 +28,7 @@ from synth.generate.traffic import (
     draw_periodic,
     draw_scans,
     draw_visits,
+    joined_column,
     reshape,
     response_times,
 )
@@ -110,18 +111,17 @@ def merge_sorted(pending: Events, new: Events) -> Events:
     times, pending first and each keeps its own order, so the result does not depend on how
     blocks were grouped. Both are used up: their columns are let go as they are merged."""
     both = [pending, new] if len(pending) else [new]
-    order, t_ms = time_order(np.concatenate([part.t_ms for part in both]))
+    times = joined_column(both, "t_ms", use_up=True)
+    assert times is not None
+    order, t_ms = time_order(times)
+    del times
 
     # Column by column into the merged batch, each part's column dropped once it is copied: a
     # spike's block is large, and a second copy of all its columns at once would set the
     # worker's high-water mark.
     def merged(name: str) -> np.ndarray | None:
-        if getattr(both[0], name) is None:
-            return None
-        joined = np.concatenate([getattr(part, name) for part in both])
-        for part in both:
-            setattr(part, name, None)
-        return joined.take(order)
+        joined = joined_column(both, name, use_up=True)
+        return None if joined is None else joined.take(order)
 
     columns: dict[str, Any] = {f.name: merged(f.name) for f in fields(Events) if f.name != "t_ms"}
     return Events(t_ms=t_ms, **columns)

@@ -77,17 +77,7 @@ class Events:
             return cls.empty()
         if len(parts) == 1:
             return parts[0]
-
-        def joined(name: str) -> np.ndarray | None:
-            if getattr(parts[0], name) is None:
-                return None
-            column = np.concatenate([getattr(p, name) for p in parts])
-            if use_up:
-                for p in parts:
-                    setattr(p, name, None)
-            return column
-
-        columns: dict[str, Any] = {f.name: joined(f.name) for f in fields(cls)}
+        columns: dict[str, Any] = {f.name: joined_column(parts, f.name, use_up) for f in fields(cls)}
         return cls(**columns)
 
     def take(self, index: np.ndarray | slice) -> Events:
@@ -98,6 +88,18 @@ class Events:
             value = getattr(self, f.name)
             columns[f.name] = None if value is None else value.take(index) if positions else value[index]
         return Events(**columns)
+
+
+def joined_column(parts: list[Events], name: str, use_up: bool = False) -> np.ndarray | None:
+    """One column of the parts, one after another (None where they have none); with ``use_up``
+    each part's column is let go once copied."""
+    if getattr(parts[0], name) is None:
+        return None
+    joined = np.concatenate([getattr(part, name) for part in parts])
+    if use_up:
+        for part in parts:
+            setattr(part, name, None)
+    return joined
 
 
 def column(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
